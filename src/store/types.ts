@@ -1,0 +1,173 @@
+// Repository contracts. SQLite (better-sqlite3) implements them now, PostgreSQL next: every method is async so
+// that a networked store fits, and all writes of one request go through one `transaction` call.
+// Every query is scoped by `client` (the tenant): a row of another client is indistinguishable from a missing one.
+
+export interface Client {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  client: string;
+  /** Hash of the secret (the secret itself is never stored). */
+  hash: string;
+  label: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface Collection {
+  _id: string;
+  code: string;
+  name: string;
+  description: string;
+  client: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FacePerson {
+  _id: string;
+  client: string;
+  name: string;
+  gender: 'M' | 'F' | null;
+  date_of_birth: string | null;
+  nationality: string | null;
+  notes: string | null;
+  /** Collection `_id`s. */
+  collections: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FaceQualityRecord {
+  faceSize: number;
+  sharpness: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  brightness: number;
+}
+
+export interface FaceTemplate {
+  /** Integer row id: the vector index keys templates by it. */
+  id: number;
+  client: string;
+  /** Owner: a face person `_id` or a generic person `id`. */
+  person: string;
+  /** Position of the source image in the enrolment request. */
+  imageIndex: number;
+  modelVersion: string;
+  embedding: Float32Array;
+  /** Small JPEG of the aligned face. */
+  thumbnail: Uint8Array | null;
+  quality: FaceQualityRecord | null;
+  createdAt: string;
+}
+
+export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt'>;
+
+export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'expired';
+
+/** The generic `/v2/persons` record. */
+export interface PersonRecord {
+  id: string;
+  client: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  phone: string | null;
+  dateOfBirth: string | null;
+  documentType: string | null;
+  documentNumber: string | null;
+  livenessScore: number | null;
+  verificationStatus: VerificationStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageQuery {
+  page: number; // 1-based
+  limit: number;
+}
+
+export interface ClientRepo {
+  create(name: string): Promise<Client>;
+  getByName(name: string): Promise<Client | null>;
+  get(id: string): Promise<Client | null>;
+}
+
+export interface TokenRepo {
+  create(t: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  findByHash(hash: string): Promise<TokenRecord | null>;
+  list(client?: string): Promise<TokenRecord[]>;
+  /** Returns false when no such (unrevoked) token exists. */
+  revoke(id: string): Promise<boolean>;
+}
+
+export interface CollectionRepo {
+  create(c: Omit<Collection, 'createdAt' | 'updatedAt'>): Promise<Collection>;
+  /** Looks a collection up by `_id` or `code`. */
+  get(client: string, idOrCode: string): Promise<Collection | null>;
+  list(client: string, q: PageQuery & { search?: string }): Promise<Page<Collection>>;
+  update(client: string, id: string, patch: Partial<Pick<Collection, 'name' | 'description'>>): Promise<Collection | null>;
+  /** Deletes the collection and its memberships (persons stay). */
+  delete(client: string, id: string): Promise<boolean>;
+}
+
+export interface FacePersonRepo {
+  create(p: Omit<FacePerson, 'createdAt' | 'updatedAt'>): Promise<FacePerson>;
+  get(client: string, id: string): Promise<FacePerson | null>;
+  list(client: string, q: PageQuery & { collection?: string; search?: string }): Promise<Page<FacePerson>>;
+  update(
+    client: string,
+    id: string,
+    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'date_of_birth' | 'nationality' | 'notes' | 'collections'>>,
+  ): Promise<FacePerson | null>;
+  /** Deletes the person, its memberships and its templates (biometric data erased, not flagged). */
+  delete(client: string, id: string): Promise<boolean>;
+}
+
+export interface TemplateRepo {
+  add(t: NewFaceTemplate): Promise<FaceTemplate>;
+  listForPerson(client: string, person: string): Promise<FaceTemplate[]>;
+  deleteForPerson(client: string, person: string): Promise<number>;
+  /** Every face person's templates with its collections, for rebuilding the vector index at start-up. */
+  iterateIndexEntries(): AsyncIterable<{ client: string; person: string; collections: string[]; templates: Pick<FaceTemplate, 'id' | 'embedding' | 'modelVersion'>[] }>;
+}
+
+export interface PersonRecordRepo {
+  create(p: Omit<PersonRecord, 'createdAt' | 'updatedAt'>): Promise<PersonRecord>;
+  get(client: string, id: string): Promise<PersonRecord | null>;
+  list(client: string, q: PageQuery & { status?: VerificationStatus }): Promise<Page<PersonRecord>>;
+  update(client: string, id: string, patch: Partial<Omit<PersonRecord, 'id' | 'client' | 'createdAt' | 'updatedAt'>>): Promise<PersonRecord | null>;
+  delete(client: string, id: string): Promise<boolean>;
+}
+
+export interface Repos {
+  clients: ClientRepo;
+  tokens: TokenRepo;
+  collections: CollectionRepo;
+  facePersons: FacePersonRepo;
+  templates: TemplateRepo;
+  persons: PersonRecordRepo;
+}
+
+export interface Store extends Repos {
+  /**
+   * Runs `fn` in one transaction: all its writes land, or none. Do the slow work (face analysis) before calling
+   * it; inside, only repository calls.
+   */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /** True while the database is open and answering (readiness). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
