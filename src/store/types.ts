@@ -70,6 +70,13 @@ export interface FaceTemplate {
 
 export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt'>;
 
+// Inputs of the `create` methods. Ids may be left out: the store then makes them (`_id`: 24 random lowercase hex
+// chars like a Mongo ObjectId, collection `code`: uuid v4, generic person `id`: `person_` + 24 hex, token `id`: 24 hex).
+export type NewToken = Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'> & { id?: string };
+export type NewCollection = Omit<Collection, '_id' | 'code' | 'createdAt' | 'updatedAt'> & { _id?: string; code?: string };
+export type NewFacePerson = Omit<FacePerson, '_id' | 'createdAt' | 'updatedAt'> & { _id?: string };
+export type NewPersonRecord = Omit<PersonRecord, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
+
 export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'expired';
 
 /** The generic `/v2/persons` record. */
@@ -103,10 +110,12 @@ export interface ClientRepo {
   create(name: string): Promise<Client>;
   getByName(name: string): Promise<Client | null>;
   get(id: string): Promise<Client | null>;
+  /** Every client, oldest first (operators' CLI). */
+  list(): Promise<Client[]>;
 }
 
 export interface TokenRepo {
-  create(t: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  create(t: NewToken): Promise<TokenRecord>;
   findByHash(hash: string): Promise<TokenRecord | null>;
   list(client?: string): Promise<TokenRecord[]>;
   /** Returns false when no such (unrevoked) token exists. */
@@ -114,7 +123,8 @@ export interface TokenRepo {
 }
 
 export interface CollectionRepo {
-  create(c: Omit<Collection, 'createdAt' | 'updatedAt'>): Promise<Collection>;
+  /** `client` is a Client `id`. Throws ConflictError when `_id` or (client, `code`) is taken. */
+  create(c: NewCollection): Promise<Collection>;
   /** Looks a collection up by `_id` or `code`. */
   get(client: string, idOrCode: string): Promise<Collection | null>;
   list(client: string, q: PageQuery & { search?: string }): Promise<Page<Collection>>;
@@ -124,7 +134,11 @@ export interface CollectionRepo {
 }
 
 export interface FacePersonRepo {
-  create(p: Omit<FacePerson, 'createdAt' | 'updatedAt'>): Promise<FacePerson>;
+  /**
+   * `collections` may name collections by `_id` or `code` (the stored and returned list holds `_id`s); an unknown or
+   * foreign one throws UnknownReferenceError.
+   */
+  create(p: NewFacePerson): Promise<FacePerson>;
   get(client: string, id: string): Promise<FacePerson | null>;
   list(client: string, q: PageQuery & { collection?: string; search?: string }): Promise<Page<FacePerson>>;
   update(
@@ -145,7 +159,7 @@ export interface TemplateRepo {
 }
 
 export interface PersonRecordRepo {
-  create(p: Omit<PersonRecord, 'createdAt' | 'updatedAt'>): Promise<PersonRecord>;
+  create(p: NewPersonRecord): Promise<PersonRecord>;
   get(client: string, id: string): Promise<PersonRecord | null>;
   list(client: string, q: PageQuery & { status?: VerificationStatus }): Promise<Page<PersonRecord>>;
   update(client: string, id: string, patch: Partial<Omit<PersonRecord, 'id' | 'client' | 'createdAt' | 'updatedAt'>>): Promise<PersonRecord | null>;

@@ -1,0 +1,117 @@
+// Versioned schema migrations, applied in order on open (see docs/storage.md). Never edit a released migration:
+// append a new one. Each runs inside the same IMMEDIATE transaction as its `schema_migrations` row, so a crash
+// leaves the schema at a whole version, and two processes opening a fresh file at once migrate it only once.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tenants, tokens, collections, face persons, templates, person records',
+    sql: /* sql */ `
+      CREATE TABLE clients (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      ) STRICT;
+
+      -- Only the SHA-256 of a token is kept.
+      CREATE TABLE tokens (
+        id         TEXT PRIMARY KEY,
+        client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        hash       TEXT NOT NULL UNIQUE,
+        label      TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT
+      ) STRICT;
+      CREATE INDEX tokens_by_client ON tokens(client_id);
+
+      -- UNIQUE (client_id, id) lets children reference (client, id) pairs, so a row can never point at another
+      -- tenant's row, whatever the code above the store does.
+      CREATE TABLE collections (
+        id          TEXT PRIMARY KEY,
+        client_id   TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        code        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        UNIQUE (client_id, code),
+        UNIQUE (client_id, id)
+      ) STRICT;
+
+      CREATE TABLE face_persons (
+        id            TEXT PRIMARY KEY,
+        client_id     TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        gender        TEXT CHECK (gender IN ('M', 'F')),
+        date_of_birth TEXT,
+        nationality   TEXT,
+        notes         TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        UNIQUE (client_id, id)
+      ) STRICT;
+      CREATE INDEX face_persons_by_client ON face_persons(client_id);
+
+      -- rowid order = the order the collections were given in.
+      CREATE TABLE face_person_collections (
+        client_id     TEXT NOT NULL,
+        person_id     TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        UNIQUE (person_id, collection_id),
+        FOREIGN KEY (client_id, person_id) REFERENCES face_persons(client_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (client_id, collection_id) REFERENCES collections(client_id, id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX face_person_collections_by_collection ON face_person_collections(collection_id);
+
+      CREATE TABLE person_records (
+        id                  TEXT PRIMARY KEY,
+        client_id           TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        first_name          TEXT,
+        last_name           TEXT,
+        email               TEXT,
+        phone               TEXT,
+        date_of_birth       TEXT,
+        document_type       TEXT,
+        document_number     TEXT,
+        liveness_score      REAL,
+        verification_status TEXT NOT NULL CHECK (verification_status IN ('pending', 'verified', 'failed', 'expired')),
+        created_at          TEXT NOT NULL,
+        updated_at          TEXT NOT NULL,
+        UNIQUE (client_id, id)
+      ) STRICT;
+      CREATE INDEX person_records_by_client_status ON person_records(client_id, verification_status);
+
+      -- AUTOINCREMENT: a template id is never reused, so a stale vector-index entry can never alias a new face.
+      -- Exactly one owner: a face person or a generic person record; deleting the owner deletes the templates.
+      CREATE TABLE face_templates (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id        TEXT NOT NULL,
+        face_person_id   TEXT,
+        person_record_id TEXT,
+        image_index      INTEGER NOT NULL,
+        model_version    TEXT NOT NULL,
+        quality          TEXT CHECK (quality IS NULL OR json_valid(quality)),
+        created_at       TEXT NOT NULL,
+        embedding        BLOB NOT NULL CHECK (length(embedding) > 0 AND length(embedding) % 4 = 0),
+        CHECK ((face_person_id IS NULL) <> (person_record_id IS NULL)),
+        FOREIGN KEY (client_id, face_person_id) REFERENCES face_persons(client_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (client_id, person_record_id) REFERENCES person_records(client_id, id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX face_templates_by_face_person ON face_templates(face_person_id);
+      CREATE INDEX face_templates_by_person_record ON face_templates(person_record_id);
+
+      -- Kept apart so the start-up index rebuild scans dense embedding rows, not JPEG overflow pages.
+      CREATE TABLE face_thumbnails (
+        template_id INTEGER PRIMARY KEY REFERENCES face_templates(id) ON DELETE CASCADE,
+        jpeg        BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
+];
