@@ -1,0 +1,257 @@
+// One image through the whole engine, in the calling thread: decode → detect → 68 landmarks → aligned chip →
+// descriptor, plus quality, attributes and thumbnails. The worker pool runs this; scripts can run it in-process.
+import sharp from 'sharp';
+import { decodeImage, type DecodedImage } from './decode.js';
+import { FaceDetector, type Detection } from './detector.js';
+import { applySimilarity, fitSimilarity, type Similarity, warpCrops } from './geometry.js';
+import { AgeGenderNet, DescriptorNet, Landmark68Net } from './nets.js';
+import { chipQuality, headPose } from './quality.js';
+import { blazeFacePoints, dlibChipPoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
+import { tf } from './tf.js';
+import type { AnalyzedImage, AnalyzeOptions, Box, DetectedFace, Point } from './types.js';
+
+/** Stamped on every template; bump it whenever anything that changes embeddings changes. */
+export const MODEL_VERSION = 'faceapi-resnet34@1+blazeface-align68-dlibchip@1';
+export const EMBEDDING_DIM = 128;
+
+export interface Models {
+  detector: FaceDetector;
+  landmarks: Landmark68Net;
+  descriptor: DescriptorNet;
+  ageGender: AgeGenderNet;
+}
+
+export async function loadModels(): Promise<Models> {
+  const [detector, landmarks, descriptor, ageGender] = await Promise.all([
+    FaceDetector.load(),
+    Landmark68Net.load(),
+    DescriptorNet.load(),
+    AgeGenderNet.load(),
+  ]);
+  const models = { detector, landmarks, descriptor, ageGender };
+  warmUp(models);
+  return models;
+}
+
+/** One inference per network so WASM kernels are set up before the first request is timed. */
+function warmUp(m: Models): void {
+  tf.tidy(() => {
+    const img = tf.zeros([64, 64, 3]) as tf.Tensor3D;
+    m.detector.detect(img);
+    const crop = tf.zeros([1, 112, 112, 3]) as tf.Tensor4D;
+    m.landmarks.predict(crop).dataSync();
+    m.ageGender.predict(crop).age.dataSync();
+    m.descriptor.predict(tf.zeros([2, 150, 150, 3]) as tf.Tensor4D).dataSync();
+  });
+}
+
+export interface PipelineConfig {
+  /** Longest side of the working image (detection, landmarks and chips are taken from it). */
+  maxSide: number;
+  minDetectionScore: number;
+  /** 1: landmarks on a crop placed from BlazeFace's keypoints; 2: a second pass on a crop placed from the first. */
+  landmarkPasses: 1 | 2;
+  /** Average the descriptors of the chip and its mirror image. */
+  flip: boolean;
+  /** Chip geometry: dlib's aligned chip (what the network was trained on) or face-api's landmark bounding box. */
+  chip: 'dlib' | 'faceapi';
+  chipPadding: number;
+}
+
+export const DEFAULT_CONFIG: PipelineConfig = {
+  maxSide: 1280,
+  minDetectionScore: 0.5,
+  landmarkPasses: 2,
+  flip: true,
+  chip: 'dlib',
+  chipPadding: 0.25,
+};
+
+const LM = Landmark68Net.inputSize;
+const CHIP = DescriptorNet.inputSize;
+const TEMPLATE_PX = LANDMARK_CROP_TEMPLATE.map(([x, y]) => [x * LM, y * LM] as Point);
+const TEMPLATE_KEYPOINTS = blazeFacePoints(TEMPLATE_PX);
+
+export interface FaceInWorkingImage {
+  box: Box;
+  landmarks: Point[];
+}
+
+export interface ImageAnalysis {
+  image: AnalyzedImage;
+  /** The decoded working image (RGB) and, for each reported face, its box and landmarks in that image's pixels. */
+  working: DecodedImage;
+  facesInWorking: FaceInWorkingImage[];
+}
+
+function landmarksFromCrops(out: Float32Array, crops: Similarity[]): Point[][] {
+  return crops.map((t, f) => {
+    const pts: Point[] = [];
+    for (let i = 0; i < 68; i++) pts.push(applySimilarity(t, [out[f * 136 + 2 * i] * LM, out[f * 136 + 2 * i + 1] * LM]));
+    return pts;
+  });
+}
+
+function boxOf(points: Point[]): Box {
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const x = Math.min(...xs), y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+}
+
+function chipTransforms(landmarks: Point[][], cfg: PipelineConfig): Similarity[] {
+  if (cfg.chip === 'dlib') {
+    const { index, chip } = dlibChipPoints(CHIP, cfg.chipPadding);
+    return landmarks.map((pts) => fitSimilarity(chip, index.map((i) => pts[i])));
+  }
+  // face-api: the landmarks' bounding box grown by 20%, made square around its centre.
+  return landmarks.map((pts) => {
+    const b = boxOf(pts);
+    const side = Math.max(b.width, b.height) * 1.2;
+    const s = side / CHIP;
+    return { a: s, b: 0, tx: b.x + b.width / 2 - side / 2, ty: b.y + b.height / 2 - side / 2 };
+  });
+}
+
+function detectWithFallback(models: Models, image: tf.Tensor3D, cfg: PipelineConfig): Detection[] {
+  const found = models.detector.detect(image, { minScore: cfg.minDetectionScore });
+  if (found.length) return found;
+  // BlazeFace misses faces that fill the whole frame (tight crops, close selfies): look again with a margin around.
+  const [h, w] = image.shape;
+  const m = Math.round(Math.max(h, w) * 0.3);
+  const padded = tf.tidy(() => tf.pad(image, [[m, m], [m, m], [0, 0]], 127)) as tf.Tensor3D;
+  try {
+    return models.detector
+      .detect(padded, { minScore: cfg.minDetectionScore })
+      .map((d) => ({
+        score: d.score,
+        box: { ...d.box, x: d.box.x - m, y: d.box.y - m },
+        keypoints: d.keypoints.map(([x, y]) => [x - m, y - m] as Point),
+      }));
+  } finally {
+    padded.dispose();
+  }
+}
+
+export async function analyzeImage(
+  models: Models,
+  bytes: Uint8Array,
+  opts: AnalyzeOptions = {},
+  cfg: PipelineConfig = DEFAULT_CONFIG,
+): Promise<ImageAnalysis> {
+  const working = await decodeImage(bytes, { maxSide: cfg.maxSide });
+  const { width: W, height: H } = working;
+  const image = tf.tidy(() => tf.cast(tf.tensor3d(working.data, [H, W, 3], 'int32'), 'float32')) as tf.Tensor3D;
+  try {
+    let detections = detectWithFallback(models, image, cfg);
+    // Largest first, then keep maxFaces.
+    detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    if (opts.maxFaces !== undefined) detections = detections.slice(0, Math.max(0, opts.maxFaces));
+    if (!detections.length) {
+      return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
+    }
+
+    // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
+    let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
+    let landmarks = runLandmarks(models, image, crops);
+    if (cfg.landmarkPasses === 2) {
+      // Pass 2: re-centre, re-scale and de-rotate the crop on all 68 points of pass 1.
+      crops = landmarks.map((pts) => fitSimilarity(TEMPLATE_PX, pts));
+      landmarks = runLandmarks(models, image, crops);
+    }
+
+    const chipT = chipTransforms(landmarks, cfg);
+    const chips = warpCrops(image, chipT, CHIP);
+    const embeddings = describe(models, chips, cfg.flip);
+    const chipPixels = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(chips), 0, 255), 'int32')).dataSync();
+    chips.dispose();
+
+    let ages: Float32Array | undefined, males: Float32Array | undefined;
+    if (opts.attributes) {
+      const agCrops = warpCrops(image, crops, LM);
+      const out = models.ageGender.predict(agCrops);
+      ages = out.age.dataSync() as Float32Array;
+      males = out.male.dataSync() as Float32Array;
+      tf.dispose([agCrops, out.age, out.male]);
+    }
+
+    const inv = 1 / working.scale;
+    const toOriginal = (p: Point): Point => [p[0] * inv, p[1] * inv];
+    const faces: DetectedFace[] = [];
+    const facesInWorking: FaceInWorkingImage[] = [];
+    for (let f = 0; f < detections.length; f++) {
+      const d = detections[f];
+      const box = clampBox(d.box, W, H);
+      const chipRgb = Uint8Array.from(chipPixels.subarray(f * CHIP * CHIP * 3, (f + 1) * CHIP * CHIP * 3));
+      const { sharpness, brightness } = chipQuality(chipRgb, CHIP);
+      const pose = headPose(landmarks[f]);
+      const face: DetectedFace = {
+        box: { x: box.x * inv, y: box.y * inv, width: box.width * inv, height: box.height * inv },
+        landmarks: landmarks[f].map(toOriginal),
+        detectionScore: d.score,
+        quality: {
+          faceSize: Math.min(box.width, box.height) * inv,
+          sharpness,
+          yaw: pose.yaw,
+          pitch: pose.pitch,
+          roll: pose.roll,
+          brightness,
+        },
+        embedding: embeddings[f],
+      };
+      if (ages && males) {
+        face.age = Math.max(0, ages[f]);
+        face.gender = males[f] >= 0.5 ? 'M' : 'F';
+        face.genderScore = males[f] >= 0.5 ? males[f] : 1 - males[f];
+      }
+      if (opts.thumbnails) {
+        face.thumbnail = new Uint8Array(
+          await sharp(chipRgb, { raw: { width: CHIP, height: CHIP, channels: 3 } }).jpeg({ quality: 80 }).toBuffer(),
+        );
+      }
+      faces.push(face);
+      facesInWorking.push({ box, landmarks: landmarks[f] });
+    }
+    return { image: { width: working.originalWidth, height: working.originalHeight, faces }, working, facesInWorking };
+  } finally {
+    image.dispose();
+  }
+}
+
+function clampBox(b: Box, W: number, H: number): Box {
+  const x = Math.max(0, b.x), y = Math.max(0, b.y);
+  return { x, y, width: Math.max(0, Math.min(W, b.x + b.width) - x), height: Math.max(0, Math.min(H, b.y + b.height) - y) };
+}
+
+function runLandmarks(models: Models, image: tf.Tensor3D, crops: Similarity[]): Point[][] {
+  const input = warpCrops(image, crops, LM);
+  const out = models.landmarks.predict(input);
+  const data = out.dataSync() as Float32Array;
+  tf.dispose([input, out]);
+  return landmarksFromCrops(data, crops);
+}
+
+/** L2-normalised descriptors, optionally averaged with those of the mirrored chips. */
+function describe(models: Models, chips: tf.Tensor4D, flip: boolean): Float32Array[] {
+  const n = chips.shape[0];
+  const raw = tf.tidy(() => {
+    const batch = flip ? tf.concat([chips, tf.reverse(chips, 2)], 0) : chips;
+    return models.descriptor.predict(batch as tf.Tensor4D);
+  });
+  const data = raw.dataSync() as Float32Array;
+  raw.dispose();
+  const out: Float32Array[] = [];
+  for (let f = 0; f < n; f++) {
+    const e = new Float32Array(EMBEDDING_DIM);
+    for (let k = 0; k < EMBEDDING_DIM; k++) {
+      e[k] = data[f * EMBEDDING_DIM + k] + (flip ? data[(n + f) * EMBEDDING_DIM + k] : 0);
+    }
+    let norm = 0;
+    for (let k = 0; k < EMBEDDING_DIM; k++) norm += e[k] * e[k];
+    norm = Math.sqrt(norm) || 1;
+    for (let k = 0; k < EMBEDDING_DIM; k++) e[k] /= norm;
+    out.push(e);
+  }
+  return out;
+}
+

@@ -1,0 +1,112 @@
+// Worker thread of the face engine pool: loads the models once, then analyses one request (all its images) at a time.
+import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
+import { ImageError } from './errors.js';
+import { analyzeImage, loadModels, type ImageAnalysis, type Models } from './pipeline.js';
+import { initTf } from './tf.js';
+import type { AnalysisResult, AnalyzeOptions, LivenessResult } from './types.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
+
+interface LivenessModule {
+  loadLivenessModels(): Promise<void>;
+  faceLiveness(input: LivenessInput): LivenessResult | Promise<LivenessResult>;
+  captureLiveness(frames: { input: LivenessInput; result: LivenessResult }[]): LivenessResult;
+}
+interface LivenessInput {
+  image: { data: Uint8Array; width: number; height: number };
+  box: { x: number; y: number; width: number; height: number };
+  landmarks: [number, number][];
+}
+
+const port = parentPort;
+if (!port) throw new Error('the face engine worker must run in a worker thread');
+const testHooks = Boolean((workerData as { testHooks?: boolean } | undefined)?.testHooks);
+
+// Parallelism comes from the pool: one libvips thread per worker keeps N workers on N cores.
+sharp.concurrency(1);
+sharp.cache(false);
+
+let models: Models;
+let liveness: LivenessModule | undefined;
+
+async function loadLiveness(): Promise<LivenessModule | undefined> {
+  // Written by another engineer at the same time; until the module exists, liveness stays undefined.
+  const specifier = './liveness.js';
+  let mod: LivenessModule;
+  try {
+    mod = (await import(specifier)) as LivenessModule;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+  if (typeof mod.faceLiveness !== 'function' || typeof mod.captureLiveness !== 'function') return undefined;
+  await mod.loadLivenessModels?.();
+  return mod;
+}
+
+async function analyze(images: Uint8Array[], opts: AnalyzeOptions): Promise<AnalysisResult> {
+  const analyses: ImageAnalysis[] = [];
+  for (let i = 0; i < images.length; i++) {
+    try {
+      analyses.push(await analyzeImage(models, images[i], opts));
+    } catch (err) {
+      if (err instanceof ImageError) err.index = i;
+      throw err;
+    }
+  }
+  const result: AnalysisResult = { images: analyses.map((a) => a.image) };
+  if (opts.liveness && liveness) {
+    const frames: { input: LivenessInput; result: LivenessResult }[] = [];
+    for (const a of analyses) {
+      const face = a.facesInWorking[0]; // largest face
+      if (!face) continue;
+      const input: LivenessInput = {
+        image: { data: a.working.data, width: a.working.width, height: a.working.height },
+        box: face.box,
+        landmarks: face.landmarks,
+      };
+      const res = await liveness.faceLiveness(input);
+      a.image.faces[0].liveness = res;
+      frames.push({ input, result: res });
+    }
+    if (frames.length) result.liveness = liveness.captureLiveness(frames);
+  }
+  return result;
+}
+
+function serialiseError(err: unknown): WorkerReply & { type: 'error' } {
+  if (err instanceof ImageError) return { type: 'error', id: -1, name: 'ImageError', code: err.code, message: err.message, index: err.index };
+  const message = err instanceof Error ? err.message : String(err);
+  return { type: 'error', id: -1, name: 'Error', message };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  await initTf();
+  models = await loadModels();
+  liveness = await loadLiveness();
+  port!.postMessage({ type: 'ready', loadMs: performance.now() - t0, liveness: Boolean(liveness) } satisfies WorkerReply);
+  port!.on('message', async (msg: WorkerRequest) => {
+    if (msg.type === 'crash') {
+      if (testHooks) process.exit(70);
+      return;
+    }
+    try {
+      const result = await analyze(msg.images, msg.opts);
+      const transfer: ArrayBuffer[] = [];
+      for (const img of result.images) for (const f of img.faces) {
+        transfer.push(f.embedding.buffer as ArrayBuffer);
+        if (f.thumbnail) transfer.push(f.thumbnail.buffer as ArrayBuffer);
+      }
+      port!.postMessage({ type: 'result', id: msg.id, result } satisfies WorkerReply, transfer);
+    } catch (err) {
+      port!.postMessage({ ...serialiseError(err), id: msg.id } satisfies WorkerReply);
+    }
+  });
+}
+
+main().catch((err) => {
+  port.postMessage({ ...serialiseError(err), id: -1, message: `model loading failed: ${(err as Error)?.message ?? err}` } satisfies WorkerReply);
+  process.exit(1);
+});
