@@ -679,15 +679,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
 
   const topLevel = mapRepos(writerRepos, (name, writeFn) => {
     if (!WRITE_METHODS.has(name)) return writeFn; // replaced below for reads
-    return (...args) =>
-      lock.run(async () => {
-        assertUsable(name);
+    return async (...args) => {
+      // Checked before queueing: inside a transaction, waiting for the lock would wait for ourselves.
+      assertUsable(name);
+      return lock.run(async () => {
+        if (!open) throw new Error('store is closed');
         try {
           return await writeFn(...args);
         } finally {
           scrub();
         }
       });
+    };
   });
   // Reads outside transactions go to the reader connection.
   for (const repo of REPO_NAMES) {

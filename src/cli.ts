@@ -1,0 +1,188 @@
+// Operators' command line: `npm run cli -- tokens create --client acme --ttl 30d` (or `node dist/src/cli.js …`).
+// Safe while the server runs on the same DATA_DIR: both open the database in WAL mode with a busy timeout, and the
+// CLI's writes are single short transactions.
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { issueToken } from './domain/tokens.js';
+import { openSqliteStore, resolveDbFile } from './store/sqlite.js';
+import type { Store, TokenRecord } from './store/types.js';
+
+export const USAGE = `Usage: npm run cli -- <command>
+
+  tokens create --client NAME [--ttl 30d|12h|15m] [--label TEXT]
+      Issues a token for client NAME (created if missing). The token is printed once, as the last line of stdout.
+      Without --ttl the token never expires.
+  tokens list [--client NAME]
+      Lists tokens (never their secrets; only the first 8 hex chars of their hashes).
+  tokens revoke ID
+      Revokes a token at once.
+  clients list
+      Lists clients.
+
+Environment: DATA_DIR (default ./data) - the same folder the server uses.
+Exit status: 0 done, 1 failed, 2 bad usage.`;
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  now?: () => Date;
+}
+
+class UsageError extends Error {}
+class CliFailure extends Error {}
+
+function tokenStatus(t: TokenRecord, now: Date): 'active' | 'expired' | 'revoked' {
+  if (t.revokedAt) return 'revoked';
+  if (t.expiresAt && Date.parse(t.expiresAt) <= now.getTime()) return 'expired';
+  return 'active';
+}
+
+/** Left-aligned columns, for humans; fields never contain tabs or newlines worth keeping. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(positionals === 0 ? `unexpected argument "${parsed.positionals[0]}"` : `expected ${positionals} argument(s)`);
+  }
+  return parsed as { values: Record<string, string | undefined>; positionals: string[] };
+}
+
+/** Runs one CLI command; returns the exit status. Never calls process.exit (tests call it in-process). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const now = io.now ?? (() => new Date());
+  const [group, command, ...rest] = argv;
+  if (group === undefined || group === 'help' || group === '--help' || group === '-h') {
+    io.out(USAGE);
+    return group === undefined ? 2 : 0;
+  }
+  const dataDir = io.env.DATA_DIR || './data';
+  let store: Store | undefined;
+  const openStore = (mustExist: boolean): Store => {
+    const file = resolveDbFile({ dataDir });
+    if (mustExist && !existsSync(file)) throw new CliFailure(`no database at ${file} (is DATA_DIR right?)`);
+    store = openSqliteStore({ dataDir });
+    return store;
+  };
+
+  try {
+    const key = `${group} ${command ?? ''}`.trim();
+    switch (key) {
+      case 'tokens create': {
+        const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' } }, 0);
+        if (!values.client) throw new UsageError('--client NAME is required');
+        const s = openStore(false);
+        let issued;
+        try {
+          issued = await issueToken(s, { clientName: values.client, ttl: values.ttl, label: values.label, now: now() });
+        } catch (e) {
+          if (e instanceof RangeError) throw new UsageError(e.message);
+          throw e;
+        }
+        io.err(`client:  ${issued.client.name} (${issued.client.id})`);
+        io.err(`token:   ${issued.record.id}${issued.record.label ? ` (${issued.record.label})` : ''}`);
+        io.err(`expires: ${issued.record.expiresAt ?? 'never'}`);
+        io.err('The secret below is shown once; it is stored only as a hash.');
+        io.out(issued.token);
+        return 0;
+      }
+      case 'tokens list': {
+        const { values } = parse(rest, { client: { type: 'string' } }, 0);
+        const s = openStore(true);
+        const clients = new Map((await s.clients.list()).map((c) => [c.id, c.name]));
+        let clientId: string | undefined;
+        if (values.client !== undefined) {
+          const c = await s.clients.getByName(values.client);
+          if (!c) throw new CliFailure(`no client named "${values.client}"`);
+          clientId = c.id;
+        }
+        const tokens = await s.tokens.list(clientId);
+        if (tokens.length === 0) {
+          io.err('no tokens');
+          return 0;
+        }
+        const at = now();
+        const rows = [['ID', 'CLIENT', 'STATUS', 'CREATED', 'EXPIRES', 'HASH', 'LABEL']];
+        for (const t of tokens) {
+          rows.push([
+            t.id,
+            clients.get(t.client) ?? t.client,
+            tokenStatus(t, at),
+            t.createdAt,
+            t.revokedAt ? `revoked ${t.revokedAt}` : (t.expiresAt ?? 'never'),
+            `${t.hash.slice(0, 8)}…`,
+            t.label ?? '',
+          ]);
+        }
+        for (const line of table(rows)) io.out(line);
+        return 0;
+      }
+      case 'tokens revoke': {
+        const { positionals } = parse(rest, {}, 1);
+        const s = openStore(true);
+        if (!(await s.tokens.revoke(positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
+        io.out(`revoked ${positionals[0]}`);
+        return 0;
+      }
+      case 'clients list': {
+        parse(rest, {}, 0);
+        const s = openStore(true);
+        const clients = await s.clients.list();
+        if (clients.length === 0) {
+          io.err('no clients');
+          return 0;
+        }
+        const active = new Map<string, number>();
+        const at = now();
+        for (const t of await s.tokens.list()) {
+          if (tokenStatus(t, at) === 'active') active.set(t.client, (active.get(t.client) ?? 0) + 1);
+        }
+        const rows = [['ID', 'NAME', 'CREATED', 'ACTIVE TOKENS']];
+        for (const c of clients) rows.push([c.id, c.name, c.createdAt, String(active.get(c.id) ?? 0)]);
+        for (const line of table(rows)) io.out(line);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${key}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}`);
+      io.err(USAGE);
+      return 2;
+    }
+    io.err(`error: ${e instanceof CliFailure ? e.message : String((e as Error)?.message ?? e)}`);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}
+
+function isMainModule(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+  }
+}
+
+if (isMainModule()) {
+  const code = await runCli(process.argv.slice(2), {
+    env: process.env,
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+  });
+  process.exitCode = code;
+}
