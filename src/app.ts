@@ -1,0 +1,73 @@
+// Composition root: wires the store, the face engine and the vector index into the HTTP application. Everything is
+// injected, so tests build the real app around a temporary SQLite file.
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import type { DomainDeps } from './domain/deps.js';
+import type { FaceEngine } from './face/types.js';
+import { createHttpServer } from './http/server.js';
+import { loadOrCreateSigner, type ResponseSigner } from './http/signing.js';
+import type { FaceIndex } from './index/types.js';
+import type { Store } from './store/types.js';
+
+export interface AppOptions {
+  config: Config;
+  store: Store;
+  engine: FaceEngine;
+  index: FaceIndex;
+  logger?: Logger;
+  /** Defaults to the key pair kept in `config.dataDir` (created on first start). */
+  signer?: ResponseSigner;
+  /** Clock for verification expiry. */
+  now?: () => Date;
+}
+
+/** Never log secrets: the bearer token, and (belt and braces) anything that looks like an image or template. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.authorization',
+  '*.images',
+  '*.image',
+  '*.faceImage',
+  '*.embedding',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config, store, engine, index } = opts;
+  const deps: DomainDeps = {
+    store,
+    engine,
+    index,
+    settings: { personVerificationTtlMs: config.personVerificationTtlMs, livenessMinScore: config.livenessMinScore },
+    now: opts.now,
+  };
+  const signer = opts.signer ?? (await loadOrCreateSigner(config.dataDir));
+  return createHttpServer({ config, deps, signer, logger: opts.logger ?? createLogger(config) });
+}
+
+/** Loads every stored face person into the index; templates of another model version are skipped (re-enrol them). */
+export async function rebuildIndex(store: Store, index: FaceIndex, modelVersion: string): Promise<{ persons: number; templates: number; skipped: number }> {
+  let persons = 0;
+  let templates = 0;
+  let skipped = 0;
+  for await (const entry of store.templates.iterateIndexEntries()) {
+    const usable = entry.templates.filter((t) => t.modelVersion === modelVersion);
+    skipped += entry.templates.length - usable.length;
+    if (usable.length === 0) continue;
+    index.upsertPerson({
+      client: entry.client,
+      person: entry.person,
+      collections: entry.collections,
+      templates: usable.map((t) => ({ id: t.id, vector: t.embedding })),
+    });
+    persons++;
+    templates += usable.length;
+  }
+  return { persons, templates, skipped };
+}

@@ -1,0 +1,143 @@
+// Runtime configuration, read once from the environment and validated up front so that a typo fails at start-up
+// with a message naming the variable, not later in a request.
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Maximum JSON body size in bytes. */
+  bodyLimit: number;
+  /** When set, `Authorization: Bearer <apiToken>` is valid for `apiTokenClient`. */
+  apiToken: string | null;
+  apiTokenClient: string;
+  engineWorkers: number;
+  /** Maximum analysis jobs waiting for a worker before requests get 503. */
+  engineQueue: number;
+  /** Age in milliseconds after which a generic person's `verified` status is reported as `expired`. */
+  personVerificationTtlMs: number;
+  /** Liveness score a `/v2/persons/liveness` capture needs to be `verified` when the request gives none. */
+  livenessMinScore: number;
+  /** Most images one request may carry. */
+  maxImages: number;
+  /** Largest decoded image, in bytes. */
+  maxImageBytes: number;
+  /** Trust X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "25mb", "512kb", "1048576" → bytes. */
+export function parseSize(value: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!m) return null;
+  return Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()]);
+}
+
+/** "365d", "12h", "30m", "45s", "500ms", or a bare number of seconds → milliseconds. */
+export function parseDuration(value: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
+  if (!m) return null;
+  return Math.floor(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? fallback : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = str(name, String(fallback));
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const num = (name: string, fallback: number, min: number, max: number) => {
+    const raw = str(name, String(fallback));
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      problems.push(`${name} must be a number between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const size = (name: string, fallback: string, min: number) => {
+    const raw = str(name, fallback);
+    const n = parseSize(raw);
+    if (n === null || n < min) {
+      problems.push(`${name} must be a size such as 25mb, 512kb or a number of bytes, at least ${min} (got "${raw}")`);
+      return parseSize(fallback)!;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = str(name, fallback ? 'true' : 'false').toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+
+  const logLevel = str('LOG_LEVEL', 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const ttlRaw = str('PERSON_VERIFICATION_TTL', '365d');
+  const ttl = parseDuration(ttlRaw);
+  if (ttl === null || ttl <= 0) problems.push(`PERSON_VERIFICATION_TTL must be a duration such as 365d, 12h or 30m (got "${ttlRaw}")`);
+
+  const apiToken = env.API_TOKEN?.trim() || null;
+  // A short shared secret is guessable; tokens issued by the CLI are far longer.
+  if (apiToken !== null && apiToken.length < 16) problems.push('API_TOKEN must be at least 16 characters long');
+
+  const apiTokenClient = str('API_TOKEN_CLIENT', 'default');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(apiTokenClient)) {
+    problems.push(`API_TOKEN_CLIENT must be 1-64 letters, digits, dots, dashes or underscores (got "${apiTokenClient}")`);
+  }
+
+  const bodyLimit = size('BODY_LIMIT', '25mb', 1024);
+  const maxImageBytes = size('MAX_IMAGE_BYTES', '10mb', 1024);
+
+  const config: Config = {
+    port: int('PORT', 3000, 0, 65535),
+    host: str('HOST', '127.0.0.1'),
+    dataDir: path.resolve(str('DATA_DIR', './data')),
+    logLevel: logLevel as Config['logLevel'],
+    bodyLimit,
+    apiToken,
+    apiTokenClient,
+    engineWorkers: int('ENGINE_WORKERS', Math.max(1, cores), 1, 256),
+    engineQueue: int('ENGINE_QUEUE', 64, 1, 100_000),
+    personVerificationTtlMs: ttl ?? 365 * DURATION_UNITS.d,
+    livenessMinScore: num('LIVENESS_MIN_SCORE', 0.6, 0, 1),
+    maxImages: int('MAX_IMAGES', 5, 1, 50),
+    maxImageBytes,
+    trustProxy: bool('TRUST_PROXY', false),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Defaults for tests and embedding: the same values `loadConfig({})` gives, with overrides. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), ...overrides };
+}

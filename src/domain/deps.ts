@@ -1,0 +1,33 @@
+// What the use cases need from the outside world, injected by the composition root (src/app.ts).
+import type { FaceEngine } from '../face/types.js';
+import type { FaceIndex } from '../index/types.js';
+import type { Store } from '../store/types.js';
+
+export interface DomainSettings {
+  /** Age after which a generic person's `verified` status is reported as `expired`. */
+  personVerificationTtlMs: number;
+  /** Liveness score `/v2/persons/liveness` requires when the request gives none. */
+  livenessMinScore: number;
+}
+
+export interface DomainDeps {
+  store: Store;
+  engine: FaceEngine;
+  index: FaceIndex;
+  settings: DomainSettings;
+  /** Injectable clock, for expiry. */
+  now?: () => Date;
+}
+
+/** Paging as the API takes it (1-based page). */
+export interface Paging {
+  page: number;
+  limit: number;
+}
+
+export interface Paged<T> {
+  items: T[];
+  page: number;
+  limit: number;
+  total: number;
+}

@@ -1,0 +1,74 @@
+// Failures of the use cases, named after what went wrong for the caller. The HTTP layer (src/http/errors.ts) maps
+// each class to one status and `code`; nothing here knows about HTTP.
+
+/** An id that does not exist for this client. Foreign ids are reported exactly the same way. */
+export class NotFoundError extends Error {
+  override readonly name: string = 'NotFoundError';
+  constructor(readonly resource: 'collection' | 'person') {
+    super('not_found');
+  }
+}
+
+/** A request field refers to a collection the client does not have (`collections[1]`, `collection`). */
+export class UnknownCollectionError extends Error {
+  override readonly name: string = 'UnknownCollectionError';
+  constructor(readonly field: string) {
+    super(`collection_not_found: "${field}" does not name a collection of this client`);
+  }
+}
+
+/** A field is well-typed but its value is unacceptable (e.g. a date that does not exist). */
+export class InvalidFieldError extends Error {
+  override readonly name: string = 'InvalidFieldError';
+  constructor(
+    readonly field: string,
+    /** Joi-style, e.g. `"date_of_birth" must be a valid date`. */
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ImageProblem =
+  | 'data_url' // "data:image/jpeg;base64,…" instead of raw base64
+  | 'not_base64'
+  | 'too_small' // too few bytes or pixels to hold a usable face
+  | 'not_an_image'
+  | 'unsupported_format'
+  | 'too_large' // more bytes than MAX_IMAGE_BYTES
+  | 'too_many_pixels'; // decompression bomb or simply too large
+
+/** An image field that cannot be used as a face photo. */
+export class ImageInputError extends Error {
+  override readonly name: string = 'ImageInputError';
+  constructor(
+    readonly problem: ImageProblem,
+    readonly field: string,
+    detail?: string,
+  ) {
+    super(detail ?? problem);
+  }
+}
+
+/** An image holds no face, or several where exactly one is required. */
+export class FaceCountError extends Error {
+  override readonly name: string = 'FaceCountError';
+  constructor(
+    readonly problem: 'no_face' | 'multiple_faces',
+    readonly field: string,
+  ) {
+    super(
+      problem === 'no_face'
+        ? `no_face_detected: "${field}" contains no face`
+        : `multiple_faces_detected: "${field}" contains more than one face; send one face per image`,
+    );
+  }
+}
+
+/** The request conflicts with the state of the data (e.g. duplicated_person). Message is the client-facing text. */
+export class ConflictError extends Error {
+  override readonly name: string = 'ConflictError';
+  constructor(message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,197 @@
+// Face persons (`/v2/face-recognition/persons`): identities enrolled from face photos, searchable by collection.
+//
+// Every write follows the same order: analyse the images (slow, engine, outside any transaction), then write the
+// person and its templates in ONE store transaction, then update the vector index synchronously right after the
+// commit, so the next search sees exactly what the store holds.
+import { newObjectId } from '../store/ids.js';
+import type { FacePerson, FaceTemplate, Repos } from '../store/types.js';
+import type { DetectedFace } from '../face/types.js';
+import type { PersonEntry } from '../index/types.js';
+import { resolveCollections } from './collections.js';
+import { normaliseBirthDate } from './dates.js';
+import type { DomainDeps, Paged, Paging } from './deps.js';
+import { InvalidFieldError, NotFoundError, UnknownCollectionError } from './errors.js';
+import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
+
+export interface FacePersonInput {
+  name: string;
+  images: InputImage[];
+  gender?: 'M' | 'F';
+  date_of_birth?: string;
+  nationality?: string;
+  /** Collection `_id`s or `code`s. */
+  collections?: string[];
+  notes?: string;
+}
+
+/** PUT: every field optional; `null` clears an optional field; `images` replaces all templates. */
+export interface FacePersonPatch {
+  name?: string;
+  images?: InputImage[];
+  gender?: 'M' | 'F' | null;
+  date_of_birth?: string | null;
+  nationality?: string | null;
+  collections?: string[];
+  notes?: string | null;
+}
+
+/** A face person as the API shows it: the record plus the thumbnails of its enrolled faces, in image order. */
+export interface FacePersonView {
+  person: FacePerson;
+  thumbnails: Uint8Array[];
+}
+
+function nonBlank(value: string, field: string): string {
+  const v = value.trim();
+  if (v === '') throw new InvalidFieldError(field, `"${field}" is not allowed to be empty`);
+  return v;
+}
+
+function blankToNull(value: string | null | undefined): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  const v = value.trim();
+  return v === '' ? null : v;
+}
+
+function thumbnailsOf(templates: Pick<FaceTemplate, 'imageIndex' | 'thumbnail'>[]): Uint8Array[] {
+  return [...templates]
+    .sort((a, b) => a.imageIndex - b.imageIndex)
+    .flatMap((t) => (t.thumbnail ? [t.thumbnail] : []));
+}
+
+function indexEntry(person: FacePerson, templates: FaceTemplate[]): PersonEntry {
+  return {
+    client: person.client,
+    person: person._id,
+    collections: person.collections,
+    templates: templates.map((t) => ({ id: t.id, vector: t.embedding })),
+  };
+}
+
+async function addTemplates(deps: DomainDeps, tx: Repos, client: string, person: string, faces: DetectedFace[]): Promise<FaceTemplate[]> {
+  const out: FaceTemplate[] = [];
+  for (const row of templateRows(deps.engine, client, person, faces)) out.push(await tx.templates.add(row));
+  return out;
+}
+
+export async function createFacePerson(deps: DomainDeps, client: string, input: FacePersonInput): Promise<FacePersonView> {
+  const { images, ...fields } = input;
+  // Cheap checks first: a bad date or an unknown collection should not cost an engine run.
+  checkFields(deps, fields);
+  await resolveCollections(deps.store, client, fields.collections ?? [], 'collections');
+  const { faces } = await analyseEnrolment(deps.engine, images);
+  return createAnalysedFacePerson(deps, client, fields, faces);
+}
+
+function checkFields(deps: DomainDeps, fields: Omit<FacePersonInput, 'images'>): { name: string; dob: string | null } {
+  const now = deps.now?.() ?? new Date();
+  return {
+    name: nonBlank(fields.name, 'name'),
+    dob: fields.date_of_birth === undefined ? null : normaliseBirthDate(fields.date_of_birth, 'date_of_birth', now),
+  };
+}
+
+/**
+ * Writes a person whose faces were already analysed (one face per image, with thumbnails, in image order) and
+ * indexes it. Shared with the search-live-face flow, which analyses the images itself.
+ */
+export async function createAnalysedFacePerson(
+  deps: DomainDeps,
+  client: string,
+  fields: Omit<FacePersonInput, 'images'>,
+  faces: DetectedFace[],
+): Promise<FacePersonView> {
+  const { name, dob } = checkFields(deps, fields);
+  const refs = fields.collections ?? [];
+  const _id = newObjectId();
+  const { person, templates } = await deps.store.transaction(async (tx) => {
+    // Resolved inside the transaction: a collection deleted meanwhile must not be written.
+    const collections = await resolveCollections(tx, client, refs, 'collections');
+    const person = await tx.facePersons.create({
+      _id,
+      client,
+      name,
+      gender: fields.gender ?? null,
+      date_of_birth: dob,
+      nationality: blankToNull(fields.nationality) ?? null,
+      notes: blankToNull(fields.notes) ?? null,
+      collections,
+    });
+    return { person, templates: await addTemplates(deps, tx, client, _id, faces) };
+  });
+  // Synchronously right after the commit (no await in between): the very next search sees the person.
+  deps.index.upsertPerson(indexEntry(person, templates));
+  return { person, thumbnails: thumbnailsOf(templates) };
+}
+
+async function view(repos: Pick<Repos, 'templates'>, person: FacePerson): Promise<FacePersonView> {
+  return { person, thumbnails: thumbnailsOf(await repos.templates.listForPerson(person.client, person._id)) };
+}
+
+export async function getFacePerson(deps: DomainDeps, client: string, id: string): Promise<FacePersonView> {
+  const person = await deps.store.facePersons.get(client, id);
+  if (!person) throw new NotFoundError('person');
+  return view(deps.store, person);
+}
+
+export async function listFacePersons(
+  deps: DomainDeps,
+  client: string,
+  q: Paging & { collection?: string; name?: string },
+): Promise<Paged<FacePersonView>> {
+  let collection: string | undefined;
+  if (q.collection !== undefined) {
+    const c = await deps.store.collections.get(client, q.collection);
+    if (!c) throw new UnknownCollectionError('collection');
+    collection = c._id;
+  }
+  const search = q.name?.trim() || undefined;
+  const page = await deps.store.facePersons.list(client, { page: q.page, limit: q.limit, collection, search });
+  const items: FacePersonView[] = [];
+  for (const p of page.items) items.push(await view(deps.store, p));
+  return { items, total: page.total, page: q.page, limit: q.limit };
+}
+
+export async function updateFacePerson(deps: DomainDeps, client: string, id: string, patch: FacePersonPatch): Promise<FacePersonView> {
+  const now = deps.now?.() ?? new Date();
+  const fields: Parameters<Repos['facePersons']['update']>[2] = {};
+  if (patch.name !== undefined) fields.name = nonBlank(patch.name, 'name');
+  if (patch.gender !== undefined) fields.gender = patch.gender;
+  if (patch.date_of_birth !== undefined) {
+    fields.date_of_birth = patch.date_of_birth === null ? null : normaliseBirthDate(patch.date_of_birth, 'date_of_birth', now);
+  }
+  if (patch.nationality !== undefined) fields.nationality = blankToNull(patch.nationality) ?? null;
+  if (patch.notes !== undefined) fields.notes = blankToNull(patch.notes) ?? null;
+
+  // Fail fast on a missing person or collection before spending engine time.
+  if (!(await deps.store.facePersons.get(client, id))) throw new NotFoundError('person');
+  if (patch.collections) await resolveCollections(deps.store, client, patch.collections, 'collections');
+  const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images)).faces : null;
+
+  const { person, templates } = await deps.store.transaction(async (tx) => {
+    if (patch.collections) fields.collections = await resolveCollections(tx, client, patch.collections, 'collections');
+    const person = Object.keys(fields).length > 0 ? await tx.facePersons.update(client, id, fields) : await tx.facePersons.get(client, id);
+    if (!person) throw new NotFoundError('person');
+    let templates: FaceTemplate[];
+    if (faces) {
+      // Re-enrolment replaces the old faces: their templates and thumbnails are erased, not kept aside.
+      await tx.templates.deleteForPerson(client, id);
+      templates = await addTemplates(deps, tx, client, id, faces);
+    } else {
+      templates = await tx.templates.listForPerson(client, id);
+    }
+    return { person, templates };
+  });
+  if (faces) deps.index.upsertPerson(indexEntry(person, templates));
+  else if (patch.collections) deps.index.setCollections(client, id, person.collections);
+  return { person, thumbnails: thumbnailsOf(templates) };
+}
+
+/** Erases the person with its templates and thumbnails (a real delete: nothing biometric is kept). */
+export async function deleteFacePerson(deps: DomainDeps, client: string, id: string): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    await tx.templates.deleteForPerson(client, id);
+    if (!(await tx.facePersons.delete(client, id))) throw new NotFoundError('person');
+  });
+  deps.index.removePerson(client, id);
+}

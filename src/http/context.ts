@@ -1,0 +1,17 @@
+// What every route plugin receives as its options (registered from src/http/server.ts).
+import type { Config } from '../config.js';
+import type { DomainDeps } from '../domain/deps.js';
+import type { ResponseSigner } from './signing.js';
+
+export interface RouteContext {
+  deps: DomainDeps;
+  signer: ResponseSigner;
+  config: Config;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated client (tenant) id; set by the auth hook on every /v2 route. */
+    client: string;
+  }
+}

@@ -1,0 +1,113 @@
+// One place that turns every failure into the API's `{message, code}` answer with the spec's status. Anything
+// not recognised is a 500 `internal_error` whose details stay in the server log.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EngineBusyError, EngineFailure, ImageError, TemplateVersionError } from '../face/errors.js';
+import {
+  ConflictError,
+  FaceCountError,
+  ImageInputError,
+  InvalidFieldError,
+  NotFoundError,
+  UnknownCollectionError,
+} from '../domain/errors.js';
+import { ConflictError as StoreConflictError, UnknownReferenceError } from '../store/errors.js';
+import { validationFailure } from './validation.js';
+
+export interface ApiErrorBody {
+  message: string;
+  code: string;
+  /** The request field at fault, when one is (`images[1]`). */
+  field?: string;
+}
+
+/** An answer the HTTP layer decides itself (authentication, body parsing). */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const unauthorized = () => new ApiError(401, 'UNAUTHORIZED', 'Authentication required');
+export const tokenExpired = () => new ApiError(403, 'FORBIDDEN', 'token_expired');
+export const missingParameter = (message: string, field?: string) => new ApiError(409, 'MissingParameter', message, field);
+
+const imageStatus = (problem: ImageInputError['problem']) => (problem === 'too_large' || problem === 'too_many_pixels' ? 413 : 412);
+
+/** Maps an error to status + body (+ headers). Exported for tests and for plugins that answer by hand. */
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof NotFoundError) return new ApiError(404, 'NOT_FOUND', 'not_found');
+  if (err instanceof UnknownCollectionError) return new ApiError(404, 'NOT_FOUND', err.message, err.field);
+  if (err instanceof InvalidFieldError) return missingParameter(err.message, err.field);
+  if (err instanceof ImageInputError) {
+    const status = imageStatus(err.problem);
+    const message = status === 413 ? `image_too_large: "${err.field}" is too large` : 'only_images_in_base64';
+    return new ApiError(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'ERROR', message, err.field);
+  }
+  if (err instanceof ImageError) {
+    // The engine's own error when a caller did not go through analyseImages: no field name to give.
+    const status = err.code === 'too_many_pixels' ? 413 : 412;
+    return new ApiError(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'ERROR', status === 413 ? 'image_too_large' : 'only_images_in_base64');
+  }
+  if (err instanceof FaceCountError) {
+    return new ApiError(422, err.problem === 'no_face' ? 'NO_FACE' : 'MULTIPLE_FACES', err.message, err.field);
+  }
+  if (err instanceof ConflictError) return new ApiError(409, 'ERROR', err.message);
+  if (err instanceof StoreConflictError) return new ApiError(409, 'ERROR', 'conflict');
+  if (err instanceof UnknownReferenceError) return new ApiError(404, 'NOT_FOUND', err.entity === 'collection' ? 'collection_not_found' : 'not_found');
+  if (err instanceof TemplateVersionError) return new ApiError(409, 'ERROR', 'template_version_mismatch: re-enrol the person');
+  if (err instanceof EngineBusyError) {
+    return new ApiError(503, 'ERROR', 'engine_busy', undefined, { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
+  }
+  if (err instanceof EngineFailure) return null;
+
+  const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
+  if (fe && Array.isArray(fe.validation)) {
+    const { message, field } = validationFailure(fe.validation as never, fe.validationContext);
+    return missingParameter(message, field);
+  }
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'payload_too_large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return missingParameter('"body" is required', 'body');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(400, 'BAD_REQUEST', 'invalid content-length');
+  }
+  // JSON.parse failures from the body parser.
+  if (fe instanceof SyntaxError || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return missingParameter('"body" must be valid JSON', 'body');
+  // Fastify's own 4xx (e.g. malformed URLs) keep their status, with a neutral message.
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(fe.statusCode, 'BAD_REQUEST', 'bad_request');
+  }
+  return null;
+}
+
+export function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
+  const body: ApiErrorBody = { message: e.message, code: e.code };
+  if (e.field !== undefined) body.field = e.field;
+  return reply.code(e.statusCode).headers(e.headers).type('application/json; charset=utf-8').send(body);
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const mapped = toApiError(err);
+    if (mapped) {
+      if (mapped.statusCode >= 500) req.log.warn({ code: mapped.code }, mapped.message);
+      return sendError(reply, mapped);
+    }
+    // Logged with its stack here; the client learns nothing beyond "internal_error".
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, new ApiError(500, 'ERROR', 'internal_error'));
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'NOT_FOUND', 'route_not_found')));
+}

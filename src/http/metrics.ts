@@ -1,0 +1,61 @@
+// Prometheus metrics on a registry of the app's own (several apps in one process, as in tests, do not collide).
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FaceEngine } from '../face/types.js';
+import type { FaceIndex } from '../index/types.js';
+
+/** Optional engine introspection: an engine that exposes its queue length gets a gauge. */
+interface EngineStats {
+  readonly queued?: number;
+}
+
+export function installMetrics(app: FastifyInstance, opts: { engine: FaceEngine; index: FaceIndex }): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'facegate_' });
+
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({ name: 'facegate_http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] });
+  const latency = new Histogram({
+    name: 'facegate_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'facegate_index_templates',
+    help: 'Face templates held by the vector index',
+    registers: [registry],
+    collect() {
+      this.set(opts.index.size());
+    },
+  });
+  new Gauge({
+    name: 'facegate_engine_ready',
+    help: '1 when the face engine has loaded its models',
+    registers: [registry],
+    collect() {
+      this.set(opts.engine.isReady() ? 1 : 0);
+    },
+  });
+  const stats = opts.engine as FaceEngine & EngineStats;
+  if (typeof stats.queued === 'number') {
+    new Gauge({
+      name: 'facegate_engine_queue_depth',
+      help: 'Analysis jobs waiting for a face engine worker',
+      registers: [registry],
+      collect() {
+        this.set(stats.queued ?? 0);
+      },
+    });
+  }
+
+  app.addHook('onResponse', async (req, reply) => {
+    // The route pattern, never the raw URL: ids in paths would explode the label set.
+    const route = req.routeOptions.url ?? 'unmatched';
+    const labels = { method: req.method, route, status: String(reply.statusCode) };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+  });
+  return registry;
+}

@@ -1,0 +1,101 @@
+// Records → API objects. Binary data leaves as base64; embeddings never leave.
+import { Type } from '@sinclair/typebox';
+import type { FacePersonView } from '../domain/facePersons.js';
+import type { PersonView } from '../domain/persons.js';
+import type { Collection } from '../store/types.js';
+import { NullableString } from './schemas.js';
+
+export const CollectionSchema = Type.Object({
+  _id: Type.String(),
+  code: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  description: Type.String(),
+  client: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export function presentCollection(c: Collection) {
+  return {
+    _id: c._id,
+    code: c.code,
+    name: c.name,
+    description: c.description,
+    client: c.client,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+export const FacePersonSchema = Type.Object({
+  _id: Type.String(),
+  name: Type.String(),
+  gender: Type.Unsafe<'M' | 'F' | null>({ type: ['string', 'null'], enum: ['M', 'F', null] }),
+  date_of_birth: NullableString({ description: 'YYYY-MM-DD' }),
+  nationality: NullableString(),
+  thumbnails: Type.Array(Type.String({ contentEncoding: 'base64', contentMediaType: 'image/jpeg' }), {
+    description: 'Base64 JPEG of each enrolled face, in the order of the images it was enrolled from.',
+  }),
+  collections: Type.Array(Type.String(), { description: 'Collection `_id`s.' }),
+  notes: NullableString(),
+  client: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export function presentFacePerson(v: FacePersonView) {
+  const p = v.person;
+  return {
+    _id: p._id,
+    name: p.name,
+    gender: p.gender,
+    date_of_birth: p.date_of_birth,
+    nationality: p.nationality,
+    thumbnails: v.thumbnails.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('base64')),
+    collections: p.collections,
+    notes: p.notes,
+    client: p.client,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}
+
+export const PersonSchema = Type.Object({
+  id: Type.String(),
+  firstName: NullableString(),
+  lastName: NullableString(),
+  email: NullableString(),
+  phone: NullableString(),
+  dateOfBirth: NullableString({ description: 'YYYY-MM-DD' }),
+  documentType: NullableString(),
+  documentNumber: NullableString(),
+  biometricData: Type.Object({
+    livenessScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    faceEnrolled: Type.Boolean({ description: 'A face template was enrolled from biometricData.faceImage (the image itself is not kept).' }),
+  }),
+  verificationStatus: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('failed'), Type.Literal('expired')]),
+  client: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export function presentPerson(v: PersonView) {
+  const r = v.record;
+  const biometricData: { livenessScore?: number; faceEnrolled: boolean } = { faceEnrolled: v.faceEnrolled };
+  if (r.livenessScore !== null) biometricData.livenessScore = r.livenessScore;
+  return {
+    id: r.id,
+    firstName: r.firstName,
+    lastName: r.lastName,
+    email: r.email,
+    phone: r.phone,
+    dateOfBirth: r.dateOfBirth,
+    documentType: r.documentType,
+    documentNumber: r.documentNumber,
+    biometricData,
+    verificationStatus: r.verificationStatus,
+    client: r.client,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}

@@ -1,0 +1,93 @@
+// /v2/face-recognition/collections
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import * as collections from '../../domain/collections.js';
+import type { RouteContext } from '../context.js';
+import { envelope, listEnvelope } from '../envelope.js';
+import { CollectionSchema, presentCollection } from '../presenters.js';
+import { commonErrors, Deleted, Envelope, ErrorBody, IdParams, ListEnvelope, PageQuery } from '../schemas.js';
+
+const CreateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+const ListQuery = Type.Object(
+  { ...PageQuery, name: Type.Optional(Type.String({ maxLength: 200, description: 'Only collections whose name contains this text.' })) },
+  { additionalProperties: false },
+);
+
+const tags = ['Collections'];
+const idParams = { params: IdParams };
+const ID_DOC = 'The collection `_id` or its `code`.';
+
+export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
+  const { deps, signer } = ctx;
+
+  app.post<{ Body: Static<typeof CreateBody> }>(
+    '/face-recognition/collections',
+    { schema: { tags, summary: 'Create a collection', body: CreateBody, response: { 200: Envelope(CollectionSchema), ...commonErrors } } },
+    async (req) => envelope(req, signer, presentCollection(await collections.createCollection(deps, req.client, req.body))),
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/face-recognition/collections',
+    { schema: { tags, summary: 'List collections', querystring: ListQuery, response: { 200: ListEnvelope(CollectionSchema), ...commonErrors } } },
+    async (req) => {
+      const { page, limit, name } = req.query;
+      const res = await collections.listCollections(deps, req.client, { page, limit, search: name?.trim() || undefined });
+      return listEnvelope(req, signer, { ...res, items: res.items.map(presentCollection) });
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/face-recognition/collections/:id',
+    {
+      schema: { tags, summary: 'Retrieve a collection', description: ID_DOC, ...idParams, response: { 200: Envelope(CollectionSchema), 404: ErrorBody, ...commonErrors } },
+    },
+    async (req) => envelope(req, signer, presentCollection(await collections.getCollection(deps, req.client, req.params.id))),
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateBody> }>(
+    '/face-recognition/collections/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a collection',
+        description: ID_DOC,
+        ...idParams,
+        body: UpdateBody,
+        response: { 200: Envelope(CollectionSchema), 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (req) => envelope(req, signer, presentCollection(await collections.updateCollection(deps, req.client, req.params.id, req.body))),
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/face-recognition/collections/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a collection',
+        description: `${ID_DOC} Its persons stay, minus this membership.`,
+        ...idParams,
+        response: { 200: Envelope(Deleted), 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (req) => {
+      const c = await collections.deleteCollection(deps, req.client, req.params.id);
+      return envelope(req, signer, { _id: c._id, deleted: true as const });
+    },
+  );
+};

@@ -1,0 +1,144 @@
+// /v2/face-recognition/persons (the search endpoints under /persons/… live in routes/search.ts)
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import * as facePersons from '../../domain/facePersons.js';
+import type { RouteContext } from '../context.js';
+import { envelope, listEnvelope } from '../envelope.js';
+import { decodeImages } from '../images.js';
+import { FacePersonSchema, presentFacePerson } from '../presenters.js';
+import {
+  Base64Images,
+  BirthDate,
+  commonErrors,
+  Deleted,
+  Envelope,
+  ErrorBody,
+  GenderEnum,
+  IdParams,
+  imageErrors,
+  ListEnvelope,
+  NullableGender,
+  NullableString,
+  PageQuery,
+} from '../schemas.js';
+
+const CollectionRefs = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+  maxItems: 100,
+  description: 'Collections by `_id` or `code`; an unknown one is a 404.',
+});
+
+function bodies(maxImages: number) {
+  const images = Base64Images(maxImages, 'Raw base64 photo holding exactly one face.');
+  const create = Type.Object(
+    {
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      images,
+      gender: Type.Optional(GenderEnum),
+      date_of_birth: Type.Optional(BirthDate()),
+      nationality: Type.Optional(Type.String({ maxLength: 64 })),
+      collections: Type.Optional(CollectionRefs),
+      notes: Type.Optional(Type.String({ maxLength: 4000 })),
+    },
+    { additionalProperties: false },
+  );
+  const update = Type.Object(
+    {
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      images: Type.Optional({ ...images, description: 'Replaces every enrolled face (re-enrolment).' }),
+      gender: Type.Optional(NullableGender),
+      date_of_birth: Type.Optional(NullableString({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}' })),
+      nationality: Type.Optional(NullableString({ maxLength: 64 })),
+      collections: Type.Optional({ ...CollectionRefs, description: 'Replaces the memberships.' }),
+      notes: Type.Optional(NullableString({ maxLength: 4000 })),
+    },
+    { additionalProperties: false },
+  );
+  return { create, update };
+}
+
+const ListQuery = Type.Object(
+  {
+    ...PageQuery,
+    collection: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only members of this collection (`_id` or `code`).' })),
+    name: Type.Optional(Type.String({ maxLength: 200, description: 'Only persons whose name contains this text.' })),
+  },
+  { additionalProperties: false },
+);
+
+const tags = ['Face persons'];
+
+export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
+  const { deps, signer, config } = ctx;
+  const { create: CreateBody, update: UpdateBody } = bodies(config.maxImages);
+  const limits = { maxImageBytes: config.maxImageBytes };
+
+  app.post<{ Body: Static<typeof CreateBody> }>(
+    '/face-recognition/persons',
+    {
+      schema: {
+        tags,
+        summary: 'Create a person',
+        description: 'Enrols a person from 1 or more photos, each holding exactly one face; one template per photo.',
+        body: CreateBody,
+        response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+      },
+    },
+    async (req) => {
+      const { images, ...rest } = req.body;
+      const view = await facePersons.createFacePerson(deps, req.client, { ...rest, images: decodeImages(images, 'images', limits) });
+      return envelope(req, signer, presentFacePerson(view));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/face-recognition/persons',
+    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(FacePersonSchema), 404: ErrorBody, ...commonErrors } } },
+    async (req) => {
+      const res = await facePersons.listFacePersons(deps, req.client, req.query);
+      return listEnvelope(req, signer, { ...res, items: res.items.map(presentFacePerson) });
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/face-recognition/persons/:id',
+    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...commonErrors } } },
+    async (req) => envelope(req, signer, presentFacePerson(await facePersons.getFacePerson(deps, req.client, req.params.id))),
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateBody> }>(
+    '/face-recognition/persons/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a person',
+        description: 'Partial update; `null` clears an optional field; `images` re-enrols (replaces every template).',
+        params: IdParams,
+        body: UpdateBody,
+        response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+      },
+    },
+    async (req) => {
+      const { images, ...rest } = req.body;
+      const patch: facePersons.FacePersonPatch = { ...rest };
+      if (images) patch.images = decodeImages(images, 'images', limits);
+      return envelope(req, signer, presentFacePerson(await facePersons.updateFacePerson(deps, req.client, req.params.id, patch)));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/face-recognition/persons/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a person',
+        description: 'Erases the person, its templates and thumbnails.',
+        params: IdParams,
+        response: { 200: Envelope(Deleted), 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (req) => {
+      await facePersons.deleteFacePerson(deps, req.client, req.params.id);
+      return envelope(req, signer, { _id: req.params.id, deleted: true as const });
+    },
+  );
+};

@@ -1,0 +1,188 @@
+// /v2/persons and /v2/persons/liveness (Verifik's generic person records)
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import * as persons from '../../domain/persons.js';
+import type { RouteContext } from '../context.js';
+import { envelope, listEnvelope } from '../envelope.js';
+import { decodeImage } from '../images.js';
+import { PersonSchema, presentPerson } from '../presenters.js';
+import { Base64Image, BirthDate, commonErrors, Envelope, ErrorBody, IdParams, imageErrors, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
+
+const FACE_IMAGE_FIELD = 'biometricData.faceImage';
+
+const text = (max: number, extra: object = {}) => Type.String({ minLength: 1, maxLength: max, ...extra });
+const EMAIL = { format: 'email' };
+const PHONE = { pattern: '^\\+?[0-9][0-9 ().-]{2,31}$' };
+
+/** PUT fields: optional, and `null` clears. */
+const nullable = (max: number, extra: object = {}) => Type.Optional(NullableString({ minLength: 1, maxLength: max, ...extra }));
+
+const BiometricData = (faceImageRequired: boolean) =>
+  Type.Object(
+    {
+      faceImage: faceImageRequired ? Base64Image('Raw base64 photo holding exactly one face.') : Type.Optional(Base64Image('Raw base64 photo holding exactly one face.')),
+      livenessDetection: Type.Optional(Type.Boolean({ description: 'On POST /v2/persons: run the liveness flow, as /v2/persons/liveness does.' })),
+    },
+    { additionalProperties: false },
+  );
+
+const CreateBody = Type.Object(
+  {
+    firstName: text(100),
+    lastName: text(100),
+    email: Type.Optional(text(254, EMAIL)),
+    phone: Type.Optional(text(32, PHONE)),
+    dateOfBirth: Type.Optional(BirthDate()),
+    documentType: Type.Optional(text(64)),
+    documentNumber: Type.Optional(text(64)),
+    biometricData: Type.Optional(BiometricData(false)),
+    liveness_min_score: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const LivenessBody = Type.Object(
+  {
+    firstName: text(100),
+    lastName: text(100),
+    email: Type.Optional(text(254, EMAIL)),
+    phone: Type.Optional(text(32, PHONE)),
+    dateOfBirth: Type.Optional(BirthDate()),
+    documentType: Type.Optional(text(64)),
+    documentNumber: Type.Optional(text(64)),
+    biometricData: BiometricData(true),
+    liveness_min_score: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1, description: 'Default: LIVENESS_MIN_SCORE (0.6).' })),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateBody = Type.Object(
+  {
+    firstName: nullable(100),
+    lastName: nullable(100),
+    email: nullable(254, EMAIL),
+    phone: nullable(32, PHONE),
+    dateOfBirth: nullable(40, { minLength: 10, pattern: '^\\d{4}-\\d{2}-\\d{2}' }),
+    documentType: nullable(64),
+    documentNumber: nullable(64),
+    biometricData: Type.Optional(
+      Type.Object(
+        { faceImage: Type.Optional(Base64Image('Replaces the enrolled face; the verification goes back to pending.')) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+
+type CreateBodyT = Static<typeof LivenessBody> | Static<typeof CreateBody>;
+
+const tags = ['Persons'];
+
+export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
+  const { deps, signer, config } = ctx;
+  const limits = { maxImageBytes: config.maxImageBytes };
+
+  function input(body: CreateBodyT): persons.PersonInput {
+    const { biometricData, liveness_min_score: _min, ...rest } = body;
+    const out: persons.PersonInput = { ...rest };
+    if (biometricData?.faceImage !== undefined) out.faceImage = decodeImage(biometricData.faceImage, FACE_IMAGE_FIELD, limits);
+    return out;
+  }
+
+  async function createWithLiveness(client: string, body: CreateBodyT) {
+    const inp = input(body) as persons.PersonInput & { faceImage: NonNullable<persons.PersonInput['faceImage']> };
+    const res = await persons.createPersonWithLiveness(deps, client, inp, body.liveness_min_score ?? config.livenessMinScore);
+    return presentPerson(res);
+  }
+
+  app.post<{ Body: Static<typeof CreateBody> }>(
+    '/persons',
+    {
+      schema: {
+        tags,
+        summary: 'Create a person',
+        description:
+          '`biometricData.faceImage` enrols one face template (the image is not kept). With `biometricData.livenessDetection: true` the capture goes through the liveness flow of /v2/persons/liveness.',
+        body: CreateBody,
+        response: { 200: Envelope(PersonSchema), ...imageErrors },
+      },
+    },
+    async (req) => {
+      const body = req.body;
+      if (body.biometricData?.livenessDetection === true && body.biometricData.faceImage !== undefined) {
+        return envelope(req, signer, await createWithLiveness(req.client, body));
+      }
+      return envelope(req, signer, presentPerson(await persons.createPerson(deps, req.client, input(body))));
+    },
+  );
+
+  app.post<{ Body: Static<typeof LivenessBody> }>(
+    '/persons/liveness',
+    {
+      schema: {
+        tags,
+        summary: 'Create a person with liveness detection',
+        description:
+          'Runs passive liveness on `biometricData.faceImage`: `verificationStatus` is `verified` when the score reaches `liveness_min_score`, else `failed` (and no face template is kept).',
+        body: LivenessBody,
+        response: { 200: Envelope(PersonSchema), ...imageErrors },
+      },
+    },
+    async (req) => envelope(req, signer, await createWithLiveness(req.client, req.body)),
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/persons',
+    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(PersonSchema), ...commonErrors } } },
+    async (req) => {
+      const res = await persons.listPersons(deps, req.client, req.query);
+      return listEnvelope(req, signer, { ...res, items: res.items.map(presentPerson) });
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/persons/:id',
+    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(PersonSchema), 404: ErrorBody, ...commonErrors } } },
+    async (req) => envelope(req, signer, presentPerson(await persons.getPerson(deps, req.client, req.params.id))),
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateBody> }>(
+    '/persons/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a person',
+        description: 'Partial update; `null` clears a field.',
+        params: IdParams,
+        body: UpdateBody,
+        response: { 200: Envelope(PersonSchema), 404: ErrorBody, ...imageErrors },
+      },
+    },
+    async (req) => {
+      const { biometricData, ...rest } = req.body;
+      const patch: persons.PersonPatch = rest as persons.PersonPatch;
+      if (biometricData?.faceImage !== undefined) patch.faceImage = decodeImage(biometricData.faceImage, FACE_IMAGE_FIELD, limits);
+      return envelope(req, signer, presentPerson(await persons.updatePerson(deps, req.client, req.params.id, patch)));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/persons/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a person',
+        description: 'Erases the record and its face template.',
+        params: IdParams,
+        response: { 200: Envelope(Type.Object({ id: Type.String(), deleted: Type.Literal(true) })), 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (req) => {
+      await persons.deletePerson(deps, req.client, req.params.id);
+      return envelope(req, signer, { id: req.params.id, deleted: true as const });
+    },
+  );
+};

@@ -1,0 +1,96 @@
+// Schemas shared by the routes: the envelope, errors, paging, images. The same objects validate requests,
+// serialise responses and produce the OpenAPI document.
+import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox';
+
+/** A string or null (one JSON Schema `type` array, so Ajv reports one clear error instead of an anyOf). */
+export const NullableString = (opts: SchemaOptions & { minLength?: number; maxLength?: number; format?: string; pattern?: string } = {}) =>
+  Type.Unsafe<string | null>({ ...opts, type: ['string', 'null'] });
+
+export const NullableNumber = (opts: SchemaOptions = {}) => Type.Unsafe<number | null>({ ...opts, type: ['number', 'null'] });
+
+/** One raw base64 image (no `data:` prefix). */
+export const Base64Image = (description = 'Raw base64 image (JPEG, PNG or WebP); no data: URL prefix.') =>
+  Type.String({ minLength: 1, description, contentEncoding: 'base64' });
+
+export const Base64Images = (maxImages: number, description?: string) =>
+  Type.Array(Base64Image(description), { minItems: 1, maxItems: maxImages });
+
+export const GenderEnum = Type.Unsafe<'M' | 'F'>({ type: 'string', enum: ['M', 'F'] });
+export const NullableGender = Type.Unsafe<'M' | 'F' | null>({ type: ['string', 'null'], enum: ['M', 'F', null] });
+
+/** `YYYY-MM-DD` (an ISO date-time is accepted and cut to its date). */
+export const BirthDate = (opts: SchemaOptions = {}) =>
+  Type.String({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}', examples: ['1990-01-15'], ...opts });
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
+
+export const PageQuery = {
+  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: '1-based page number.' }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (at most 100).' }),
+};
+
+export const ErrorBody = Type.Object(
+  {
+    message: Type.String(),
+    code: Type.String(),
+    field: Type.Optional(Type.String({ description: 'The request field at fault, when there is one.' })),
+  },
+  { description: 'Error' },
+);
+
+export const Signature = Type.Object({
+  message: Type.String(),
+  dateTime: Type.String({ format: 'date-time' }),
+  jws: Type.Optional(
+    Type.String({
+      description:
+        'Compact JWS (EdDSA/Ed25519) whose payload is the canonical JSON (RFC 8785) of `data`; verify it with /.well-known/jwks.json.',
+    }),
+  ),
+});
+
+/** `{id, data, signature}` */
+export const Envelope = <T extends TSchema>(data: T) =>
+  Type.Object({
+    id: Type.String({ description: 'Request id (also in the x-request-id header and the server log).' }),
+    data,
+    signature: Signature,
+  });
+
+export const Pagination = Type.Object({
+  page: Type.Integer(),
+  limit: Type.Integer(),
+  total: Type.Integer(),
+  pages: Type.Integer(),
+});
+
+/** List answer: `{id, data: [...], pagination, signature}` (Verifik's list shape). */
+export const ListEnvelope = <T extends TSchema>(item: T) =>
+  Type.Object({
+    id: Type.String(),
+    data: Type.Array(item),
+    pagination: Pagination,
+    signature: Signature,
+  });
+
+export const Deleted = Type.Object({
+  _id: Type.String(),
+  deleted: Type.Literal(true),
+});
+
+/** Error responses every authenticated route can give. */
+export const commonErrors = {
+  401: ErrorBody,
+  403: ErrorBody,
+  409: ErrorBody,
+  500: ErrorBody,
+};
+
+/** Plus the ones of routes that take images. */
+export const imageErrors = {
+  ...commonErrors,
+  412: ErrorBody,
+  413: ErrorBody,
+  422: ErrorBody,
+  503: ErrorBody,
+};

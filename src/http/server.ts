@@ -1,0 +1,111 @@
+// The Fastify application: cross-cutting concerns (ids, logs, validation, errors, metrics, docs) and the route
+// plugins, one per resource file in ./routes, all registered here.
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { DomainDeps } from '../domain/deps.js';
+import { authHook } from './auth.js';
+import type { RouteContext } from './context.js';
+import { installErrorHandling } from './errors.js';
+import { installMetrics } from './metrics.js';
+import { collectionRoutes } from './routes/collections.js';
+import { facePersonRoutes } from './routes/facePersons.js';
+import { personRoutes } from './routes/persons.js';
+import { systemRoutes } from './routes/system.js';
+import type { ResponseSigner } from './signing.js';
+import { installValidation } from './validation.js';
+
+/** Every authenticated resource, mounted under /v2. Add a resource by adding its plugin here. */
+export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, personRoutes];
+
+export interface HttpServerOptions {
+  config: Config;
+  deps: DomainDeps;
+  signer: ResponseSigner;
+  logger: Logger;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Facegate's version, from the package.json above this file (src/ under tsx, dist/src/ when built). */
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = require(path.join(dir, 'package.json')) as { name?: string; version?: string };
+      if (pkg.name === 'facegate') return pkg.version ?? '0.0.0';
+    } catch {
+      // not here; look one level up
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}
+
+export async function createHttpServer({ config, deps, signer, logger }: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // A caller's x-request-id is kept when it is a plain token (it ends up in logs and in the envelope's `id`).
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorateRequest('client', '');
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  installValidation(app);
+  installErrorHandling(app);
+  const registry = installMetrics(app, { engine: deps.engine, index: deps.index });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Facegate',
+        version: packageVersion(),
+        description:
+          'Self-hosted face-identity API, compatible with Verifik\'s face-recognition API. Successful answers are `{id, data, signature}`; errors are `{message, code}`. See docs/api.md for the contract decisions.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      tags: [
+        { name: 'Collections' },
+        { name: 'Face persons' },
+        { name: 'Persons' },
+        { name: 'System' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No call to the public validator badge service: nothing leaves the machine.
+    uiConfig: { validatorUrl: null } as Record<string, unknown>,
+  });
+
+  await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer });
+
+  const ctx: RouteContext = { deps, signer, config };
+  await app.register(
+    async (v2) => {
+      v2.addHook('onRequest', authHook(deps.store));
+      v2.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;
+      });
+      for (const routes of V2_ROUTES) await v2.register(routes, ctx);
+    },
+    { prefix: '/v2' },
+  );
+  return app;
+}

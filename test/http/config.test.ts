@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration, parseSize } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+    expect(c.logLevel).toBe('info');
+    expect(c.bodyLimit).toBe(25 * 1024 * 1024);
+    expect(c.apiToken).toBeNull();
+    expect(c.apiTokenClient).toBe('default');
+    expect(c.engineWorkers).toBeGreaterThanOrEqual(1);
+    expect(c.personVerificationTtlMs).toBe(365 * 86_400_000);
+    expect(c.livenessMinScore).toBe(0.6);
+    expect(c.maxImages).toBe(5);
+    expect(c.maxImageBytes).toBe(10 * 1024 * 1024);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/tmp/x',
+      LOG_LEVEL: 'debug',
+      BODY_LIMIT: '2mb',
+      API_TOKEN: 'a-long-enough-secret-123',
+      ENGINE_WORKERS: '3',
+      ENGINE_QUEUE: '10',
+      PERSON_VERIFICATION_TTL: '12h',
+      LIVENESS_MIN_SCORE: '0.75',
+      MAX_IMAGES: '3',
+      MAX_IMAGE_BYTES: '512kb',
+    });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/tmp/x',
+      logLevel: 'debug',
+      bodyLimit: 2 * 1024 * 1024,
+      apiToken: 'a-long-enough-secret-123',
+      engineWorkers: 3,
+      engineQueue: 10,
+      personVerificationTtlMs: 12 * 3_600_000,
+      livenessMinScore: 0.75,
+      maxImages: 3,
+      maxImageBytes: 512 * 1024,
+    });
+  });
+
+  it('fails fast, naming every bad variable', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', BODY_LIMIT: 'huge', PERSON_VERIFICATION_TTL: 'forever', API_TOKEN: 'short' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    for (const name of ['PORT', 'LOG_LEVEL', 'BODY_LIMIT', 'PERSON_VERIFICATION_TTL', 'API_TOKEN']) expect(msg).toContain(name);
+  });
+
+  it('parses sizes and durations', () => {
+    expect(parseSize('25mb')).toBe(26_214_400);
+    expect(parseSize('100')).toBe(100);
+    expect(parseSize('1.5kb')).toBe(1536);
+    expect(parseSize('lots')).toBeNull();
+    expect(parseDuration('30d')).toBe(30 * 86_400_000);
+    expect(parseDuration('90')).toBe(90_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1y')).toBeNull();
+  });
+});
