@@ -438,23 +438,33 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
       const { limit, offset } = checkPage(query);
       const conds = ['p.client_id = ?'];
       const args: unknown[] = [client];
+      let collectionId: string | undefined;
       if (query.collection !== undefined) {
         const c = getCollectionRow(client, query.collection);
         if (!c) return { items: [], total: 0 };
-        conds.push('p.id IN (SELECT person_id FROM face_person_collections WHERE collection_id = ?)');
-        args.push(c.id);
+        collectionId = c.id as string;
+        // EXISTS walks the client's persons newest first and stops at the page's end (an IN list would be built
+        // from every member first).
+        conds.push('EXISTS (SELECT 1 FROM face_person_collections m WHERE m.person_id = p.id AND m.collection_id = ?)');
+        args.push(collectionId);
       }
       if (query.search) {
         conds.push(`p.name LIKE ? ESCAPE '\\'`);
         args.push(likePattern(query.search));
       }
       const where = conds.join(' AND ');
-      const total = (q(`SELECT count(*) AS n FROM face_persons p WHERE ${where}`).get(...args) as { n: number }).n;
+      // A collection's members all belong to its client (composite foreign keys), so they can be counted from the
+      // membership index alone.
+      const total = (
+        collectionId !== undefined && !query.search
+          ? q('SELECT count(*) AS n FROM face_person_collections WHERE collection_id = ?').get(collectionId)
+          : q(`SELECT count(*) AS n FROM face_persons p WHERE ${where}`).get(...args)
+      ) as { n: number };
       const rows = q(`SELECT p.* FROM face_persons p WHERE ${where} ORDER BY p.rowid DESC LIMIT ${limit} OFFSET ${offset}`).all(
         ...args,
       ) as Row[];
       const members = membershipsOf(rows.map((r) => r.id as string));
-      return { items: rows.map((r) => toFacePerson(r, members.get(r.id as string) ?? [])), total };
+      return { items: rows.map((r) => toFacePerson(r, members.get(r.id as string) ?? [])), total: total.n };
     },
     async update(client, id, patch) {
       return write('face person', () => {

@@ -64,6 +64,26 @@ describe('open', () => {
     store = openSqliteStore({ dataDir: dir }); // for afterEach
   });
 
+  it('upgrades a file made by an older build, step by step, keeping its data', async () => {
+    const t = tempDir();
+    const old = openSqliteStore({ dataDir: t.dir, migrations: migrations.slice(0, 1) });
+    expect(old.schemaVersion()).toBe(1);
+    const c = await old.clients.create('old');
+    const col = await old.collections.create({ client: c.id, name: 'kept', description: '' });
+    const p = await old.facePersons.create(personInput(c.id, 'Ann', [col._id]));
+    await old.close();
+    const s = openSqliteStore({ dataDir: t.dir });
+    expect(s.schemaVersion()).toBe(migrations.length);
+    expect(await s.facePersons.list(c.id, { page: 1, limit: 10, collection: col.code })).toEqual({ items: [p], total: 1 });
+    await s.close();
+    const db = new Database(path.join(t.dir, DB_FILE_NAME), { readonly: true });
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'face_person_collections_by_collection'").get()).toEqual({
+      sql: expect.stringContaining('(collection_id, person_id)'),
+    });
+    db.close();
+    t.cleanup();
+  });
+
   it('refuses a database from a newer build', async () => {
     await store.close();
     const db = new Database(path.join(dir, DB_FILE_NAME));
