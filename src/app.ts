@@ -34,8 +34,15 @@ export const LOG_REDACT = [
   '*.embedding',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+/** How a request appears in logs: the path without its query string (list filters can hold people's names). */
+function requestForLog(req: { method?: string; url?: string; ip?: string }) {
+  return { method: req.method, url: req.url?.split('?')[0], remoteAddress: req.ip };
+}
+
+/** The server's logger: JSON lines on stdout (or `destination`), secrets redacted. */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
+  const options = { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: requestForLog } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
