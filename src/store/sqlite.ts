@@ -45,6 +45,11 @@ export type SqliteStoreOptions = ({ dataDir: string } | { file: string }) & {
   synchronous?: 'FULL' | 'NORMAL';
   /** Persons per batch in iterateIndexEntries(). Default 500. */
   iterateBatchSize?: number;
+  /**
+   * A transaction callback still running after this long is rolled back and its caller gets an error, so one
+   * stuck request cannot hold every write of the process forever. Default 30000.
+   */
+  transactionTimeoutMs?: number;
   /** For tests of the migration runner only. */
   migrations?: readonly Migration[];
 };
@@ -637,6 +642,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
   const synchronous = opts.synchronous ?? 'FULL';
   const batchSize = opts.iterateBatchSize ?? 500;
+  const transactionTimeoutMs = opts.transactionTimeoutMs ?? 30_000;
 
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // Create the file ourselves so it is 0600; SQLite gives -wal/-shm the same mode as the database.
@@ -676,8 +682,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
    */
   function scrub(): void {
     if (!scrubPending || writer.inTransaction) return;
-    scrubPending = false;
-    writer.pragma('wal_checkpoint(TRUNCATE)');
+    // No waiting: a TRUNCATE checkpoint would otherwise block this (single) thread for up to busy_timeout while a
+    // reader holds an old snapshot - possibly our own iterateIndexEntries() connection, which then could never
+    // finish. If it cannot complete now, it is retried after the next write. Never throws: the data is committed.
+    try {
+      writer.pragma('busy_timeout = 0');
+      const [r] = writer.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      scrubPending = r?.busy !== 0;
+    } catch {
+      scrubPending = true;
+    } finally {
+      writer.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    }
   }
 
   function assertUsable(method: string): void {
@@ -783,9 +799,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
         (tx.templates as { iterateIndexEntries: TemplateRepo['iterateIndexEntries'] }).iterateIndexEntries = () => {
           throw new Error('iterateIndexEntries is not available inside a transaction');
         };
+        const scrubWasPending = scrubPending;
         writer.exec('BEGIN IMMEDIATE');
+        let timer: NodeJS.Timeout | undefined;
         try {
-          const result = await txContext.run(scope, () => fn(tx));
+          const work = (async () => txContext.run(scope, () => fn(tx)))();
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              work.catch(() => undefined); // its later failure is expected, not unhandled
+              reject(new Error(`transaction still running after ${transactionTimeoutMs} ms: rolled back`));
+            }, transactionTimeoutMs);
+          });
+          const result = await Promise.race([work, timeout]);
           scope.active = false;
           writer.exec('COMMIT');
           scrub();
@@ -793,8 +818,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
         } catch (e) {
           scope.active = false;
           if (writer.inTransaction) writer.exec('ROLLBACK');
-          scrubPending = false;
+          scrubPending = scrubWasPending;
           throw e;
+        } finally {
+          clearTimeout(timer);
         }
       });
     },

@@ -504,6 +504,24 @@ describe('transactions', () => {
     expect((await store.collections.list(a.id, { page: 1, limit: 10 })).items.map((c) => c.name).sort()).toEqual(['w', 'x', 'y']);
   });
 
+  it('rolls back a callback that runs past the timeout, and frees the lock for the next one', async () => {
+    const s = openSqliteStore({ dataDir: dir, transactionTimeoutMs: 100 });
+    let lateWrite: Promise<unknown> | undefined;
+    await expect(
+      s.transaction(async (tx) => {
+        await tx.collections.create({ client: a.id, name: 'stuck', description: '' });
+        await new Promise((r) => setTimeout(r, 300));
+        lateWrite = tx.collections.create({ client: a.id, name: 'late', description: '' });
+        await lateWrite;
+      }),
+    ).rejects.toThrow(/still running after 100 ms: rolled back/);
+    await s.transaction(async (tx) => tx.collections.create({ client: a.id, name: 'next', description: '' }));
+    await new Promise((r) => setTimeout(r, 350));
+    await expect(lateWrite).rejects.toThrow(/already finished/);
+    expect((await s.collections.list(a.id, { page: 1, limit: 10 })).items.map((c) => c.name)).toEqual(['next']);
+    await s.close();
+  });
+
   it('refuses the top-level store inside a transaction (it would deadlock) and a leaked tx afterwards', async () => {
     let leaked: Parameters<Parameters<typeof store.transaction>[0]>[0] | undefined;
     await expect(
@@ -613,5 +631,24 @@ describe('erasure', () => {
     await store.templates.deleteForPerson(a.id, r.id);
     expect(occurrences(marker)).toBe(0);
     expect(occurrences(embBytes)).toBe(0);
+  });
+
+  it('does not stall on a reader holding an old snapshot, and finishes the erasure after it lets go', async () => {
+    await store.close();
+    store = openSqliteStore({ dataDir: dir, busyTimeoutMs: 3000, iterateBatchSize: 1 });
+    const marker = Buffer.from('SNAPSHOT-MARKER-77ab01');
+    const p = await store.facePersons.create(personInput(a.id, 'Ann'));
+    await store.facePersons.create(personInput(a.id, 'Bob'));
+    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(5), thumbnail: marker, quality: null });
+    const it = store.templates.iterateIndexEntries()[Symbol.asyncIterator]();
+    await it.next(); // the iteration's read transaction is open now
+    const t0 = Date.now();
+    await store.facePersons.delete(a.id, p._id);
+    // A blocking checkpoint would wait the whole busy timeout (3 s) for a reader that cannot move meanwhile.
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(occurrences(marker)).toBeGreaterThan(0); // the snapshot still needs the old pages
+    await it.return?.();
+    await store.collections.create({ client: a.id, name: 'any write', description: '' });
+    expect(occurrences(marker)).toBe(0);
   });
 });
