@@ -838,9 +838,14 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
     async close() {
       if (!open) return;
       await lock.run(() => {
+        if (!open) return;
         open = false;
         reader!.close();
-        writer.close();
+        try {
+          writer.pragma('optimize'); // refreshes planner statistics where SQLite thinks they are stale; cheap
+        } finally {
+          writer.close();
+        }
       });
     },
   };
