@@ -48,4 +48,28 @@ export interface FaceIndex {
   search(client: string, query: Float32Array, opts: SearchOptions): SearchHit[];
   /** Number of templates held for a client (or in total). */
   size(client?: string): number;
+
+  // Start-up snapshots of the ANN graphs (a cold rebuild of a 1 M-face graph takes minutes): see docs/index.md.
+  /**
+   * Writes every tenant's ANN graph to `dir`, tagged with the store's generation (a number that changes on
+   * every write to templates, persons or collections). Replaces the snapshot already there.
+   */
+  saveSnapshot(dir: string, generation: SnapshotGeneration): SnapshotInfo;
+  /**
+   * Call on an empty index, before the rebuild's upserts. Loads the graphs if `dir` holds a snapshot of exactly
+   * this generation made with the same settings; the upserts that follow then reuse their nodes instead of
+   * inserting. Returns false and loads nothing otherwise (a stale snapshot is deleted: it can never match again).
+   */
+  loadSnapshot(dir: string, generation: SnapshotGeneration): boolean;
+  /** Call after the rebuild's upserts: drops graph nodes that no upsert claimed and inserts the rest. */
+  completeRestore(): { dropped: number };
+}
+
+export type SnapshotGeneration = number | bigint | string;
+
+export interface SnapshotInfo {
+  generation: string;
+  tenants: number;
+  templates: number;
+  bytes: number;
 }

@@ -1,0 +1,172 @@
+// The face index: one Tenant per client (separate storage and graph, so tenants never see each other's data).
+// Every write is applied synchronously, so it is visible to the very next search.
+import { availableParallelism } from 'node:os';
+import type { AnnConfig } from './ann.js';
+import { loadGraphs, saveGraphs } from './snapshot.js';
+import { emptyCounts, Tenant, type SearchPathCounts, type TenantConfig } from './tenant.js';
+import type { FaceIndex, PersonEntry, SearchHit, SearchOptions, SnapshotGeneration, SnapshotInfo } from './types.js';
+
+export type * from './types.js';
+export type { SearchPathCounts } from './tenant.js';
+
+export interface FaceIndexOptions {
+  /** Template length; every vector and query must have exactly this many components. */
+  dim: number;
+  /** HNSW degree M (usearch connectivity). Default 16: see docs/index.md for the recall/memory trade. */
+  connectivity?: number;
+  /** HNSW beam width while inserting (efConstruction). Default 128. */
+  expansionAdd?: number;
+  /** HNSW beam width while searching (ef); FAST re-ranks at least this many candidates. Default 64. */
+  expansionSearch?: number;
+  /** Scalar type of the graph's internal vector copy. Default 'i8' (dim bytes a face; re-rank is float32). */
+  graphQuantization?: 'i8' | 'f16' | 'f32';
+  /** A tenant gets a graph once it holds this many templates; below, FAST is an exact scan. Default 20 000. */
+  annMinSize?: number;
+  /** Inserts are batched into the graph this many at a time (searched exactly until then). Default 1024. */
+  annBatch?: number;
+  /** FAST scans a collection exactly when it holds at most this many templates. Default 20 000. */
+  filteredExactMax?: number;
+  /** Most graph candidates a filtered FAST search asks for before scanning exactly. Default 4096. */
+  annMaxCandidates?: number;
+  /** Keep an int8 copy of the templates for ACCURATE's pre-scan (exact result, +dim bytes a face). Default false. */
+  accurateInt8?: boolean;
+  /** Threads for native exact scans and batched graph inserts. Default min(2, cores). */
+  threads?: number;
+  /** log2 of rows per storage chunk. Default 16. */
+  chunkBits?: number;
+}
+
+/** A vector or query whose length is not the index's dimension. */
+export class DimensionMismatchError extends RangeError {
+  constructor(readonly expected: number, readonly actual: number, what: string) {
+    super(`${what} has ${actual} dimensions; this index holds ${expected}-dimensional templates`);
+    this.name = 'DimensionMismatchError';
+  }
+}
+
+/** FaceIndex plus introspection for metrics. */
+export interface TenantedIndex extends FaceIndex {
+  searchPaths(): SearchPathCounts;
+}
+
+export function createFaceIndex(opts: FaceIndexOptions): TenantedIndex {
+  return new TenantedFaceIndex(opts);
+}
+
+class TenantedFaceIndex implements TenantedIndex {
+  readonly dim: number;
+  private readonly cfg: TenantConfig;
+  private readonly tenants = new Map<string, Tenant>();
+
+  constructor(opts: FaceIndexOptions) {
+    if (!Number.isInteger(opts.dim) || opts.dim < 1 || opts.dim > 1024) {
+      throw new RangeError(`dim must be an integer in 1..1024, got ${opts.dim}`);
+    }
+    this.dim = opts.dim;
+    const ann: AnnConfig = {
+      dim: opts.dim,
+      connectivity: opts.connectivity ?? 16,
+      expansionAdd: opts.expansionAdd ?? 128,
+      expansionSearch: opts.expansionSearch ?? 64,
+      quantization: opts.graphQuantization ?? 'i8',
+    };
+    this.cfg = {
+      dim: opts.dim,
+      chunkBits: opts.chunkBits ?? 16,
+      // 127: a unit vector's components are within ±1, so nothing is ever clamped and the error bound stays tight.
+      int8Scale: opts.accurateInt8 ? 127 : 0,
+      ann,
+      annMinSize: opts.annMinSize ?? 20_000,
+      annBatch: opts.annBatch ?? 1024,
+      filteredExactMax: opts.filteredExactMax ?? 20_000,
+      annMaxCandidates: opts.annMaxCandidates ?? 4096,
+      threads: opts.threads ?? Math.min(2, availableParallelism()),
+    };
+  }
+
+  upsertPerson(entry: PersonEntry): void {
+    const ids = new Set<number>();
+    for (const t of entry.templates) {
+      this.checkVector(t.vector, `template ${t.id}`);
+      if (!Number.isSafeInteger(t.id)) throw new TypeError(`template id must be an integer, got ${t.id}`);
+      if (ids.has(t.id)) throw new TypeError(`template ${t.id} appears twice for person ${entry.person}`);
+      ids.add(t.id);
+    }
+    if (entry.templates.length === 0) {
+      this.tenants.get(entry.client)?.removePerson(entry.person);
+      return;
+    }
+    this.tenant(entry.client).upsert(entry.person, entry.collections, entry.templates);
+  }
+
+  setCollections(client: string, person: string, collections: string[]): void {
+    this.tenants.get(client)?.setCollections(person, collections);
+  }
+
+  removePerson(client: string, person: string): void {
+    this.tenants.get(client)?.removePerson(person);
+  }
+
+  removeCollection(client: string, collection: string): void {
+    this.tenants.get(client)?.removeCollection(collection);
+  }
+
+  search(client: string, query: Float32Array, opts: SearchOptions): SearchHit[] {
+    this.checkVector(query, 'query');
+    if (opts.mode !== 'FAST' && opts.mode !== 'ACCURATE') throw new TypeError(`unknown search mode ${String(opts.mode)}`);
+    if (!Number.isInteger(opts.k) || opts.k < 0) throw new RangeError(`k must be a non-negative integer, got ${opts.k}`);
+    const tenant = this.tenants.get(client);
+    if (!tenant || opts.k === 0) return [];
+    const minSim = opts.minSimilarity ?? -Infinity;
+    return tenant.search(query, opts.k, opts.mode === 'FAST', opts.collection, minSim);
+  }
+
+  size(client?: string): number {
+    if (client !== undefined) return this.tenants.get(client)?.size ?? 0;
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.size;
+    return n;
+  }
+
+  /** How searches were answered so far, summed over tenants. */
+  searchPaths(): SearchPathCounts {
+    const sum = emptyCounts();
+    for (const t of this.tenants.values()) for (const key of Object.keys(sum) as (keyof SearchPathCounts)[]) sum[key] += t.counts[key];
+    return sum;
+  }
+
+  saveSnapshot(dir: string, generation: SnapshotGeneration): SnapshotInfo {
+    return saveGraphs(dir, String(generation), this.cfg, this.tenants);
+  }
+
+  loadSnapshot(dir: string, generation: SnapshotGeneration): boolean {
+    if (this.size() > 0) throw new Error('loadSnapshot must be called on an empty index, before the rebuild');
+    const graphs = loadGraphs(dir, String(generation), this.cfg);
+    if (!graphs) return false;
+    for (const g of graphs) this.tenant(g.client).adoptGraph(g.graph, g.handles, g.templateIds);
+    return true;
+  }
+
+  completeRestore(): { dropped: number } {
+    let dropped = 0;
+    for (const t of this.tenants.values()) dropped += t.completeRestore();
+    return { dropped };
+  }
+
+  private tenant(client: string): Tenant {
+    let t = this.tenants.get(client);
+    if (!t) {
+      t = new Tenant(this.cfg);
+      this.tenants.set(client, t);
+    }
+    return t;
+  }
+
+  private checkVector(v: Float32Array, what: string): void {
+    if (!(v instanceof Float32Array)) throw new TypeError(`${what} must be a Float32Array`);
+    if (v.length !== this.dim) throw new DimensionMismatchError(this.dim, v.length, what);
+    for (let j = 0; j < v.length; j++) {
+      if (!Number.isFinite(v[j])) throw new RangeError(`${what} has a non-finite component at ${j}`);
+    }
+  }
+}

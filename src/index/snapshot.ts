@@ -1,0 +1,131 @@
+// ANN graph snapshots. Only the graphs are saved (the slow part of a rebuild); templates, persons and
+// collections are always rebuilt from the store, which stays the single source of truth. A snapshot is used only
+// when the caller's store generation equals the one it was saved at, so its nodes match the store's templates.
+//
+// Layout: dir/manifest.json points at dir/gen-…/ holding, per tenant, N.usearch (the graph) and N.keys
+// (graph key → template id). The manifest is replaced by an atomic rename, so a crash mid-save leaves the
+// previous snapshot or none, never a mix.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createGraph, type UsearchIndex } from './ann.js';
+import type { Tenant, TenantConfig } from './tenant.js';
+import type { SnapshotInfo } from './types.js';
+
+const FORMAT = 1;
+
+interface Manifest {
+  format: number;
+  generation: string;
+  dim: number;
+  connectivity: number;
+  quantization: string;
+  folder: string;
+  tenants: { client: string; graph: string; keys: string; count: number }[];
+}
+
+export interface LoadedGraph {
+  client: string;
+  graph: UsearchIndex;
+  handles: Int32Array;
+  templateIds: Float64Array;
+}
+
+function fsyncFile(file: string): void {
+  const fd = openSync(file, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, tenants: Map<string, Tenant>): SnapshotInfo {
+  mkdirSync(dir, { recursive: true });
+  const folder = `gen-${generation.replace(/[^0-9A-Za-z_-]/g, '_')}-${Date.now()}`;
+  const folderPath = path.join(dir, folder);
+  mkdirSync(folderPath);
+  const manifest: Manifest = {
+    format: FORMAT,
+    generation,
+    dim: cfg.dim,
+    connectivity: cfg.ann.connectivity,
+    quantization: cfg.ann.quantization,
+    folder,
+    tenants: [],
+  };
+  let bytes = 0;
+  let templates = 0;
+  let i = 0;
+  for (const [client, tenant] of tenants) {
+    const snap = tenant.graphForSnapshot();
+    if (!snap) continue;
+    const graphFile = `${i}.usearch`;
+    const keysFile = `${i}.keys`;
+    i++;
+    snap.graph.save(path.join(folderPath, graphFile));
+    const count = snap.handles.length;
+    const keys = Buffer.alloc(count * 12);
+    Buffer.from(snap.handles.buffer, snap.handles.byteOffset, count * 4).copy(keys, 0);
+    Buffer.from(snap.templateIds.buffer, snap.templateIds.byteOffset, count * 8).copy(keys, count * 4);
+    writeFileSync(path.join(folderPath, keysFile), keys);
+    for (const f of [graphFile, keysFile]) {
+      fsyncFile(path.join(folderPath, f));
+      bytes += statSync(path.join(folderPath, f)).size;
+    }
+    templates += count;
+    manifest.tenants.push({ client, graph: graphFile, keys: keysFile, count });
+  }
+  const tmp = path.join(dir, 'manifest.json.tmp');
+  writeFileSync(tmp, JSON.stringify(manifest));
+  fsyncFile(tmp);
+  renameSync(tmp, path.join(dir, 'manifest.json'));
+  removeFoldersExcept(dir, folder);
+  return { generation, tenants: manifest.tenants.length, templates, bytes };
+}
+
+/** The snapshot's graphs, or null when there is none usable for this generation and these settings. */
+export function loadGraphs(dir: string, generation: string, cfg: TenantConfig): LoadedGraph[] | null {
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) return null;
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+  if (manifest.format !== FORMAT) return null;
+  if (manifest.generation !== generation) {
+    // The store has moved on; this snapshot can never be used again and still holds (quantised) templates of
+    // persons that may since have been erased.
+    rmSync(manifestPath, { force: true });
+    removeFoldersExcept(dir, null);
+    return null;
+  }
+  if (manifest.dim !== cfg.dim || manifest.connectivity !== cfg.ann.connectivity || manifest.quantization !== cfg.ann.quantization) {
+    return null;
+  }
+  const folderPath = path.join(dir, manifest.folder);
+  const out: LoadedGraph[] = [];
+  try {
+    for (const t of manifest.tenants) {
+      const graph = createGraph(cfg.ann);
+      graph.load(path.join(folderPath, t.graph));
+      const keys = readFileSync(path.join(folderPath, t.keys));
+      if (keys.length !== t.count * 12 || graph.dimensions() !== cfg.dim || graph.size() !== t.count) return null;
+      const handles = new Int32Array(t.count);
+      const templateIds = new Float64Array(t.count);
+      Buffer.from(handles.buffer).set(keys.subarray(0, t.count * 4));
+      Buffer.from(templateIds.buffer).set(keys.subarray(t.count * 4));
+      out.push({ client: t.client, graph, handles, templateIds });
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+function removeFoldersExcept(dir: string, keep: string | null): void {
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('gen-') && name !== keep) rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}

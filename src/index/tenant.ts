@@ -1,0 +1,639 @@
+// One client's templates: dense rows for exact scans, stable handles for the ANN graph, persons and collections.
+//
+// Ids: a *row* is a template's current position in VectorRows (it moves when a hole is filled by the last row);
+// a *handle* is a template's stable id, used as the graph key (reused after a delete); a *person* is a small
+// integer per person id. All per-template bookkeeping is in typed arrays (≈ 25 bytes a template).
+import { createGraph, exactSearch, MetricKind, type AnnConfig, type UsearchIndex } from './ann.js';
+import { dotAt, int8ErrorBound } from './kernels.js';
+import { TopPersons } from './topk.js';
+import type { SearchHit, Template } from './types.js';
+import { VectorRows } from './vectors.js';
+
+export interface TenantConfig {
+  dim: number;
+  /** log2 of the rows per storage chunk. */
+  chunkBits: number;
+  /** int8 pre-scan for exact searches: 0 = off, else the quantisation scale. */
+  int8Scale: number;
+  ann: AnnConfig;
+  /** Below this many templates FAST scans exactly (and no graph is kept). */
+  annMinSize: number;
+  /** Inserts wait in a small exactly-scanned buffer and enter the graph together, in parallel. */
+  annBatch: number;
+  /** FAST scans a collection exactly when it holds at most this many templates. */
+  filteredExactMax: number;
+  /** Most graph candidates FAST asks for before falling back to an exact scan. */
+  annMaxCandidates: number;
+  /** Threads for native exact scans and batched graph inserts. */
+  threads: number;
+}
+
+const UNUSED = 0;
+/** Live; not in the graph (no graph yet, or waiting in `pending`). */
+const LIVE = 1;
+const IN_GRAPH = 2;
+/** In a graph loaded from a snapshot, not yet claimed by an upsert of the same template id. */
+const RESTORED = 3;
+
+/**
+ * usearch's float32 scan accumulates in float32 and reports 1 − dot; its scores can differ from the double
+ * re-rank by ~dim·2⁻²⁴. The stopping rule adds this margin so the float path is exact, not nearly exact.
+ */
+const F32_SCAN_MARGIN = 1e-4;
+/** An int8 bound wider than this would re-rank most of the index: use the float scan instead. */
+const INT8_MAX_USEFUL_BOUND = 0.25;
+/** A filtered exact search scans just the collection's persons when they hold at most this share of the rows. */
+const SUBSET_SCAN_SHARE = 0.25;
+
+const EMPTY: readonly number[] = Object.freeze([]);
+
+function grownInt32(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (a.length >= need) return a;
+  const b = new Int32Array(Math.max(need, Math.ceil(a.length * 1.5)));
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
+interface Candidate {
+  score: number;
+  row: number;
+}
+
+/** How searches were answered (for metrics, and for tests that must hit a given path). */
+export interface SearchPathCounts {
+  /** FAST answered from the graph. */
+  graph: number;
+  /** Native exact pre-scan rounds (float32 or int8), and those that used int8. */
+  nativeScanRounds: number;
+  int8Rounds: number;
+  /** Exact searches settled by the native pre-scan. */
+  nativeScan: number;
+  /** Exact JS scan of one collection's persons. */
+  collectionScan: number;
+  /** Exact JS scan of every row (pre-scan could not settle cheaply). */
+  fullScan: number;
+}
+
+export function emptyCounts(): SearchPathCounts {
+  return { graph: 0, nativeScanRounds: 0, int8Rounds: 0, nativeScan: 0, collectionScan: 0, fullScan: 0 };
+}
+
+export class Tenant {
+  readonly rows: VectorRows;
+  readonly counts: SearchPathCounts = emptyCounts();
+  private readonly cfg: TenantConfig;
+
+  private rowHandle = new Int32Array(256);
+  private rowPerson = new Int32Array(256);
+  private rowTemplate = new Float64Array(256);
+
+  private handleRow = new Int32Array(256).fill(-1);
+  private handleNext = new Int32Array(256);
+  private handleState = new Uint8Array(256);
+  private handleCount = 0;
+  private freeHandles: number[] = [];
+
+  private personByName = new Map<string, number>();
+  private personName: string[] = [];
+  /** First handle of the person's template list (linked through handleNext), −1 when none. */
+  private personFirst = new Int32Array(64).fill(-1);
+  private personTemplates = new Int32Array(64);
+  /** Sorted collection ordinals; equal sets share one frozen array. */
+  private personColls: (readonly number[])[] = [];
+  private freePersons: number[] = [];
+
+  private collByName = new Map<string, number>();
+  private collName: string[] = [];
+  private collMembers: Set<number>[] = [];
+  private collTemplates: number[] = [];
+  private freeColls: number[] = [];
+  private internedSets = new Map<string, readonly number[]>();
+
+  private graph: UsearchIndex | null = null;
+  /** Handles waiting to be inserted into the graph; searched exactly meanwhile. */
+  private pending: number[] = [];
+  private restoredByTemplate: Map<number, number> | null = null;
+
+  constructor(cfg: TenantConfig) {
+    this.cfg = cfg;
+    this.rows = new VectorRows(cfg.dim, cfg.chunkBits, cfg.int8Scale);
+  }
+
+  get size(): number {
+    return this.rows.count;
+  }
+
+  get personCount(): number {
+    return this.personByName.size;
+  }
+
+  get hasGraph(): boolean {
+    return this.graph !== null;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  upsert(person: string, collections: string[], templates: Template[]): void {
+    if (templates.length === 0) {
+      this.removePerson(person);
+      return;
+    }
+    let p = this.personByName.get(person);
+    const oldColls = p === undefined ? EMPTY : this.personColls[p];
+    if (p === undefined) p = this.newPerson(person);
+    else this.detachCollections(p);
+
+    // Templates whose id and vector are unchanged keep their row and graph node: no churn on an update.
+    const old = new Map<number, number>();
+    for (let h = this.personFirst[p]; h !== -1; h = this.handleNext[h]) old.set(this.rowTemplate[this.handleRow[h]], h);
+    let first = -1;
+    for (const t of templates) {
+      let h = old.get(t.id);
+      if (h !== undefined && this.sameVector(this.handleRow[h], t.vector)) old.delete(t.id);
+      else h = this.addTemplate(p, t.id, t.vector);
+      this.handleNext[h] = first;
+      first = h;
+    }
+    for (const h of old.values()) this.removeHandle(h);
+    this.personFirst[p] = first;
+    this.personTemplates[p] = templates.length;
+    this.attachCollections(p, collections);
+    this.releaseEmpty(oldColls);
+    this.maintainGraph();
+  }
+
+  setCollections(person: string, collections: string[]): void {
+    const p = this.personByName.get(person);
+    if (p === undefined) return;
+    const oldColls = this.personColls[p];
+    this.detachCollections(p);
+    this.attachCollections(p, collections);
+    this.releaseEmpty(oldColls);
+  }
+
+  removePerson(person: string): void {
+    const p = this.personByName.get(person);
+    if (p === undefined) return;
+    const oldColls = this.personColls[p];
+    this.detachCollections(p);
+    for (let h = this.personFirst[p]; h !== -1; ) {
+      const next = this.handleNext[h];
+      this.removeHandle(h);
+      h = next;
+    }
+    this.personByName.delete(person);
+    this.personName[p] = '';
+    this.personFirst[p] = -1;
+    this.personTemplates[p] = 0;
+    this.freePersons.push(p);
+    this.releaseEmpty(oldColls);
+  }
+
+  removeCollection(collection: string): void {
+    const c = this.collByName.get(collection);
+    if (c === undefined) return;
+    for (const p of this.collMembers[c]) this.personColls[p] = this.intern(this.personColls[p].filter((x) => x !== c));
+    this.collMembers[c].clear();
+    this.collTemplates[c] = 0;
+    this.releaseEmpty([c]);
+  }
+
+  private newPerson(name: string): number {
+    const p = this.freePersons.pop() ?? this.personName.length;
+    if (p === this.personName.length) {
+      this.personName.push(name);
+      this.personColls.push(EMPTY);
+      this.personFirst = grownInt32(this.personFirst, p + 1, -1);
+      this.personTemplates = grownInt32(this.personTemplates, p + 1);
+    } else {
+      this.personName[p] = name;
+      this.personColls[p] = EMPTY;
+    }
+    this.personFirst[p] = -1;
+    this.personTemplates[p] = 0;
+    this.personByName.set(name, p);
+    return p;
+  }
+
+  private detachCollections(p: number): void {
+    const n = this.personTemplates[p];
+    for (const c of this.personColls[p]) {
+      this.collTemplates[c] -= n;
+      this.collMembers[c].delete(p);
+    }
+    this.personColls[p] = EMPTY;
+  }
+
+  private attachCollections(p: number, names: string[]): void {
+    if (names.length === 0) return;
+    const ords = [...new Set(names)].map((name) => this.collectionOrdinal(name)).sort((a, b) => a - b);
+    this.personColls[p] = this.intern(ords);
+    const n = this.personTemplates[p];
+    for (const c of ords) {
+      this.collTemplates[c] += n;
+      this.collMembers[c].add(p);
+    }
+  }
+
+  private collectionOrdinal(name: string): number {
+    let c = this.collByName.get(name);
+    if (c !== undefined) return c;
+    c = this.freeColls.pop() ?? this.collName.length;
+    this.collName[c] = name;
+    this.collMembers[c] = new Set();
+    this.collTemplates[c] = 0;
+    this.collByName.set(name, c);
+    return c;
+  }
+
+  /** Forgets collections that no person belongs to any more, so their ordinals are reused. */
+  private releaseEmpty(colls: readonly number[]): void {
+    for (const c of colls) {
+      if (this.collMembers[c].size === 0 && this.collByName.get(this.collName[c]) === c) {
+        this.collByName.delete(this.collName[c]);
+        this.collName[c] = '';
+        this.freeColls.push(c);
+      }
+    }
+  }
+
+  private intern(ords: readonly number[]): readonly number[] {
+    if (ords.length === 0) return EMPTY;
+    const key = ords.join(',');
+    let set = this.internedSets.get(key);
+    if (!set) {
+      set = Object.freeze([...ords]);
+      this.internedSets.set(key, set);
+    }
+    return set;
+  }
+
+  private sameVector(row: number, v: Float32Array): boolean {
+    const data = this.rows.f32[this.rows.chunkOf(row)];
+    const off = this.rows.offsetOf(row);
+    for (let j = 0; j < this.cfg.dim; j++) if (data[off + j] !== v[j]) return false;
+    return true;
+  }
+
+  private addTemplate(p: number, templateId: number, vector: Float32Array): number {
+    const row = this.rows.push(vector);
+    if (row >= this.rowHandle.length) {
+      const cap = Math.ceil(this.rowHandle.length * 1.5);
+      this.rowHandle = grownInt32(this.rowHandle, cap);
+      this.rowPerson = grownInt32(this.rowPerson, cap);
+      const t = new Float64Array(cap);
+      t.set(this.rowTemplate);
+      this.rowTemplate = t;
+    }
+    let h = this.restoredByTemplate?.get(templateId);
+    if (h !== undefined && this.handleState[h] === RESTORED) {
+      this.restoredByTemplate!.delete(templateId);
+      this.handleState[h] = IN_GRAPH;
+    } else {
+      h = this.allocHandle();
+      this.handleState[h] = LIVE;
+      if (this.graph) this.pending.push(h);
+    }
+    this.rowHandle[row] = h;
+    this.rowPerson[row] = p;
+    this.rowTemplate[row] = templateId;
+    this.handleRow[h] = row;
+    return h;
+  }
+
+  private allocHandle(): number {
+    const free = this.freeHandles.pop();
+    if (free !== undefined) return free;
+    const h = this.handleCount++;
+    this.ensureHandles(h + 1);
+    return h;
+  }
+
+  private ensureHandles(need: number): void {
+    if (need <= this.handleRow.length) return;
+    const cap = Math.max(need, Math.ceil(this.handleRow.length * 1.5));
+    this.handleRow = grownInt32(this.handleRow, cap, -1);
+    this.handleNext = grownInt32(this.handleNext, cap);
+    const s = new Uint8Array(cap);
+    s.set(this.handleState);
+    this.handleState = s;
+  }
+
+  /** Deletes a template: the last row fills its hole; the graph node is removed (or it leaves the pending list). */
+  private removeHandle(h: number): void {
+    const row = this.handleRow[h];
+    const last = this.rows.count - 1;
+    if (row !== last) {
+      this.rows.move(last, row);
+      const moved = this.rowHandle[last];
+      this.rowHandle[row] = moved;
+      this.rowPerson[row] = this.rowPerson[last];
+      this.rowTemplate[row] = this.rowTemplate[last];
+      this.handleRow[moved] = row;
+    }
+    this.rows.pop();
+    if (this.handleState[h] === IN_GRAPH) this.graph!.remove(BigInt(h));
+    else if (this.graph) {
+      const i = this.pending.indexOf(h);
+      if (i >= 0) {
+        this.pending[i] = this.pending[this.pending.length - 1];
+        this.pending.pop();
+      }
+    }
+    this.handleRow[h] = -1;
+    this.handleState[h] = UNUSED;
+    this.freeHandles.push(h);
+  }
+
+  // ---------------------------------------------------------------- graph upkeep
+
+  private maintainGraph(): void {
+    if (this.graph) {
+      if (this.pending.length >= this.cfg.annBatch) this.flushPending();
+    } else if (this.rows.count >= this.cfg.annMinSize) this.buildGraph();
+  }
+
+  private buildGraph(): void {
+    this.graph = createGraph(this.cfg.ann);
+    const live: number[] = [];
+    for (let row = 0; row < this.rows.count; row++) live.push(this.rowHandle[row]);
+    this.pending = [];
+    this.insertIntoGraph(live);
+  }
+
+  /** Moves every pending insert into the graph (also called before a snapshot). */
+  flushPending(): void {
+    if (!this.graph || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.insertIntoGraph(batch);
+  }
+
+  private insertIntoGraph(handles: number[]): void {
+    const dim = this.cfg.dim;
+    const step = 65536;
+    for (let i = 0; i < handles.length; i += step) {
+      const n = Math.min(step, handles.length - i);
+      const keys = new BigUint64Array(n);
+      const matrix = new Float32Array(n * dim);
+      for (let j = 0; j < n; j++) {
+        const h = handles[i + j];
+        keys[j] = BigInt(h);
+        this.rows.copyRow(this.handleRow[h], matrix, j * dim);
+      }
+      this.graph!.add(keys, matrix, this.cfg.threads);
+      for (let j = 0; j < n; j++) this.handleState[handles[i + j]] = IN_GRAPH;
+    }
+  }
+
+  // ---------------------------------------------------------------- search
+
+  search(q: Float32Array, k: number, fast: boolean, collection: string | undefined, minSim: number): SearchHit[] {
+    if (this.rows.count === 0) return [];
+    let c = -1;
+    if (collection !== undefined) {
+      const ord = this.collByName.get(collection);
+      if (ord === undefined || this.collTemplates[ord] === 0) return [];
+      c = ord;
+    }
+    const subset = c >= 0 ? this.collTemplates[c] : this.rows.count;
+    if (fast && this.graph && (c < 0 || subset > this.cfg.filteredExactMax)) {
+      const hits = this.searchGraph(q, k, c, minSim, subset);
+      if (hits) return hits;
+    }
+    if (c >= 0 && subset <= this.rows.count * SUBSET_SCAN_SHARE) return this.scanCollection(q, k, c, minSim);
+    return this.scanAll(q, k, c, minSim, subset);
+  }
+
+  private avgTemplatesPerPerson(): number {
+    return this.rows.count / Math.max(1, this.personByName.size);
+  }
+
+  /** Graph candidates (plus the pending inserts), re-ranked exactly; null when an exact scan is the better way. */
+  private searchGraph(q: Float32Array, k: number, c: number, minSim: number, subset: number): SearchHit[] | null {
+    const share = subset / this.rows.count;
+    let count = Math.ceil(Math.max(this.cfg.ann.expansionSearch, 2 * k * this.avgTemplatesPerPerson()) / share);
+    count = Math.min(count, this.graph!.size() + 1);
+    for (;;) {
+      if (count > this.cfg.annMaxCandidates) return null;
+      const m = this.graph!.search(q, count, 1);
+      const best = new Map<number, Candidate>();
+      let weakest = Infinity;
+      for (let i = 0; i < m.keys.length; i++) {
+        const row = this.handleRow[Number(m.keys[i])];
+        if (row < 0) continue; // restored from a snapshot but not re-upserted
+        const s = this.offer(best, row, q, c);
+        if (s < weakest) weakest = s;
+      }
+      for (const h of this.pending) this.offer(best, this.handleRow[h], q, c);
+      const top = this.topOf(best, k, minSim);
+      // Unfiltered, the beam already holds ≥ ef candidates. Filtered, widen until k persons of the collection
+      // are found, the graph is exhausted, or the candidates fall below minSimilarity.
+      if (c < 0 || top.size === k || m.keys.length < count || weakest < minSim) {
+        this.counts.graph++;
+        return this.hits(top);
+      }
+      count *= 4;
+    }
+  }
+
+  /** Exact score of `row` for `q`, kept as its person's best if better; NaN when filtered out. */
+  private offer(best: Map<number, Candidate>, row: number, q: Float32Array, c: number): number {
+    const p = this.rowPerson[row];
+    if (c >= 0 && !this.personColls[p].includes(c)) return NaN;
+    const s = dotAt(this.rows.f32[this.rows.chunkOf(row)], this.rows.offsetOf(row), q, this.cfg.dim);
+    const prev = best.get(p);
+    if (!prev) best.set(p, { score: s, row });
+    else if (s > prev.score) {
+      prev.score = s;
+      prev.row = row;
+    }
+    return s;
+  }
+
+  private topOf(best: Map<number, Candidate>, k: number, minSim: number): TopPersons {
+    const top = new TopPersons(k);
+    for (const [p, cand] of best) if (cand.score >= minSim) top.offer(cand.score, p, cand.row);
+    return top;
+  }
+
+  private hits(top: TopPersons): SearchHit[] {
+    return top.sorted().map((e) => ({
+      person: this.personName[e.person],
+      similarity: e.score,
+      templateId: this.rowTemplate[e.row],
+    }));
+  }
+
+  /** Exact: every template of the collection's persons, in JS (the subset is not contiguous). */
+  private scanCollection(q: Float32Array, k: number, c: number, minSim: number): SearchHit[] {
+    this.counts.collectionScan++;
+    const top = new TopPersons(k);
+    const { f32 } = this.rows;
+    for (const p of this.collMembers[c]) {
+      let best = -Infinity;
+      let bestRow = -1;
+      for (let h = this.personFirst[p]; h !== -1; h = this.handleNext[h]) {
+        const row = this.handleRow[h];
+        const s = dotAt(f32[this.rows.chunkOf(row)], this.rows.offsetOf(row), q, this.cfg.dim);
+        if (s > best) {
+          best = s;
+          bestRow = row;
+        }
+      }
+      if (best >= minSim) top.offer(best, p, bestRow);
+    }
+    return this.hits(top);
+  }
+
+  /**
+   * Exact over all rows: a native scan (float32, or int8 when enabled) picks the top T rows of each chunk, which
+   * are re-ranked in double precision. Any row left out scored at most `bound` in the native scan, so its true
+   * score is at most bound + ε (ε: the scan's worst-case error). Once that cannot reach the k-th person found
+   * (or minSimilarity), the answer is exactly the float answer; otherwise T grows.
+   */
+  private scanAll(q: Float32Array, k: number, c: number, minSim: number, subset: number): SearchHit[] {
+    const { rows, cfg } = this;
+    let qi8: Int8Array | null = null;
+    let eps = F32_SCAN_MARGIN;
+    let scale2 = 1;
+    if (rows.i8) {
+      const s = rows.int8Scale;
+      qi8 = new Int8Array(cfg.dim);
+      let qErr = 0;
+      let qL1 = 0;
+      for (let j = 0; j < cfg.dim; j++) {
+        const v = Math.max(-127, Math.min(127, Math.round(q[j] * s)));
+        qi8[j] = v;
+        qErr = Math.max(qErr, Math.abs(q[j] - v / s));
+        qL1 += Math.abs(q[j]);
+      }
+      const bound = int8ErrorBound(rows.int8MaxErr, rows.int8MaxL1, qErr, qL1) + F32_SCAN_MARGIN;
+      if (bound <= INT8_MAX_USEFUL_BOUND) {
+        eps = bound;
+        scale2 = s * s;
+      } else qi8 = null;
+    }
+    const share = subset / rows.count;
+    let t = Math.max(32, Math.ceil((4 * k * this.avgTemplatesPerPerson()) / share));
+    for (;;) {
+      const best = new Map<number, Candidate>();
+      let bound = -Infinity;
+      this.counts.nativeScanRounds++;
+      if (qi8) this.counts.int8Rounds++;
+      for (let ci = 0; ci < rows.chunkCount; ci++) {
+        const n = rows.rowsIn(ci);
+        const tc = Math.min(t, n);
+        const m = qi8
+          ? exactSearch(rows.i8View(ci), qi8, cfg.dim, tc, MetricKind.IP, cfg.threads)
+          : exactSearch(rows.f32View(ci), q, cfg.dim, tc, MetricKind.IP, cfg.threads);
+        const base = ci * rows.chunkRows;
+        for (let i = 0; i < m.keys.length; i++) this.offer(best, base + Number(m.keys[i]), q, c);
+        if (tc < n) bound = Math.max(bound, (1 - m.distances[tc - 1]) / scale2);
+      }
+      const top = this.topOf(best, k, minSim);
+      const mustBeat = top.size === k ? top.floor : minSim;
+      if (bound === -Infinity || bound + eps < mustBeat) {
+        this.counts.nativeScan++;
+        return this.hits(top);
+      }
+      t *= 4;
+      // Past this point re-ranking costs more than scanning: answer with the plain exact scan.
+      if (t * rows.chunkCount > rows.count / 8) {
+        return c >= 0 ? this.scanCollection(q, k, c, minSim) : this.scanEveryRow(q, k, minSim);
+      }
+    }
+  }
+
+  /** Exact, in JS, every row: the fallback when the native pre-scan cannot settle the answer cheaply. */
+  private scanEveryRow(q: Float32Array, k: number, minSim: number): SearchHit[] {
+    this.counts.fullScan++;
+    const best = new Float64Array(this.personName.length).fill(-Infinity);
+    const bestRow = new Int32Array(this.personName.length);
+    const { rows } = this;
+    for (let ci = 0; ci < rows.chunkCount; ci++) {
+      const data = rows.f32[ci];
+      const n = rows.rowsIn(ci);
+      const base = ci * rows.chunkRows;
+      for (let i = 0, off = 0; i < n; i++, off += this.cfg.dim) {
+        const s = dotAt(data, off, q, this.cfg.dim);
+        const p = this.rowPerson[base + i];
+        if (s > best[p]) {
+          best[p] = s;
+          bestRow[p] = base + i;
+        }
+      }
+    }
+    const top = new TopPersons(k);
+    for (let p = 0; p < best.length; p++) if (best[p] >= minSim && best[p] > -Infinity) top.offer(best[p], p, bestRow[p]);
+    return this.hits(top);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** Graph and its (handle, template id) pairs, for a snapshot; pending inserts are flushed first. */
+  graphForSnapshot(): { graph: UsearchIndex; handles: Int32Array; templateIds: Float64Array } | null {
+    if (!this.graph) return null;
+    this.flushPending();
+    const n = this.rows.count;
+    const handles = new Int32Array(n);
+    const templateIds = new Float64Array(n);
+    let j = 0;
+    for (let row = 0; row < n; row++) {
+      const h = this.rowHandle[row];
+      if (this.handleState[h] !== IN_GRAPH) continue;
+      handles[j] = h;
+      templateIds[j++] = this.rowTemplate[row];
+    }
+    return { graph: this.graph, handles: handles.subarray(0, j), templateIds: templateIds.subarray(0, j) };
+  }
+
+  /** Adopts a graph loaded from a snapshot; the upserts that follow claim its nodes by template id. */
+  adoptGraph(graph: UsearchIndex, handles: Int32Array, templateIds: Float64Array): void {
+    if (this.rows.count > 0 || this.graph) throw new Error('a snapshot can only be loaded into an empty tenant');
+    let max = -1;
+    for (const h of handles) if (h > max) max = h;
+    this.ensureHandles(max + 1);
+    this.handleCount = max + 1;
+    this.restoredByTemplate = new Map();
+    for (let i = 0; i < handles.length; i++) {
+      this.handleState[handles[i]] = RESTORED;
+      this.restoredByTemplate.set(templateIds[i], handles[i]);
+    }
+    this.freeHandles = [];
+    for (let h = max; h >= 0; h--) if (this.handleState[h] === UNUSED) this.freeHandles.push(h);
+    this.graph = graph;
+  }
+
+  /** Ends a restore: graph nodes nobody claimed are dropped; returns how many. */
+  completeRestore(): number {
+    if (!this.restoredByTemplate) return 0;
+    let dropped = 0;
+    for (const h of this.restoredByTemplate.values()) {
+      if (this.handleState[h] !== RESTORED) continue;
+      this.graph!.remove(BigInt(h));
+      this.handleState[h] = UNUSED;
+      this.freeHandles.push(h);
+      dropped++;
+    }
+    this.restoredByTemplate = null;
+    this.flushPending();
+    return dropped;
+  }
+
+  /** Bytes held in typed arrays by this tenant (graph excluded: it lives in native memory). */
+  typedBytes(): number {
+    return (
+      this.rows.bytes() +
+      this.rowHandle.byteLength +
+      this.rowPerson.byteLength +
+      this.rowTemplate.byteLength +
+      this.handleRow.byteLength +
+      this.handleNext.byteLength +
+      this.handleState.byteLength +
+      this.personFirst.byteLength +
+      this.personTemplates.byteLength
+    );
+  }
+}
