@@ -6,7 +6,6 @@ import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox';
 export const NullableString = (opts: SchemaOptions & { minLength?: number; maxLength?: number; format?: string; pattern?: string } = {}) =>
   Type.Unsafe<string | null>({ ...opts, type: ['string', 'null'] });
 
-export const NullableNumber = (opts: SchemaOptions = {}) => Type.Unsafe<number | null>({ ...opts, type: ['number', 'null'] });
 
 /** One raw base64 image (no `data:` prefix). */
 export const Base64Image = (description = 'Raw base64 image (JPEG, PNG or WebP); no data: URL prefix.') =>
@@ -26,7 +25,7 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 
 export const PageQuery = {
   page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: '1-based page number.' }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (at most 100).' }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Page size (default 10, at most 100).' }),
 };
 
 export const ErrorBody = Type.Object(

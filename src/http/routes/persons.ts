@@ -26,33 +26,28 @@ const BiometricData = (faceImageRequired: boolean) =>
     { additionalProperties: false },
   );
 
+/** The person's details on create (the spec marks nothing required; both of its examples send the two names). */
+const details = {
+  firstName: text(100),
+  lastName: text(100),
+  email: Type.Optional(text(254, EMAIL)),
+  phone: Type.Optional(text(32, PHONE)),
+  dateOfBirth: Type.Optional(BirthDate()),
+  documentType: Type.Optional(text(64)),
+  documentNumber: Type.Optional(text(64)),
+};
+
+const LivenessMinScore = Type.Optional(
+  Type.Number({ minimum: 0.5, maximum: 1, description: 'Score `verified` needs. Default: LIVENESS_MIN_SCORE (0.6).' }),
+);
+
 const CreateBody = Type.Object(
-  {
-    firstName: text(100),
-    lastName: text(100),
-    email: Type.Optional(text(254, EMAIL)),
-    phone: Type.Optional(text(32, PHONE)),
-    dateOfBirth: Type.Optional(BirthDate()),
-    documentType: Type.Optional(text(64)),
-    documentNumber: Type.Optional(text(64)),
-    biometricData: Type.Optional(BiometricData(false)),
-    liveness_min_score: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1 })),
-  },
+  { ...details, biometricData: Type.Optional(BiometricData(false)), liveness_min_score: LivenessMinScore },
   { additionalProperties: false },
 );
 
 const LivenessBody = Type.Object(
-  {
-    firstName: text(100),
-    lastName: text(100),
-    email: Type.Optional(text(254, EMAIL)),
-    phone: Type.Optional(text(32, PHONE)),
-    dateOfBirth: Type.Optional(BirthDate()),
-    documentType: Type.Optional(text(64)),
-    documentNumber: Type.Optional(text(64)),
-    biometricData: BiometricData(true),
-    liveness_min_score: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1, description: 'Default: LIVENESS_MIN_SCORE (0.6).' })),
-  },
+  { ...details, biometricData: BiometricData(true), liveness_min_score: LivenessMinScore },
   { additionalProperties: false },
 );
 
