@@ -11,6 +11,7 @@ import {
   UnknownCollectionError,
 } from '../domain/errors.js';
 import { ConflictError as StoreConflictError, UnknownReferenceError } from '../store/errors.js';
+import { DuplicatedPersonError, LivenessFailedError } from '../domain/search.js';
 import { validationFailure } from './validation.js';
 
 export interface ApiErrorBody {
@@ -18,6 +19,8 @@ export interface ApiErrorBody {
   code: string;
   /** The request field at fault, when one is (`images[1]`). */
   field?: string;
+  /** Machine-readable facts behind the error (the duplicate's id and score, liveness sub-scores). */
+  details?: Record<string, unknown>;
 }
 
 /** An answer the HTTP layer decides itself (authentication, body parsing). */
@@ -28,6 +31,7 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -58,6 +62,13 @@ export function toApiError(err: unknown): ApiError | null {
   }
   if (err instanceof FaceCountError) {
     return new ApiError(422, err.problem === 'no_face' ? 'NO_FACE' : 'MULTIPLE_FACES', err.message, err.field);
+  }
+  if (err instanceof DuplicatedPersonError) {
+    return new ApiError(409, 'ERROR', err.message, undefined, {}, { id: err.match.id, score: err.match.score });
+  }
+  if (err instanceof LivenessFailedError) {
+    const { score, signals } = err.liveness;
+    return new ApiError(409, 'ERROR', err.message, undefined, {}, { liveness_score: score, min_score: err.minScore, signals });
   }
   if (err instanceof ConflictError) return new ApiError(409, 'ERROR', err.message);
   if (err instanceof StoreConflictError) return new ApiError(409, 'ERROR', 'conflict');
@@ -95,6 +106,7 @@ export function toApiError(err: unknown): ApiError | null {
 export function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
   const body: ApiErrorBody = { message: e.message, code: e.code };
   if (e.field !== undefined) body.field = e.field;
+  if (e.details !== undefined) body.details = e.details;
   return reply.code(e.statusCode).headers(e.headers).type('application/json; charset=utf-8').send(body);
 }
 

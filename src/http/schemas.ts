@@ -33,6 +33,11 @@ export const ErrorBody = Type.Object(
     message: Type.String(),
     code: Type.String(),
     field: Type.Optional(Type.String({ description: 'The request field at fault, when there is one.' })),
+    details: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`.',
+      }),
+    ),
   },
   { description: 'Error' },
 );

@@ -17,12 +17,13 @@ import { installMetrics } from './metrics.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
 import { personRoutes } from './routes/persons.js';
+import { searchRoutes } from './routes/search.js';
 import { systemRoutes } from './routes/system.js';
 import type { ResponseSigner } from './signing.js';
 import { installValidation } from './validation.js';
 
 /** Every authenticated resource, mounted under /v2. Add a resource by adding its plugin here. */
-export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, personRoutes];
+export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, personRoutes];
 
 export interface HttpServerOptions {
   config: Config;
@@ -83,6 +84,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
       tags: [
         { name: 'Collections' },
         { name: 'Face persons' },
+        { name: 'Search', description: '1:N search, de-duplicating enrolment, verify, compare, liveness, detect.' },
         { name: 'Persons' },
         { name: 'System' },
       ],

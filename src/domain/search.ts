@@ -1,0 +1,283 @@
+// The biometric flows of issue 4: 1:N search, de-duplicating enrolment, 1:1 verify, compare, liveness, detect.
+// Scores are the engine's calibrated match scores in [0, 1]; the vector index works in cosine similarity, and
+// `engine.cosineForScore(min_score)` turns a threshold into a similarity bound the index can prune with.
+import type { AnalysisResult, AnalyzedImage, DetectedFace, LivenessResult } from '../face/types.js';
+import { TemplateVersionError } from '../face/errors.js';
+import type { SearchMode } from '../index/types.js';
+import type { FacePerson } from '../store/types.js';
+import { resolveCollections } from './collections.js';
+import type { DomainDeps } from './deps.js';
+import { normaliseBirthDate } from './dates.js';
+import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
+import { analyseImages, oneFacePerImage, type InputImage } from './faces.js';
+import { createAnalysedFacePerson, type FacePersonView } from './facePersons.js';
+
+export type Os = 'ANDROID' | 'IOS' | 'DESKTOP';
+
+/** Said to the caller when a probe holds several faces and only the largest was used. */
+export interface ProbeNote {
+  field: string;
+  facesDetected: number;
+}
+
+export interface Match {
+  id: string;
+  score: number;
+}
+
+/** A liveness check that did not reach the requested score (409 with the sub-scores in the message). */
+export class LivenessFailedError extends ConflictError {
+  override readonly name = 'LivenessFailedError';
+  constructor(readonly liveness: LivenessResult, readonly minScore: number) {
+    const signals = Object.entries(liveness.signals)
+      .map(([k, v]) => `${k}=${v.toFixed(3)}`)
+      .join(', ');
+    super(`liveness_failed: score ${liveness.score.toFixed(3)} < ${minScore} (${signals})`);
+  }
+}
+
+/** search-live-face found the face already enrolled in the collection. */
+export class DuplicatedPersonError extends ConflictError {
+  override readonly name = 'DuplicatedPersonError';
+  constructor(readonly match: Match) {
+    super('409:duplicated_person');
+  }
+}
+
+/** Only one search per (client, collection) may be between "no duplicate found" and "enrolled" at a time. */
+const enrolLocks = new Map<string, Promise<unknown>>();
+async function withEnrolLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = enrolLocks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  enrolLocks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (enrolLocks.get(key) === tail) enrolLocks.delete(key);
+  }
+}
+
+/** The largest face of each image (the engine returns faces largest first); no face fails naming the image. */
+function largestFaces(result: AnalysisResult, images: InputImage[]): { faces: DetectedFace[]; notes: ProbeNote[] } {
+  const notes: ProbeNote[] = [];
+  const faces = result.images.map((img, i) => {
+    if (img.faces.length === 0) throw new FaceCountError('no_face', images[i].field);
+    if (img.faces.length > 1) notes.push({ field: images[i].field, facesDetected: img.faces.length });
+    return img.faces[0];
+  });
+  return { faces, notes };
+}
+
+/** Probe faces need no thumbnails; a few faces are enough to say "several" and pick the largest. */
+const PROBE_MAX_FACES = 10;
+
+async function probeFaces(deps: DomainDeps, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
+  const result = await analyseImages(deps.engine, images, { maxFaces: PROBE_MAX_FACES });
+  return largestFaces(result, images);
+}
+
+async function collectionId(deps: DomainDeps, client: string, ref: string | undefined, field: string): Promise<string | undefined> {
+  if (ref === undefined) return undefined;
+  const [id] = await resolveCollections(deps.store, client, [ref], field);
+  return id;
+}
+
+/** Best persons for several probe faces of one identity: a person's score is its best over every probe. */
+function searchIndex(
+  deps: DomainDeps,
+  client: string,
+  probes: DetectedFace[],
+  opts: { mode: SearchMode; minScore: number; collection?: string; k: number },
+): Match[] {
+  const minSimilarity = deps.engine.cosineForScore(opts.minScore);
+  const best = new Map<string, number>();
+  for (const face of probes) {
+    for (const hit of deps.index.search(client, face.embedding, { mode: opts.mode, k: opts.k, collection: opts.collection, minSimilarity })) {
+      const score = deps.engine.scoreFromCosine(hit.similarity);
+      if (score >= opts.minScore && score > (best.get(hit.person) ?? -1)) best.set(hit.person, score);
+    }
+  }
+  return [...best.entries()]
+    .map(([id, score]) => ({ id, score: round(score) }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, opts.k);
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+export interface SearchActiveUserInput {
+  image: InputImage;
+  collection_id?: string;
+  os: Os;
+  min_score: number;
+  search_mode: SearchMode;
+}
+
+/** `POST /v2/face-recognition/search-active-user`: 1:N with one probe, no liveness. */
+export async function searchActiveUser(
+  deps: DomainDeps,
+  client: string,
+  input: SearchActiveUserInput,
+  maxResults = 10,
+): Promise<{ matches: Match[]; notes: ProbeNote[] }> {
+  const collection = await collectionId(deps, client, input.collection_id, 'collection_id');
+  const { faces, notes } = await probeFaces(deps, [input.image]);
+  const matches = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: maxResults });
+  return { matches, notes };
+}
+
+export interface SearchInput {
+  images: InputImage[];
+  min_score: number;
+  search_mode: SearchMode;
+  collection_id?: string;
+  max_results: number;
+}
+
+export interface SearchResult {
+  person: FacePerson;
+  score: number;
+  thumbnails: Uint8Array[];
+}
+
+/** `POST /v2/face-recognition/search`: 1:N with 1–3 probe images of one person, with names and thumbnails. */
+export async function search(deps: DomainDeps, client: string, input: SearchInput): Promise<{ results: SearchResult[]; notes: ProbeNote[] }> {
+  const collection = await collectionId(deps, client, input.collection_id, 'collection_id');
+  const { faces, notes } = await probeFaces(deps, input.images);
+  const matches = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: input.max_results });
+  const results: SearchResult[] = [];
+  for (const m of matches) {
+    const person = await deps.store.facePersons.get(client, m.id);
+    if (!person) continue; // deleted between the search and this read
+    const templates = await deps.store.templates.listForPerson(client, m.id);
+    const thumbnails = templates.sort((a, b) => a.imageIndex - b.imageIndex).flatMap((t) => (t.thumbnail ? [t.thumbnail] : []));
+    results.push({ person, score: m.score, thumbnails });
+  }
+  return { results, notes };
+}
+
+export interface VerifyInput {
+  id: string;
+  images: InputImage[];
+  min_score: number;
+}
+
+/** `POST /v2/face-recognition/verify`: 1:1 against one enrolled person (exact, whatever the search mode). */
+export async function verify(deps: DomainDeps, client: string, input: VerifyInput): Promise<{ match: boolean; score: number; notes: ProbeNote[] }> {
+  const person = await deps.store.facePersons.get(client, input.id);
+  if (!person) throw new NotFoundError('person');
+  const templates = await deps.store.templates.listForPerson(client, input.id);
+  const { faces, notes } = await probeFaces(deps, input.images);
+  let best = 0;
+  for (const t of templates) {
+    if (t.modelVersion !== deps.engine.modelVersion) throw new TemplateVersionError(deps.engine.modelVersion, t.modelVersion);
+    for (const f of faces) best = Math.max(best, deps.engine.similarity(f.embedding, t.embedding));
+  }
+  const score = round(best);
+  return { match: templates.length > 0 && score >= input.min_score, score, notes };
+}
+
+export interface CompareInput {
+  probe: InputImage[];
+  gallery: InputImage[];
+  min_score: number;
+}
+
+/** `POST /v2/face-recognition/compare`: the best probe–gallery pair of faces, no enrolment involved. */
+export async function compare(deps: DomainDeps, input: CompareInput): Promise<{ score: number; passed: boolean; notes: ProbeNote[] }> {
+  const all = [...input.probe, ...input.gallery];
+  const result = await analyseImages(deps.engine, all, { maxFaces: PROBE_MAX_FACES });
+  const { faces, notes } = largestFaces(result, all);
+  const probe = faces.slice(0, input.probe.length);
+  const gallery = faces.slice(input.probe.length);
+  let best = 0;
+  for (const p of probe) for (const g of gallery) best = Math.max(best, deps.engine.similarity(p.embedding, g.embedding));
+  const score = round(best);
+  return { score, passed: score >= input.min_score, notes };
+}
+
+export interface LivenessInput {
+  images: InputImage[];
+  min_score: number;
+}
+
+export interface LivenessOutcome {
+  score: number;
+  minScore: number;
+  passed: boolean;
+  signals: Record<string, number>;
+  notes: ProbeNote[];
+}
+
+/** Runs the engine's passive liveness over one capture (several images feed the multi-frame 3-D check). */
+async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { thumbnails?: boolean } = {}) {
+  const result = await analyseImages(deps.engine, images, { liveness: true, maxFaces: PROBE_MAX_FACES, ...extra });
+  const { faces, notes } = largestFaces(result, images);
+  if (!result.liveness) throw new Error('face engine returned no liveness result');
+  return { result, faces, notes, liveness: result.liveness };
+}
+
+/** `POST /v2/face-recognition/liveness`. */
+export async function liveness(deps: DomainDeps, input: LivenessInput): Promise<LivenessOutcome> {
+  const { liveness, notes } = await captureLiveness(deps, input.images);
+  const score = round(liveness.score);
+  return { score, minScore: input.min_score, passed: score >= input.min_score, signals: roundAll(liveness.signals), notes };
+}
+
+function roundAll(signals: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(signals).map(([k, v]) => [k, round(v)]));
+}
+
+export interface SearchLiveFaceInput {
+  name: string;
+  images: InputImage[];
+  gender: 'M' | 'F';
+  date_of_birth: string;
+  nationality?: string;
+  collection_id: string;
+  liveness_min_score: number;
+  min_score: number;
+  search_mode: SearchMode;
+}
+
+/**
+ * `POST /v2/face-recognition/persons/search-live-face`: liveness first, then a search inside `collection_id`;
+ * a match ≥ min_score is a duplicate (409), otherwise the person is enrolled into that collection.
+ */
+export async function searchLiveFace(deps: DomainDeps, client: string, input: SearchLiveFaceInput): Promise<FacePersonView> {
+  // Verifik strips digits from the name server-side.
+  const name = input.name.replace(/\d+/g, '').replace(/\s+/g, ' ').trim();
+  // Field checks before the engine runs: a bad date should not cost a liveness check.
+  if (name === '') throw new InvalidFieldError('name', '"name" must contain letters');
+  normaliseBirthDate(input.date_of_birth, 'date_of_birth', deps.now?.() ?? new Date());
+  const collection = (await collectionId(deps, client, input.collection_id, 'collection_id'))!;
+  const { result, liveness } = await captureLiveness(deps, input.images, { thumbnails: true });
+  if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
+  // Enrolment needs exactly one face per image, as POST /persons does.
+  const faces = oneFacePerImage(result, input.images);
+
+  return withEnrolLock(`${client}\u0000${collection}`, async () => {
+    const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });
+    if (duplicate) throw new DuplicatedPersonError(duplicate);
+    return createAnalysedFacePerson(deps, client, {
+      name,
+      gender: input.gender,
+      date_of_birth: input.date_of_birth,
+      nationality: input.nationality,
+      collections: [collection],
+    }, faces);
+  });
+}
+
+export interface DetectInput {
+  image: InputImage;
+  return_landmarks: boolean;
+  return_attributes: boolean;
+}
+
+/** `POST /v2/face-recognition/detect`: every face, largest first. */
+export async function detect(deps: DomainDeps, input: DetectInput): Promise<AnalyzedImage> {
+  const result = await analyseImages(deps.engine, [input.image], { attributes: input.return_attributes });
+  return result.images[0];
+}
