@@ -1,0 +1,24 @@
+// Fusion of the per-face signals: a logistic combination of their logits, score = σ(b + Σ wᵢ·logit(sᵢ)).
+// A signal at 0.5 (no evidence) adds nothing. Weights are non-negative: every signal is oriented by design
+// (higher = more live), so a fit may decide to trust a signal less, never to flip it.
+// Where the numbers come from: docs/liveness.md ("Fusion"), reproduced by `npx tsx scripts/eval-liveness.ts`.
+import { SIGNAL_NAMES, type Signals } from './signals.js';
+
+export interface FusionWeights {
+  bias: number;
+  weights: Record<(typeof SIGNAL_NAMES)[number], number>;
+}
+
+export const FUSION: FusionWeights = {
+  bias: 1.9653,
+  weights: { antispoof: 0, liveness: 0, moire: 1.6501, colour: 0.8754, texture: 1.0003, sharpness: 1.7077, specular: 1.0093, border: 1.5371 },
+};
+
+export const logit = (p: number) => Math.log(p / (1 - p));
+export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export function fuseLogit(s: Signals, f: FusionWeights = FUSION): number {
+  let z = f.bias;
+  for (const k of SIGNAL_NAMES) z += f.weights[k] * logit(Math.min(0.99, Math.max(0.01, s[k])));
+  return z;
+}

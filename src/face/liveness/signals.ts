@@ -1,0 +1,102 @@
+// Per-face liveness signals: every measurement mapped to a sub-score in [0, 1], where 0.5 means "no evidence".
+// Forensic cues are one-sided: a moiré peak, glare or a border is evidence of a spoof, but their absence is not
+// evidence of a live face (plenty of replays show none of them), so absent cues stay at 0.5.
+// Where each threshold comes from is written next to it; scripts/eval-liveness.ts recomputes the calibration
+// percentiles so that they can be checked (docs/liveness.md).
+import type { Box, Point } from '../types.js';
+import { measureBorder, measureMoire, measureSkin, measureSpecular, type BorderMeasure } from './forensics.js';
+import { runModels } from './models.js';
+import { skinRegion, type RgbImage } from './sample.js';
+
+export const SIGNAL_NAMES = ['antispoof', 'liveness', 'moire', 'colour', 'texture', 'sharpness', 'specular', 'border'] as const;
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+export type Signals = Record<SignalName, number>;
+
+/** Logit reached by a one-sided cue at full strength: σ(−3) ≈ 0.05. */
+const FULL_EVIDENCE = 3;
+
+/** 0.5 below `start`, falling to σ(−3) ≈ 0.05 at `full` (start < full), linear in the logit between. */
+export function oneSided(x: number, start: number, full: number): number {
+  if (!Number.isFinite(x)) return 0.5;
+  const t = Math.min(1, Math.max(0, (x - start) / (full - start)));
+  return 1 / (1 + Math.exp(FULL_EVIDENCE * t));
+}
+
+/**
+ * Thresholds. "Calibration faces" are every face of 40 px or more that face-api's SSD finds in ../shared/faces
+ * groups/ and scenes/ and in face-api's demo samples (real photos, none used for reporting).
+ */
+export const THRESHOLDS = {
+  /** Spectral peak above its neighbourhood (dB): starts just above the calibration faces' maximum, full 8 dB on. */
+  moireDb: { start: 13, full: 21 },
+  /** Share of skin-region pixels inside the YCbCr skin locus: starts at the calibration faces' 5th percentile, full when fewer than one in five. */
+  skinLocus: { start: 0.7, full: 0.2 },
+  /** Share of uniform LBP codes on luma (flat, detail-less skin): starts at the calibration faces' 95th percentile. */
+  lbpUniform: { start: 0.97, full: 0.99 },
+  /** Laplacian energy / luma variance on the 64² skin patch: starts at the calibration faces' 5th percentile, full at a third of it. */
+  laplacianRatio: { start: 0.05, full: 0.0167 },
+  /** Share of glare pixels on the face: starts at the calibration faces' 95th percentile, full at 15 % of the face. */
+  glare: { start: 0.035, full: 0.15 },
+} as const;
+
+/** A rectangle around the face: long edges on several sides, with one common tilt. */
+export function borderScore(b: BorderMeasure): number {
+  const strong = [0, 1, 2, 3].filter((s) => b.coverage[s] >= 0.8);
+  let best: number[] = [];
+  for (const a of strong) {
+    const group = strong.filter((s) => Math.abs(b.angles[s] - b.angles[a]) <= 5 && b.angles[s] >= b.angles[a]);
+    if (group.length > best.length) best = group;
+  }
+  if (best.length >= 4) return 0.1;
+  if (best.length === 3) return 0.2;
+  const opposite = (best.includes(0) && best.includes(1)) || (best.includes(2) && best.includes(3));
+  return best.length === 2 && opposite ? 0.35 : 0.5;
+}
+
+export interface FaceMeasures {
+  moireDb: number;
+  grayscale: boolean;
+  skinLocus: number;
+  lbpUniform: number;
+  laplacianRatio: number;
+  glare: number;
+  border: BorderMeasure;
+  antispoof: number;
+  liveness: number;
+}
+
+export async function measureFace(img: RgbImage, box: Box, landmarks: Point[]): Promise<FaceMeasures> {
+  const region = skinRegion(box, landmarks);
+  const moire = measureMoire(img, region);
+  const skin = measureSkin(img, region);
+  const specular = measureSpecular(img, box);
+  const border = measureBorder(img, box);
+  const models = await runModels(img, box);
+  return {
+    moireDb: moire.peakDb,
+    grayscale: skin.grayscale,
+    skinLocus: skin.skinLocus,
+    lbpUniform: skin.lbpUniform,
+    laplacianRatio: skin.laplacianRatio,
+    glare: specular.glare,
+    border,
+    ...models,
+  };
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(0.99, Math.max(0.01, x)) : 0.5);
+
+export function signalsFrom(m: FaceMeasures): Signals {
+  const t = THRESHOLDS;
+  return {
+    antispoof: clamp01(m.antispoof),
+    liveness: clamp01(m.liveness),
+    moire: oneSided(m.moireDb, t.moireDb.start, t.moireDb.full),
+    // A grayscale image has no colour to judge.
+    colour: m.grayscale ? 0.5 : oneSided(-m.skinLocus, -t.skinLocus.start, -t.skinLocus.full),
+    texture: oneSided(m.lbpUniform, t.lbpUniform.start, t.lbpUniform.full),
+    sharpness: oneSided(-Math.log(m.laplacianRatio + 1e-6), -Math.log(t.laplacianRatio.start), -Math.log(t.laplacianRatio.full)),
+    specular: oneSided(m.glare, t.glare.start, t.glare.full),
+    border: borderScore(m.border),
+  };
+}
