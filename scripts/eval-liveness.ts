@@ -29,7 +29,7 @@ import { captureLiveness, faceLiveness, loadLivenessModels } from '../src/face/l
 import { FUSION, logit, sigmoid, type FusionWeights } from '../src/face/liveness/fusion.js';
 import { applyHomography, fitHomography } from '../src/face/liveness/geometry.js';
 import { captureMotion, measureMotion, motionLogit } from '../src/face/liveness/motion.js';
-import { measureFace, SIGNAL_NAMES, signalsFrom, type FaceMeasures, type Signals } from '../src/face/liveness/signals.js';
+import { measureFace, SIGNAL_NAMES, type FaceMeasures, type Signals } from '../src/face/liveness/signals.js';
 
 type Img = { data: Uint8Array; width: number; height: number };
 type Face = { box: Box; landmarks: Point[] };
@@ -465,6 +465,8 @@ async function main() {
         note: 'score of the frames alone (mean logit) and of the capture with the motion check; live = liveness-crops frames i, i+8; tilted photo = a highres photo and the same photo tilted 17-35 degrees',
         live_head: { frames_only: dist(captures.live.frames), with_motion: dist(captures.live.capture) },
         tilted_photo: { frames_only: dist(captures.tiltedPhoto.frames), with_motion: dist(captures.tiltedPhoto.capture) },
+        rates_frames_only: rates(captures.live.frames, captures.tiltedPhoto.frames),
+        rates_with_motion: rates(captures.live.capture, captures.tiltedPhoto.capture),
       },
     },
     ms_per_face: {

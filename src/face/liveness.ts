@@ -58,5 +58,6 @@ export function captureLiveness(frames: { input: LivenessInput; result: Liveness
   const motionLogit = motion?.logit ?? 0;
   signals.frames = sigmoid(frameLogit);
   signals.motion = sigmoid(motionLogit);
-  return { score: sigmoid(frameLogit + MOTION_WEIGHT * motionLogit), signals };
+  const weight = motionLogit < 0 ? MOTION_WEIGHT.planar : MOTION_WEIGHT.solid;
+  return { score: sigmoid(frameLogit + weight * motionLogit), signals };
 }

@@ -186,7 +186,9 @@ describe('multi-frame motion check', () => {
   it('recognises landmarks of a head that turned in 3-D as not planar', () => {
     const r = captureLiveness([frame(project(face, -10, 0)), frame(project(face, 10, 5))]);
     expect(r.signals.motion).toBeGreaterThan(0.8);
+    // 3-D motion only nudges the score up: a video replay or two different photos move in 3-D too.
     expect(r.score).toBeGreaterThan(0.7);
+    expect(r.score).toBeLessThan(0.85);
   });
 
   it('uses the most informative pair of three frames, and ignores frames without landmarks', () => {

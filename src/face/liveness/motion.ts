@@ -23,11 +23,12 @@ const OFF_NOSE = Array.from({ length: 68 }, (_, i) => i).filter((i) => !NOSE.inc
 export const MOTION = { deformationStart: 0.03, deformationFull: 0.06, planarityMid: 0.7, planarityScale: 0.08, maxLogit: 3 };
 
 /**
- * Weight of the motion logit (at most ±3) next to the mean per-frame logit in captureLiveness. The check defeats
- * still pictures only: a replayed video of a turning head moves in 3-D too, so it may tip a borderline capture but
- * not overturn strong per-frame evidence.
+ * Weight of the motion logit (at most ±3) next to the mean per-frame logit in captureLiveness. Asymmetric on
+ * purpose: moving like a plane is strong evidence of a picture (a live head that does not turn reads neutral, not
+ * planar), while moving in 3-D proves little, since a replayed video of a turning head, or two different photos
+ * of the same person, move in 3-D too.
  */
-export const MOTION_WEIGHT = 0.75;
+export const MOTION_WEIGHT = { planar: 1, solid: 0.25 };
 
 export interface MotionMeasure {
   /** Non-rigid 2-D deformation between the frames (similarity residual off the nose), in face radii. */
