@@ -14,18 +14,21 @@ export interface FaceIndexOptions {
   dim: number;
   /** HNSW degree M (usearch connectivity). Default 16: see docs/index.md for the recall/memory trade. */
   connectivity?: number;
-  /** HNSW beam width while inserting (efConstruction). Default 128. */
+  /** HNSW beam width while inserting (efConstruction). Default 256 (recall at 1 M: docs/index.md). */
   expansionAdd?: number;
-  /** HNSW beam width while searching (ef); FAST re-ranks at least this many candidates. Default 64. */
+  /** HNSW beam width while searching (ef); FAST re-ranks at least this many candidates. Default 160. */
   expansionSearch?: number;
   /** Scalar type of the graph's internal vector copy. Default 'i8' (dim bytes a face; re-rank is float32). */
   graphQuantization?: 'i8' | 'f16' | 'f32';
   /** A tenant gets a graph once it holds this many templates; below, FAST is an exact scan. Default 20 000. */
   annMinSize?: number;
-  /** Inserts are batched into the graph this many at a time (searched exactly until then). Default 1024. */
+  /** Inserts are batched into the graph this many at a time (searched exactly until then). Default 256. */
   annBatch?: number;
-  /** FAST scans a collection exactly when it holds at most this many templates. Default 20 000. */
-  filteredExactMax?: number;
+  /**
+   * One graph candidate's cost in exact-scanned templates: a filtered FAST search scans the collection exactly
+   * when it holds at most √(cost·ef·rows) templates (≈ 24 000 at 1 M rows). Default 9 (measured).
+   */
+  graphCandidateCost?: number;
   /** Most graph candidates a filtered FAST search asks for before scanning exactly. Default 4096. */
   annMaxCandidates?: number;
   /** Keep an int8 copy of the templates for ACCURATE's pre-scan (exact result, +dim bytes a face). Default false. */
@@ -47,6 +50,9 @@ export class DimensionMismatchError extends RangeError {
 /** FaceIndex plus introspection for metrics. */
 export interface TenantedIndex extends FaceIndex {
   searchPaths(): SearchPathCounts;
+  /** FAST's beam width (ef), changeable at run time: wider is slower and finds more. */
+  readonly expansionSearch: number;
+  setExpansionSearch(ef: number): void;
 }
 
 export function createFaceIndex(opts: FaceIndexOptions): TenantedIndex {
@@ -66,8 +72,8 @@ class TenantedFaceIndex implements TenantedIndex {
     const ann: AnnConfig = {
       dim: opts.dim,
       connectivity: opts.connectivity ?? 16,
-      expansionAdd: opts.expansionAdd ?? 128,
-      expansionSearch: opts.expansionSearch ?? 64,
+      expansionAdd: opts.expansionAdd ?? 256,
+      expansionSearch: opts.expansionSearch ?? 160,
       quantization: opts.graphQuantization ?? 'i8',
     };
     this.cfg = {
@@ -77,8 +83,8 @@ class TenantedFaceIndex implements TenantedIndex {
       int8Scale: opts.accurateInt8 ? 127 : 0,
       ann,
       annMinSize: opts.annMinSize ?? 20_000,
-      annBatch: opts.annBatch ?? 1024,
-      filteredExactMax: opts.filteredExactMax ?? 20_000,
+      annBatch: opts.annBatch ?? 256,
+      graphCandidateCost: opts.graphCandidateCost ?? 9,
       annMaxCandidates: opts.annMaxCandidates ?? 4096,
       threads: opts.threads ?? Math.min(2, availableParallelism()),
     };
@@ -126,6 +132,15 @@ class TenantedFaceIndex implements TenantedIndex {
     let n = 0;
     for (const t of this.tenants.values()) n += t.size;
     return n;
+  }
+
+  get expansionSearch(): number {
+    return this.cfg.ann.expansionSearch;
+  }
+
+  setExpansionSearch(ef: number): void {
+    if (!Number.isInteger(ef) || ef < 1) throw new RangeError(`ef must be a positive integer, got ${ef}`);
+    this.cfg.ann.expansionSearch = ef;
   }
 
   /** How searches were answered so far, summed over tenants. */

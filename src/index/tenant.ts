@@ -20,8 +20,12 @@ export interface TenantConfig {
   annMinSize: number;
   /** Inserts wait in a small exactly-scanned buffer and enter the graph together, in parallel. */
   annBatch: number;
-  /** FAST scans a collection exactly when it holds at most this many templates. */
-  filteredExactMax: number;
+  /**
+   * Cost of one graph candidate relative to one template of an exact collection scan. A filtered FAST search
+   * needs about ef·rows/subset graph candidates, so it scans the collection exactly when
+   * subset ≤ √(cost·ef·rows) (measured: docs/index.md).
+   */
+  graphCandidateCost: number;
   /** Most graph candidates FAST asks for before falling back to an exact scan. */
   annMaxCandidates: number;
   /** Threads for native exact scans and batched graph inserts. */
@@ -42,14 +46,18 @@ const RESTORED = 3;
 const F32_SCAN_MARGIN = 1e-4;
 /** An int8 bound wider than this would re-rank most of the index: use the float scan instead. */
 const INT8_MAX_USEFUL_BOUND = 0.25;
-/** A filtered exact search scans just the collection's persons when they hold at most this share of the rows. */
-const SUBSET_SCAN_SHARE = 0.25;
+/**
+ * A filtered exact search scans just the collection's persons when they hold at most this share of the rows;
+ * above it the native scan of every row is cheaper (≈ 0.3–0.7 µs a template in JS, scattered, vs ≈ 0.035 µs a
+ * row natively at 1 M).
+ */
+const SUBSET_SCAN_SHARE = 0.05;
 
 const EMPTY: readonly number[] = Object.freeze([]);
 
 function grownInt32(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
   if (a.length >= need) return a;
-  const b = new Int32Array(Math.max(need, Math.ceil(a.length * 1.5)));
+  const b = new Int32Array(Math.max(need, Math.ceil(a.length * 1.25)));
   b.set(a);
   if (fill !== 0) b.fill(fill, a.length);
   return b;
@@ -64,6 +72,8 @@ interface Candidate {
 export interface SearchPathCounts {
   /** FAST answered from the graph. */
   graph: number;
+  /** Unfiltered FAST searches that found nobody ≥ minSimilarity and walked the graph again, wider. */
+  widened: number;
   /** Native exact pre-scan rounds (float32 or int8), and those that used int8. */
   nativeScanRounds: number;
   int8Rounds: number;
@@ -76,7 +86,7 @@ export interface SearchPathCounts {
 }
 
 export function emptyCounts(): SearchPathCounts {
-  return { graph: 0, nativeScanRounds: 0, int8Rounds: 0, nativeScan: 0, collectionScan: 0, fullScan: 0 };
+  return { graph: 0, widened: 0, nativeScanRounds: 0, int8Rounds: 0, nativeScan: 0, collectionScan: 0, fullScan: 0 };
 }
 
 export class Tenant {
@@ -114,6 +124,7 @@ export class Tenant {
   /** Handles waiting to be inserted into the graph; searched exactly meanwhile. */
   private pending: number[] = [];
   private restoredByTemplate: Map<number, number> | null = null;
+  private staging: { keys: BigUint64Array; matrix: Float32Array } | null = null;
 
   constructor(cfg: TenantConfig) {
     this.cfg = cfg;
@@ -279,7 +290,7 @@ export class Tenant {
   private addTemplate(p: number, templateId: number, vector: Float32Array): number {
     const row = this.rows.push(vector);
     if (row >= this.rowHandle.length) {
-      const cap = Math.ceil(this.rowHandle.length * 1.5);
+      const cap = Math.ceil(this.rowHandle.length * 1.25);
       this.rowHandle = grownInt32(this.rowHandle, cap);
       this.rowPerson = grownInt32(this.rowPerson, cap);
       const t = new Float64Array(cap);
@@ -312,7 +323,7 @@ export class Tenant {
 
   private ensureHandles(need: number): void {
     if (need <= this.handleRow.length) return;
-    const cap = Math.max(need, Math.ceil(this.handleRow.length * 1.5));
+    const cap = Math.max(need, Math.ceil(this.handleRow.length * 1.25));
     this.handleRow = grownInt32(this.handleRow, cap, -1);
     this.handleNext = grownInt32(this.handleNext, cap);
     const s = new Uint8Array(cap);
@@ -372,17 +383,20 @@ export class Tenant {
 
   private insertIntoGraph(handles: number[]): void {
     const dim = this.cfg.dim;
-    const step = 65536;
+    // One reused staging buffer: a fresh half-megabyte pair per batch fragments the native heap.
+    const step = this.cfg.annBatch;
+    if (!this.staging || this.staging.keys.length < step) {
+      this.staging = { keys: new BigUint64Array(step), matrix: new Float32Array(step * dim) };
+    }
+    const { keys, matrix } = this.staging;
     for (let i = 0; i < handles.length; i += step) {
       const n = Math.min(step, handles.length - i);
-      const keys = new BigUint64Array(n);
-      const matrix = new Float32Array(n * dim);
       for (let j = 0; j < n; j++) {
         const h = handles[i + j];
         keys[j] = BigInt(h);
         this.rows.copyRow(this.handleRow[h], matrix, j * dim);
       }
-      this.graph!.add(keys, matrix, this.cfg.threads);
+      this.graph!.add(keys.subarray(0, n), matrix.subarray(0, n * dim), this.cfg.threads);
       for (let j = 0; j < n; j++) this.handleState[handles[i + j]] = IN_GRAPH;
     }
   }
@@ -398,7 +412,7 @@ export class Tenant {
       c = ord;
     }
     const subset = c >= 0 ? this.collTemplates[c] : this.rows.count;
-    if (fast && this.graph && (c < 0 || subset > this.cfg.filteredExactMax)) {
+    if (fast && this.graph && (c < 0 || subset * subset > this.cfg.graphCandidateCost * this.cfg.ann.expansionSearch * this.rows.count)) {
       const hits = this.searchGraph(q, k, c, minSim, subset);
       if (hits) return hits;
     }
@@ -415,6 +429,7 @@ export class Tenant {
     const share = subset / this.rows.count;
     let count = Math.ceil(Math.max(this.cfg.ann.expansionSearch, 2 * k * this.avgTemplatesPerPerson()) / share);
     count = Math.min(count, this.graph!.size() + 1);
+    let widened = false;
     for (;;) {
       if (count > this.cfg.annMaxCandidates) return null;
       const m = this.graph!.search(q, count, 1);
@@ -427,14 +442,28 @@ export class Tenant {
         if (s < weakest) weakest = s;
       }
       for (const h of this.pending) this.offer(best, this.handleRow[h], q, c);
+      // The walk may have reached a person through a weaker template: score every template of each candidate
+      // person, so a hit's similarity is its person's true best.
+      for (const [p, cand] of best) this.bestOfPerson(p, q, cand);
       const top = this.topOf(best, k, minSim);
-      // Unfiltered, the beam already holds ≥ ef candidates. Filtered, widen until k persons of the collection
-      // are found, the graph is exhausted, or the candidates fall below minSimilarity.
-      if (c < 0 || top.size === k || m.keys.length < count || weakest < minSim) {
-        this.counts.graph++;
-        return this.hits(top);
+      const exhausted = m.keys.length < count;
+      if (c >= 0) {
+        // Filtered: widen until k persons of the collection are found, the graph is exhausted, or the
+        // candidates fall below minSimilarity.
+        if (top.size < k && !exhausted && !(weakest < minSim)) {
+          count *= 4;
+          continue;
+        }
+      } else if (top.size === 0 && minSim > -Infinity && !widened && !exhausted) {
+        // Nobody reached minSimilarity: either no match is enrolled, or the beam missed it (the costly error,
+        // e.g. a duplicate enrolment let through). One 4× wider walk makes the second much rarer.
+        widened = true;
+        count = Math.min(count * 4, this.cfg.annMaxCandidates);
+        this.counts.widened++;
+        continue;
       }
-      count *= 4;
+      this.counts.graph++;
+      return this.hits(top);
     }
   }
 
@@ -466,23 +495,30 @@ export class Tenant {
     }));
   }
 
+  /** Sets `out` to the person's best template for `q`. */
+  private bestOfPerson(p: number, q: Float32Array, out: Candidate): Candidate {
+    const { f32 } = this.rows;
+    out.score = -Infinity;
+    out.row = -1;
+    for (let h = this.personFirst[p]; h !== -1; h = this.handleNext[h]) {
+      const row = this.handleRow[h];
+      const s = dotAt(f32[this.rows.chunkOf(row)], this.rows.offsetOf(row), q, this.cfg.dim);
+      if (s > out.score) {
+        out.score = s;
+        out.row = row;
+      }
+    }
+    return out;
+  }
+
   /** Exact: every template of the collection's persons, in JS (the subset is not contiguous). */
   private scanCollection(q: Float32Array, k: number, c: number, minSim: number): SearchHit[] {
     this.counts.collectionScan++;
     const top = new TopPersons(k);
-    const { f32 } = this.rows;
+    const cand: Candidate = { score: -Infinity, row: -1 };
     for (const p of this.collMembers[c]) {
-      let best = -Infinity;
-      let bestRow = -1;
-      for (let h = this.personFirst[p]; h !== -1; h = this.handleNext[h]) {
-        const row = this.handleRow[h];
-        const s = dotAt(f32[this.rows.chunkOf(row)], this.rows.offsetOf(row), q, this.cfg.dim);
-        if (s > best) {
-          best = s;
-          bestRow = row;
-        }
-      }
-      if (best >= minSim) top.offer(best, p, bestRow);
+      this.bestOfPerson(p, q, cand);
+      if (cand.score >= minSim) top.offer(cand.score, p, cand.row);
     }
     return this.hits(top);
   }
