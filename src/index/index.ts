@@ -16,7 +16,7 @@ export interface FaceIndexOptions {
   connectivity?: number;
   /** HNSW beam width while inserting (efConstruction). Default 256 (recall at 1 M: docs/index.md). */
   expansionAdd?: number;
-  /** HNSW beam width while searching (ef); FAST re-ranks at least this many candidates. Default 160. */
+  /** HNSW beam width while searching (ef); FAST scores at least this many candidate persons. Default 192. */
   expansionSearch?: number;
   /** Scalar type of the graph's internal vector copy. Default 'i8' (dim bytes a face; re-rank is float32). */
   graphQuantization?: 'i8' | 'f16' | 'f32';
@@ -73,7 +73,7 @@ class TenantedFaceIndex implements TenantedIndex {
       dim: opts.dim,
       connectivity: opts.connectivity ?? 16,
       expansionAdd: opts.expansionAdd ?? 256,
-      expansionSearch: opts.expansionSearch ?? 160,
+      expansionSearch: opts.expansionSearch ?? 192,
       quantization: opts.graphQuantization ?? 'i8',
     };
     this.cfg = {
@@ -158,7 +158,7 @@ class TenantedFaceIndex implements TenantedIndex {
     if (this.size() > 0) throw new Error('loadSnapshot must be called on an empty index, before the rebuild');
     const graphs = loadGraphs(dir, String(generation), this.cfg);
     if (!graphs) return false;
-    for (const g of graphs) this.tenant(g.client).adoptGraph(g.graph, g.handles, g.templateIds);
+    for (const g of graphs) this.tenant(g.client).adoptGraph(g.graph, g.nodes);
     return true;
   }
 

@@ -2,16 +2,16 @@
 // collections are always rebuilt from the store, which stays the single source of truth. A snapshot is used only
 // when the caller's store generation equals the one it was saved at, so its nodes match the store's templates.
 //
-// Layout: dir/manifest.json points at dir/gen-…/ holding, per tenant, N.usearch (the graph) and N.keys
-// (graph key → template id). The manifest is replaced by an atomic rename, so a crash mid-save leaves the
+// Layout: dir/manifest.json points at dir/gen-…/ holding, per tenant, N.usearch (the graph) and N.nodes.json
+// (per graph key: the person id and the template ids its node was built from). The manifest is replaced by an atomic rename, so a crash mid-save leaves the
 // previous snapshot or none, never a mix.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGraph, type UsearchIndex } from './ann.js';
-import type { Tenant, TenantConfig } from './tenant.js';
+import type { SnapshotNode, Tenant, TenantConfig } from './tenant.js';
 import type { SnapshotInfo } from './types.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface Manifest {
   format: number;
@@ -20,14 +20,13 @@ interface Manifest {
   connectivity: number;
   quantization: string;
   folder: string;
-  tenants: { client: string; graph: string; keys: string; count: number }[];
+  tenants: { client: string; graph: string; nodes: string; count: number; templates: number }[];
 }
 
 export interface LoadedGraph {
   client: string;
   graph: UsearchIndex;
-  handles: Int32Array;
-  templateIds: Float64Array;
+  nodes: SnapshotNode[];
 }
 
 function fsyncFile(file: string): void {
@@ -60,20 +59,18 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
     const snap = tenant.graphForSnapshot();
     if (!snap) continue;
     const graphFile = `${i}.usearch`;
-    const keysFile = `${i}.keys`;
+    const nodesFile = `${i}.nodes.json`;
     i++;
     snap.graph.save(path.join(folderPath, graphFile));
-    const count = snap.handles.length;
-    const keys = Buffer.alloc(count * 12);
-    Buffer.from(snap.handles.buffer, snap.handles.byteOffset, count * 4).copy(keys, 0);
-    Buffer.from(snap.templateIds.buffer, snap.templateIds.byteOffset, count * 8).copy(keys, count * 4);
-    writeFileSync(path.join(folderPath, keysFile), keys);
-    for (const f of [graphFile, keysFile]) {
+    writeFileSync(path.join(folderPath, nodesFile), JSON.stringify(snap.nodes.map((n) => [n.key, n.person, n.templateIds])));
+    for (const f of [graphFile, nodesFile]) {
       fsyncFile(path.join(folderPath, f));
       bytes += statSync(path.join(folderPath, f)).size;
     }
-    templates += count;
-    manifest.tenants.push({ client, graph: graphFile, keys: keysFile, count });
+    const count = snap.nodes.length;
+    const tenantTemplates = snap.nodes.reduce((n, node) => n + node.templateIds.length, 0);
+    templates += tenantTemplates;
+    manifest.tenants.push({ client, graph: graphFile, nodes: nodesFile, count, templates: tenantTemplates });
   }
   const tmp = path.join(dir, 'manifest.json.tmp');
   writeFileSync(tmp, JSON.stringify(manifest));
@@ -110,13 +107,9 @@ export function loadGraphs(dir: string, generation: string, cfg: TenantConfig): 
     for (const t of manifest.tenants) {
       const graph = createGraph(cfg.ann);
       graph.load(path.join(folderPath, t.graph));
-      const keys = readFileSync(path.join(folderPath, t.keys));
-      if (keys.length !== t.count * 12 || graph.dimensions() !== cfg.dim || graph.size() !== t.count) return null;
-      const handles = new Int32Array(t.count);
-      const templateIds = new Float64Array(t.count);
-      Buffer.from(handles.buffer).set(keys.subarray(0, t.count * 4));
-      Buffer.from(templateIds.buffer).set(keys.subarray(t.count * 4));
-      out.push({ client: t.client, graph, handles, templateIds });
+      const raw = JSON.parse(readFileSync(path.join(folderPath, t.nodes), 'utf8')) as [number, string, number[]][];
+      if (raw.length !== t.count || graph.dimensions() !== cfg.dim || graph.size() !== t.count) return null;
+      out.push({ client: t.client, graph, nodes: raw.map(([key, person, templateIds]) => ({ key, person, templateIds })) });
     }
   } catch {
     return null;

@@ -61,7 +61,7 @@ export interface FaceIndex {
    * inserting. Returns false and loads nothing otherwise (a stale snapshot is deleted: it can never match again).
    */
   loadSnapshot(dir: string, generation: SnapshotGeneration): boolean;
-  /** Call after the rebuild's upserts: drops graph nodes that no upsert claimed and inserts the rest. */
+  /** Call after the rebuild's upserts: drops graph nodes (persons) that no upsert claimed, inserts the rest. */
   completeRestore(): { dropped: number };
 }
 

@@ -407,11 +407,16 @@ describe('graph snapshots', () => {
     const partial = createFaceIndex({ dim: DIM, ...SMALL });
     expect(partial.loadSnapshot(dir, 5)).toBe(true);
     const persons = [...model.get('acme')!];
+    // persons[5] changed since the snapshot (a new photo of someone else): its node must be rebuilt, not reused.
+    const [changed, changedData] = persons[5];
+    const newFace = g.sample(g.identity());
+    changedData.templates = [...changedData.templates, { id: 1_000_000, vector: newFace }];
     for (const [person, p] of persons.slice(0, 300)) partial.upsertPerson({ client: 'acme', person, ...p });
-    const dropped = persons.slice(300).reduce((n, [, p]) => n + p.templates.length, 0);
-    expect(partial.completeRestore()).toEqual({ dropped });
+    expect(partial.completeRestore()).toEqual({ dropped: 300 });
     const [gone] = persons[450];
     expect(partial.search('acme', g.sample(centres.get(gone)!), { mode: 'FAST', k: 5 }).map((h) => h.person)).not.toContain(gone);
+    expect(partial.search('acme', newFace, { mode: 'FAST', k: 1 })[0].person).toBe(changed);
+    expect(partial.size('acme')).toBe(persons.slice(0, 300).reduce((n, [, p]) => n + p.templates.length, 0));
 
     const other = createFaceIndex({ dim: DIM, ...SMALL });
     expect(other.loadSnapshot(dir, 6)).toBe(false);
