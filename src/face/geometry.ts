@@ -82,7 +82,7 @@ export function warpCrops(image: tf.Tensor3D, toImage: Similarity[], size: numbe
       };
       // tf.image.transform maps output (x, y) to input (a0·x + a1·y + a2, b0·x + b1·y + b2).
       const m = tf.tensor2d([[s.a, -s.b, s.tx, s.b, s.a, s.ty, 0, 0]]);
-      return tf.image.transform(region, m, 'bilinear', 'constant', 0, [size, size]);
+      return tf.image.transform(region, m, 'bilinear', 'nearest', 0, [size, size]);
     });
     return crops.length === 1 ? crops[0] : (tf.concat(crops, 0) as tf.Tensor4D);
   });

@@ -1,4 +1,5 @@
 // Face quality measures: head pose from the 68 landmarks, focus and brightness from the aligned face chip.
+import { LANDMARK_CROP_TEMPLATE } from './templates.js';
 import type { Point } from './types.js';
 
 // A generic head (mm, x right, y up, z towards the camera) at six stable landmarks: nose tip, chin, outer eye
@@ -23,11 +24,7 @@ function solve3(m: number[][], v: number[]): number[] {
   return [0, 1, 2].map((c) => det(m.map((row, r) => row.map((x, k) => (k === c ? v[r] : x)))) / d);
 }
 
-/**
- * Head pose in degrees from a scaled-orthographic fit of a generic head to the landmarks. yaw > 0: the face turns
- * towards the image's right; pitch > 0: the face looks up; roll > 0: the head tilts clockwise in the image.
- */
-export function headPose(landmarks: Point[]): { yaw: number; pitch: number; roll: number } {
+function fitPose(landmarks: Point[]): { yaw: number; pitch: number; roll: number } {
   const X = HEAD_MODEL;
   const P = HEAD_INDEX.map((i) => [landmarks[i][0], -landmarks[i][1]]); // image y points down; the model's up
   const n = X.length;
@@ -50,10 +47,24 @@ export function headPose(landmarks: Point[]): { yaw: number; pitch: number; roll
   const r3 = [r1[1] * r2[2] - r1[2] * r2[1], r1[2] * r2[0] - r1[0] * r2[2], r1[0] * r2[1] - r1[1] * r2[0]];
   const deg = 180 / Math.PI;
   return {
-    yaw: Math.asin(Math.max(-1, Math.min(1, r3[0]))) * deg,
+    yaw: -Math.asin(Math.max(-1, Math.min(1, r3[0]))) * deg,
     pitch: -Math.asin(Math.max(-1, Math.min(1, r3[1]))) * deg,
     roll: -Math.atan2(r2[0], r2[1]) * deg,
   };
+}
+
+// The generic head's proportions read the average face of our reference photos as pitched down by ~9°: take that
+// average face as the frontal reference.
+const PITCH_BIAS = fitPose(LANDMARK_CROP_TEMPLATE).pitch;
+
+/**
+ * Head pose in degrees from a scaled-orthographic fit of a generic head to the landmarks. yaw > 0: the face turns
+ * towards the image's right (its nose points right); pitch > 0: the face looks up; roll > 0: the head tilts
+ * clockwise in the image.
+ */
+export function headPose(landmarks: Point[]): { yaw: number; pitch: number; roll: number } {
+  const p = fitPose(landmarks);
+  return { yaw: p.yaw, pitch: p.pitch - PITCH_BIAS, roll: p.roll };
 }
 
 /**
