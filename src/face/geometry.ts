@@ -47,6 +47,9 @@ export function fitSimilarity(from: Point[], to: Point[]): Similarity {
   return { a, b, tx: tx - (a * fx - b * fy), ty: ty - (b * fx + a * fy) };
 }
 
+/** Outside the image: repeat the edge pixels, or a constant grey level. */
+export type Fill = 'nearest' | number;
+
 /**
  * Samples square crops of `size`×`size` from an image: crop pixel (u, v) takes the image value at
  * toImage(u, v) (bilinear, black outside the image). Each crop first cuts the image region it covers and, when
@@ -56,7 +59,7 @@ export function fitSimilarity(from: Point[], to: Point[]): Similarity {
  * @param image [H, W, 3] float pixels.
  * @returns [N, size, size, 3] float pixels.
  */
-export function warpCrops(image: tf.Tensor3D, toImage: Similarity[], size: number): tf.Tensor4D {
+export function warpCrops(image: tf.Tensor3D, toImage: Similarity[], size: number, fill: Fill = 'nearest'): tf.Tensor4D {
   const [H, W] = image.shape;
   return tf.tidy(() => {
     const crops = toImage.map((t) => {
@@ -82,7 +85,9 @@ export function warpCrops(image: tf.Tensor3D, toImage: Similarity[], size: numbe
       };
       // tf.image.transform maps output (x, y) to input (a0·x + a1·y + a2, b0·x + b1·y + b2).
       const m = tf.tensor2d([[s.a, -s.b, s.tx, s.b, s.a, s.ty, 0, 0]]);
-      return tf.image.transform(region, m, 'bilinear', 'nearest', 0, [size, size]);
+      return fill === 'nearest'
+        ? tf.image.transform(region, m, 'bilinear', 'nearest', 0, [size, size])
+        : tf.image.transform(region, m, 'bilinear', 'constant', fill, [size, size]);
     });
     return crops.length === 1 ? crops[0] : (tf.concat(crops, 0) as tf.Tensor4D);
   });

@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { FaceDetector, type Detection } from './detector.js';
-import { applySimilarity, fitSimilarity, type Similarity, warpCrops } from './geometry.js';
+import { applySimilarity, type Fill, fitSimilarity, type Similarity, warpCrops } from './geometry.js';
 import { AgeGenderNet, DescriptorNet, Landmark68Net } from './nets.js';
 import { chipQuality, headPose } from './quality.js';
 import { blazeFacePoints, dlibChipPoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
@@ -56,15 +56,18 @@ export interface PipelineConfig {
   /** Chip geometry: dlib's aligned chip (what the network was trained on) or face-api's landmark bounding box. */
   chip: 'dlib' | 'faceapi';
   chipPadding: number;
+  /** What crops see beyond the image border. */
+  fill: Fill;
 }
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   maxSide: 1280,
-  minDetectionScore: 0.5,
+  minDetectionScore: 0.4,
   landmarkPasses: 2,
   flip: true,
   chip: 'dlib',
   chipPadding: 0.25,
+  fill: 'nearest',
 };
 
 const LM = Landmark68Net.inputSize;
@@ -130,19 +133,22 @@ function chipTransforms(landmarks: Point[][], cfg: PipelineConfig): Similarity[]
 
 function detectWithFallback(models: Models, image: tf.Tensor3D, cfg: PipelineConfig): Detection[] {
   const found = models.detector.detect(image, { minScore: cfg.minDetectionScore });
-  if (found.length) return found;
-  // BlazeFace misses faces that fill the whole frame (tight crops, close selfies): look again with a margin around.
   const [h, w] = image.shape;
+  // BlazeFace misses or misplaces faces that fill the whole frame (tight crops, close selfies): when it found
+  // nothing, or only a weak detection that covers much of the frame, look again with a grey margin around.
+  const closeUp = found.some((d) => d.score < 0.75 && d.box.width > 0.4 * Math.min(w, h));
+  if (found.length && !closeUp) return found;
   const m = Math.round(Math.max(h, w) * 0.3);
   const padded = tf.tidy(() => tf.pad(image, [[m, m], [m, m], [0, 0]], 127)) as tf.Tensor3D;
   try {
-    return models.detector
-      .detect(padded, { minScore: cfg.minDetectionScore })
-      .map((d) => ({
-        score: d.score,
-        box: { ...d.box, x: d.box.x - m, y: d.box.y - m },
-        keypoints: d.keypoints.map(([x, y]) => [x - m, y - m] as Point),
-      }));
+    const more = models.detector.detect(padded, { minScore: cfg.minDetectionScore }).map((d) => ({
+      score: d.score,
+      box: { ...d.box, x: d.box.x - m, y: d.box.y - m },
+      keypoints: d.keypoints.map(([x, y]) => [x - m, y - m] as Point),
+    }));
+    // Keep whichever look is surer of its best face.
+    const best = (ds: Detection[]) => Math.max(0, ...ds.map((d) => d.score));
+    return best(more) > best(found) ? more : found;
   } finally {
     padded.dispose();
   }
@@ -168,7 +174,7 @@ export async function analyzeImage(
 
     // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
     let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
-    let landmarks = runLandmarks(models, image, crops);
+    let landmarks = runLandmarks(models, image, crops, cfg.fill);
     let drift = landmarks.map(() => 0);
     if (cfg.landmarkPasses === 2) {
       // Pass 2: re-centre, re-scale and de-rotate the crop on all 68 points of pass 1. On a face the landmarks
@@ -176,7 +182,7 @@ export async function analyzeImage(
       // wander. A face that still moved a lot gets a third look before we judge it.
       const refine = (idx: number[]) => {
         const again = idx.map((f) => fitSimilarity(TEMPLATE_PX, landmarks[f]));
-        const next = runLandmarks(models, image, again);
+        const next = runLandmarks(models, image, again, cfg.fill);
         idx.forEach((f, k) => {
           drift[f] = landmarkDrift(landmarks[f], next[k]);
           landmarks[f] = next[k];
@@ -199,14 +205,14 @@ export async function analyzeImage(
     }
 
     const chipT = chipTransforms(landmarks, cfg);
-    const chips = warpCrops(image, chipT, CHIP);
+    const chips = warpCrops(image, chipT, CHIP, cfg.fill);
     const embeddings = describe(models, chips, cfg.flip);
     const chipPixels = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(chips), 0, 255), 'int32')).dataSync();
     chips.dispose();
 
     let ages: Float32Array | undefined, males: Float32Array | undefined;
     if (opts.attributes) {
-      const agCrops = warpCrops(image, crops, LM);
+      const agCrops = warpCrops(image, crops, LM, cfg.fill);
       const out = models.ageGender.predict(agCrops);
       ages = out.age.dataSync() as Float32Array;
       males = out.male.dataSync() as Float32Array;
@@ -261,8 +267,8 @@ function clampBox(b: Box, W: number, H: number): Box {
   return { x, y, width: Math.max(0, Math.min(W, b.x + b.width) - x), height: Math.max(0, Math.min(H, b.y + b.height) - y) };
 }
 
-function runLandmarks(models: Models, image: tf.Tensor3D, crops: Similarity[]): Point[][] {
-  const input = warpCrops(image, crops, LM);
+function runLandmarks(models: Models, image: tf.Tensor3D, crops: Similarity[], fill: Fill): Point[][] {
+  const input = warpCrops(image, crops, LM, fill);
   const out = models.landmarks.predict(input);
   const data = out.dataSync() as Float32Array;
   tf.dispose([input, out]);
