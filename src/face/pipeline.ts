@@ -62,7 +62,7 @@ export interface PipelineConfig {
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   maxSide: 1280,
-  minDetectionScore: 0.4,
+  minDetectionScore: 0.3,
   landmarkPasses: 2,
   flip: true,
   chip: 'dlib',
