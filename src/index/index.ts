@@ -16,13 +16,13 @@ export interface FaceIndexOptions {
   connectivity?: number;
   /** HNSW beam width while inserting (efConstruction). Default 256 (recall at 1 M: docs/index.md). */
   expansionAdd?: number;
-  /** HNSW beam width while searching (ef); FAST scores at least this many candidate persons. Default 192. */
+  /** HNSW beam width while searching (ef); FAST walks with this beam (and scores the head of its result list exactly). Default 192. */
   expansionSearch?: number;
   /** Scalar type of the graph's internal vector copy. Default 'i8' (dim bytes a face; re-rank is float32). */
   graphQuantization?: 'i8' | 'f16' | 'f32';
   /** A tenant gets a graph once it holds this many templates; below, FAST is an exact scan. Default 20 000. */
   annMinSize?: number;
-  /** Inserts are batched into the graph this many at a time (searched exactly until then). Default 256. */
+  /** Persons are batched into the graph this many at a time (scored exactly until then). Default 64. */
   annBatch?: number;
   /**
    * One graph candidate's cost in exact-scanned templates: a filtered FAST search scans the collection exactly
@@ -83,7 +83,7 @@ class TenantedFaceIndex implements TenantedIndex {
       int8Scale: opts.accurateInt8 ? 127 : 0,
       ann,
       annMinSize: opts.annMinSize ?? 20_000,
-      annBatch: opts.annBatch ?? 256,
+      annBatch: opts.annBatch ?? 64,
       graphCandidateCost: opts.graphCandidateCost ?? 9,
       annMaxCandidates: opts.annMaxCandidates ?? 4096,
       threads: opts.threads ?? Math.min(2, availableParallelism()),
