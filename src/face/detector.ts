@@ -3,6 +3,7 @@
 // image side at ~30 ms, where face-api's SSD takes ~650 ms.
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Box, Point } from './types.js';
+import { type RgbImage, warpImage } from './geometry.js';
 import { loadGraph, packageFile, tf } from './tf.js';
 
 export interface Detection {
@@ -56,16 +57,14 @@ export class FaceDetector {
   }
 
   /**
-   * Raw candidates of one 256×256 pass over `region` of `image` (letterboxed at its bottom-right), in image pixels.
-   * @param image [H, W, 3] float pixels.
+   * Raw candidates of one 256×256 pass over the square `region` of `image` (parts outside the image read as
+   * `fill`), in image pixels.
    */
-  private pass(image: tf.Tensor3D, region: Box, minScore: number): Detection[] {
-    const side = Math.max(region.width, region.height);
-    const scale = side / INPUT;
+  private pass(image: RgbImage, region: { x: number; y: number; side: number }, minScore: number, fill: number): Detection[] {
+    const scale = region.side / INPUT;
+    const pixels = warpImage(image, { a: scale, b: 0, tx: region.x + 0.5 * scale - 0.5, ty: region.y + 0.5 * scale - 0.5 }, INPUT, fill, 2);
     const raw = tf.tidy(() => {
-      let crop = tf.slice(image, [region.y, region.x, 0], [region.height, region.width, 3]);
-      crop = tf.pad(crop, [[0, side - region.height], [0, side - region.width], [0, 0]]);
-      const input = tf.sub(tf.div(tf.image.resizeBilinear(tf.expandDims(crop, 0) as tf.Tensor4D, [INPUT, INPUT], false, true), 127.5), 1);
+      const input = tf.sub(tf.div(tf.tensor4d(pixels, [1, INPUT, INPUT, 3]), 127.5), 1);
       const out = this.model.execute(input) as tf.Tensor[];
       // Outputs: regressors [1,512,16] and [1,384,16], scores [1,512,1] and [1,384,1]; the 512 anchors come first.
       const [s384, s512, r384, r512] = [...out].sort((a, b) => a.size - b.size);
@@ -91,21 +90,14 @@ export class FaceDetector {
 
   /**
    * Faces in `image`, best first. Overlapping candidates are merged by score-weighted averaging (BlazeFace's own
-   * post-processing), which steadies boxes and keypoints.
+   * post-processing), which steadies boxes and keypoints. `margin` (a share of the longer side) surrounds the image
+   * with grey first: BlazeFace finds faces that fill the whole frame only when they do not.
    */
-  detect(image: tf.Tensor3D, opts: DetectOptions = {}): Detection[] {
-    const minScore = opts.minScore ?? 0.5;
-    const [H, W] = image.shape;
-    return mergeDetections(this.pass(image, { x: 0, y: 0, width: W, height: H }, minScore), opts.iou ?? 0.3);
-  }
-
-  /** Best candidate within `region` (a zoomed second look used to confirm or reject a weak detection). */
-  confirm(image: tf.Tensor3D, region: Box, minScore: number): Detection | undefined {
-    const [H, W] = image.shape;
-    const x = Math.max(0, Math.floor(region.x)), y = Math.max(0, Math.floor(region.y));
-    const r: Box = { x, y, width: Math.min(W, Math.ceil(region.x + region.width)) - x, height: Math.min(H, Math.ceil(region.y + region.height)) - y };
-    if (r.width < 8 || r.height < 8) return undefined;
-    return mergeDetections(this.pass(image, r, minScore), 0.3)[0];
+  detect(image: RgbImage, opts: DetectOptions & { margin?: number } = {}): Detection[] {
+    const side = Math.max(image.width, image.height);
+    const m = Math.round(side * (opts.margin ?? 0));
+    const region = { x: -m, y: -m, side: side + 2 * m };
+    return mergeDetections(this.pass(image, region, opts.minScore ?? 0.5, m ? 127 : 0), opts.iou ?? 0.3);
   }
 }
 

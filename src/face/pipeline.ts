@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { FaceDetector, type Detection } from './detector.js';
-import { applySimilarity, type Fill, fitSimilarity, type Similarity, warpCrops } from './geometry.js';
+import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpBatch } from './geometry.js';
 import { AgeGenderNet, DescriptorNet, Landmark68Net } from './nets.js';
 import { chipQuality, headPose } from './quality.js';
 import { blazeFacePoints, dlibChipPoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
@@ -36,8 +36,7 @@ export async function loadModels(): Promise<Models> {
 /** One inference per network so WASM kernels are set up before the first request is timed. */
 function warmUp(m: Models): void {
   tf.tidy(() => {
-    const img = tf.zeros([64, 64, 3]) as tf.Tensor3D;
-    m.detector.detect(img);
+    m.detector.detect({ data: new Uint8Array(64 * 64 * 3), width: 64, height: 64 });
     const crop = tf.zeros([1, 112, 112, 3]) as tf.Tensor4D;
     m.landmarks.predict(crop).dataSync();
     m.ageGender.predict(crop).age.dataSync();
@@ -131,27 +130,17 @@ function chipTransforms(landmarks: Point[][], cfg: PipelineConfig): Similarity[]
   });
 }
 
-function detectWithFallback(models: Models, image: tf.Tensor3D, cfg: PipelineConfig): Detection[] {
+function detectWithFallback(models: Models, image: RgbImage, cfg: PipelineConfig): Detection[] {
   const found = models.detector.detect(image, { minScore: cfg.minDetectionScore });
-  const [h, w] = image.shape;
+  const { width: w, height: h } = image;
   // BlazeFace misses or misplaces faces that fill the whole frame (tight crops, close selfies): when it found
   // nothing, or only a weak detection that covers much of the frame, look again with a grey margin around.
   const closeUp = found.some((d) => d.score < 0.75 && d.box.width > 0.4 * Math.min(w, h));
   if (found.length && !closeUp) return found;
-  const m = Math.round(Math.max(h, w) * 0.3);
-  const padded = tf.tidy(() => tf.pad(image, [[m, m], [m, m], [0, 0]], 127)) as tf.Tensor3D;
-  try {
-    const more = models.detector.detect(padded, { minScore: cfg.minDetectionScore }).map((d) => ({
-      score: d.score,
-      box: { ...d.box, x: d.box.x - m, y: d.box.y - m },
-      keypoints: d.keypoints.map(([x, y]) => [x - m, y - m] as Point),
-    }));
-    // Keep whichever look is surer of its best face.
-    const best = (ds: Detection[]) => Math.max(0, ...ds.map((d) => d.score));
-    return best(more) > best(found) ? more : found;
-  } finally {
-    padded.dispose();
-  }
+  const more = models.detector.detect(image, { minScore: cfg.minDetectionScore, margin: 0.3 });
+  // Keep whichever look is surer of its best face.
+  const best = (ds: Detection[]) => Math.max(0, ...ds.map((d) => d.score));
+  return best(more) > best(found) ? more : found;
 }
 
 export async function analyzeImage(
@@ -162,104 +151,100 @@ export async function analyzeImage(
 ): Promise<ImageAnalysis> {
   const working = await decodeImage(bytes, { maxSide: cfg.maxSide });
   const { width: W, height: H } = working;
-  const image = tf.tidy(() => tf.cast(tf.tensor3d(working.data, [H, W, 3], 'int32'), 'float32')) as tf.Tensor3D;
-  try {
-    let detections = detectWithFallback(models, image, cfg);
-    // Largest first, then keep maxFaces.
-    detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-    if (opts.maxFaces !== undefined) detections = detections.slice(0, Math.max(0, opts.maxFaces));
+  const image: RgbImage = working;
+  let detections = detectWithFallback(models, image, cfg);
+  // Largest first, then keep maxFaces.
+  detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  if (opts.maxFaces !== undefined) detections = detections.slice(0, Math.max(0, opts.maxFaces));
+  if (!detections.length) {
+    return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
+  }
+
+  // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
+  let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
+  let landmarks = runLandmarks(models, image, crops, cfg.fill);
+  let drift = landmarks.map(() => 0);
+  if (cfg.landmarkPasses === 2) {
+    // Pass 2: re-centre, re-scale and de-rotate the crop on all 68 points of pass 1. On a face the landmarks
+    // barely move (≤ 0.16 inter-ocular distances over our photos); on a false detection the network's guesses
+    // wander. A face that still moved a lot gets a third look before we judge it.
+    const refine = (idx: number[]) => {
+      const again = idx.map((f) => fitSimilarity(TEMPLATE_PX, landmarks[f]));
+      const next = runLandmarks(models, image, again, cfg.fill);
+      idx.forEach((f, k) => {
+        drift[f] = landmarkDrift(landmarks[f], next[k]);
+        landmarks[f] = next[k];
+        crops[f] = again[k];
+      });
+    };
+    refine(landmarks.map((_, f) => f));
+    const unsettled = drift.flatMap((d, f) => (d > SETTLED_DRIFT ? [f] : []));
+    if (unsettled.length) refine(unsettled);
+    const keep = drift.flatMap((d, f) => (d <= MAX_DRIFT ? [f] : []));
+    if (keep.length < detections.length) {
+      detections = keep.map((f) => detections[f]);
+      landmarks = keep.map((f) => landmarks[f]);
+      crops = keep.map((f) => crops[f]);
+      drift = keep.map((f) => drift[f]);
+    }
     if (!detections.length) {
       return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
     }
-
-    // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
-    let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
-    let landmarks = runLandmarks(models, image, crops, cfg.fill);
-    let drift = landmarks.map(() => 0);
-    if (cfg.landmarkPasses === 2) {
-      // Pass 2: re-centre, re-scale and de-rotate the crop on all 68 points of pass 1. On a face the landmarks
-      // barely move (≤ 0.16 inter-ocular distances over our photos); on a false detection the network's guesses
-      // wander. A face that still moved a lot gets a third look before we judge it.
-      const refine = (idx: number[]) => {
-        const again = idx.map((f) => fitSimilarity(TEMPLATE_PX, landmarks[f]));
-        const next = runLandmarks(models, image, again, cfg.fill);
-        idx.forEach((f, k) => {
-          drift[f] = landmarkDrift(landmarks[f], next[k]);
-          landmarks[f] = next[k];
-          crops[f] = again[k];
-        });
-      };
-      refine(landmarks.map((_, f) => f));
-      const unsettled = drift.flatMap((d, f) => (d > SETTLED_DRIFT ? [f] : []));
-      if (unsettled.length) refine(unsettled);
-      const keep = drift.flatMap((d, f) => (d <= MAX_DRIFT ? [f] : []));
-      if (keep.length < detections.length) {
-        detections = keep.map((f) => detections[f]);
-        landmarks = keep.map((f) => landmarks[f]);
-        crops = keep.map((f) => crops[f]);
-        drift = keep.map((f) => drift[f]);
-      }
-      if (!detections.length) {
-        return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
-      }
-    }
-
-    const chipT = chipTransforms(landmarks, cfg);
-    const chips = warpCrops(image, chipT, CHIP, cfg.fill);
-    const embeddings = describe(models, chips, cfg.flip);
-    const chipPixels = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(chips), 0, 255), 'int32')).dataSync();
-    chips.dispose();
-
-    let ages: Float32Array | undefined, males: Float32Array | undefined;
-    if (opts.attributes) {
-      const agCrops = warpCrops(image, crops, LM, cfg.fill);
-      const out = models.ageGender.predict(agCrops);
-      ages = out.age.dataSync() as Float32Array;
-      males = out.male.dataSync() as Float32Array;
-      tf.dispose([agCrops, out.age, out.male]);
-    }
-
-    const inv = 1 / working.scale;
-    const toOriginal = (p: Point): Point => [p[0] * inv, p[1] * inv];
-    const faces: DetectedFace[] = [];
-    const facesInWorking: FaceInWorkingImage[] = [];
-    for (let f = 0; f < detections.length; f++) {
-      const d = detections[f];
-      const box = clampBox(d.box, W, H);
-      const chipRgb = Uint8Array.from(chipPixels.subarray(f * CHIP * CHIP * 3, (f + 1) * CHIP * CHIP * 3));
-      const { sharpness, brightness } = chipQuality(chipRgb, CHIP);
-      const pose = headPose(landmarks[f]);
-      const face: DetectedFace = {
-        box: { x: box.x * inv, y: box.y * inv, width: box.width * inv, height: box.height * inv },
-        landmarks: landmarks[f].map(toOriginal),
-        detectionScore: d.score,
-        quality: {
-          faceSize: Math.min(box.width, box.height) * inv,
-          sharpness,
-          yaw: pose.yaw,
-          pitch: pose.pitch,
-          roll: pose.roll,
-          brightness,
-        },
-        embedding: embeddings[f],
-      };
-      if (ages && males) {
-        face.age = Math.max(0, ages[f]);
-        face.gender = males[f] >= 0.5 ? 'M' : 'F';
-        face.genderScore = males[f] >= 0.5 ? males[f] : 1 - males[f];
-      }
-      if (opts.thumbnails) {
-        face.thumbnail = new Uint8Array(
-          await sharp(chipRgb, { raw: { width: CHIP, height: CHIP, channels: 3 } }).jpeg({ quality: 80 }).toBuffer(),
-        );
-      }
-      faces.push(face);
-      facesInWorking.push({ box, landmarks: landmarks[f], drift: drift[f] });
-    }
-    return { image: { width: working.originalWidth, height: working.originalHeight, faces }, working, facesInWorking };
-  } finally {
-    image.dispose();
   }
+
+  const chipT = chipTransforms(landmarks, cfg);
+  const chips = warpBatch(image, chipT, CHIP, cfg.fill);
+  const chipPixels = new Uint8Array(Uint8ClampedArray.from(chips.dataSync()).buffer); // rounds and clamps
+  const embeddings = describe(models, chips, cfg.flip);
+  chips.dispose();
+
+  let ages: Float32Array | undefined, males: Float32Array | undefined;
+  if (opts.attributes) {
+    const agCrops = warpBatch(image, crops, LM, cfg.fill);
+    const out = models.ageGender.predict(agCrops);
+    ages = out.age.dataSync() as Float32Array;
+    males = out.male.dataSync() as Float32Array;
+    tf.dispose([agCrops, out.age, out.male]);
+  }
+
+  const inv = 1 / working.scale;
+  const toOriginal = (p: Point): Point => [p[0] * inv, p[1] * inv];
+  const faces: DetectedFace[] = [];
+  const facesInWorking: FaceInWorkingImage[] = [];
+  for (let f = 0; f < detections.length; f++) {
+    const d = detections[f];
+    const box = clampBox(d.box, W, H);
+    const chipRgb = chipPixels.slice(f * CHIP * CHIP * 3, (f + 1) * CHIP * CHIP * 3);
+    const { sharpness, brightness } = chipQuality(chipRgb, CHIP);
+    const pose = headPose(landmarks[f]);
+    const face: DetectedFace = {
+      box: { x: box.x * inv, y: box.y * inv, width: box.width * inv, height: box.height * inv },
+      landmarks: landmarks[f].map(toOriginal),
+      detectionScore: d.score,
+      quality: {
+        faceSize: Math.min(box.width, box.height) * inv,
+        sharpness,
+        yaw: pose.yaw,
+        pitch: pose.pitch,
+        roll: pose.roll,
+        brightness,
+      },
+      embedding: embeddings[f],
+    };
+    if (ages && males) {
+      face.age = Math.max(0, ages[f]);
+      face.gender = males[f] >= 0.5 ? 'M' : 'F';
+      face.genderScore = males[f] >= 0.5 ? males[f] : 1 - males[f];
+    }
+    if (opts.thumbnails) {
+      face.thumbnail = new Uint8Array(
+        await sharp(chipRgb, { raw: { width: CHIP, height: CHIP, channels: 3 } }).jpeg({ quality: 80 }).toBuffer(),
+      );
+    }
+    faces.push(face);
+    facesInWorking.push({ box, landmarks: landmarks[f], drift: drift[f] });
+  }
+  return { image: { width: working.originalWidth, height: working.originalHeight, faces }, working, facesInWorking };
 }
 
 function clampBox(b: Box, W: number, H: number): Box {
@@ -267,8 +252,8 @@ function clampBox(b: Box, W: number, H: number): Box {
   return { x, y, width: Math.max(0, Math.min(W, b.x + b.width) - x), height: Math.max(0, Math.min(H, b.y + b.height) - y) };
 }
 
-function runLandmarks(models: Models, image: tf.Tensor3D, crops: Similarity[], fill: Fill): Point[][] {
-  const input = warpCrops(image, crops, LM, fill);
+function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Point[][] {
+  const input = warpBatch(image, crops, LM, fill);
   const out = models.landmarks.predict(input);
   const data = out.dataSync() as Float32Array;
   tf.dispose([input, out]);
