@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { FaceDetector, type Detection } from './detector.js';
-import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpBatch } from './geometry.js';
+import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpAll, warpBatch } from './geometry.js';
 import { AgeGenderNet, DescriptorNet, Landmark68Net } from './nets.js';
 import { chipQuality, headPose } from './quality.js';
 import { blazeFacePoints, dlibChipPoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
@@ -153,9 +153,9 @@ export async function analyzeImage(
   const { width: W, height: H } = working;
   const image: RgbImage = working;
   let detections = detectWithFallback(models, image, cfg);
-  // Largest first, then keep maxFaces.
+  // Largest first. maxFaces is applied only after the landmark check below has dropped false detections, or a
+  // false candidate could push a real face out of the cut (an 8-face photo then looked like a one-face photo).
   detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-  if (opts.maxFaces !== undefined) detections = detections.slice(0, Math.max(0, opts.maxFaces));
   if (!detections.length) {
     return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
   }
@@ -192,19 +192,31 @@ export async function analyzeImage(
     }
   }
 
+  if (opts.maxFaces !== undefined && detections.length > opts.maxFaces) {
+    const n = Math.max(0, opts.maxFaces);
+    detections = detections.slice(0, n);
+    landmarks = landmarks.slice(0, n);
+    crops = crops.slice(0, n);
+    drift = drift.slice(0, n);
+    if (!n) return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
+  }
+
   const chipT = chipTransforms(landmarks, cfg);
-  const chips = warpBatch(image, chipT, CHIP, cfg.fill);
-  const chipPixels = new Uint8Array(Uint8ClampedArray.from(chips.dataSync()).buffer); // rounds and clamps
-  const embeddings = describe(models, chips, cfg.flip);
-  chips.dispose();
+  const chips = warpAll(image, chipT, CHIP, cfg.fill);
+  const chipPixels = new Uint8Array(Uint8ClampedArray.from(chips).buffer); // rounds and clamps
+  const embeddings = describe(models, chips, chipT.length, cfg.flip);
 
   let ages: Float32Array | undefined, males: Float32Array | undefined;
   if (opts.attributes) {
-    const agCrops = warpBatch(image, crops, LM, cfg.fill);
-    const out = models.ageGender.predict(agCrops);
-    ages = out.age.dataSync() as Float32Array;
-    males = out.male.dataSync() as Float32Array;
-    tf.dispose([agCrops, out.age, out.male]);
+    ages = new Float32Array(crops.length);
+    males = new Float32Array(crops.length);
+    for (let start = 0; start < crops.length; start += MAX_BATCH) {
+      const agCrops = warpBatch(image, crops.slice(start, start + MAX_BATCH), LM, cfg.fill);
+      const out = models.ageGender.predict(agCrops);
+      ages.set(out.age.dataSync(), start);
+      males.set(out.male.dataSync(), start);
+      tf.dispose([agCrops, out.age, out.male]);
+    }
   }
 
   const inv = 1 / working.scale;
@@ -252,35 +264,46 @@ function clampBox(b: Box, W: number, H: number): Box {
   return { x, y, width: Math.max(0, Math.min(W, b.x + b.width) - x), height: Math.max(0, Math.min(H, b.y + b.height) - y) };
 }
 
+/**
+ * Faces go through the networks a few at a time: the WASM heap grows to the largest batch it ever ran and never
+ * shrinks, and one 16-chip descriptor batch (8 faces + mirrors) took it from 100 to 200 MB.
+ */
+const MAX_BATCH = 4;
+
 function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Point[][] {
-  const input = warpBatch(image, crops, LM, fill);
-  const out = models.landmarks.predict(input);
-  const data = out.dataSync() as Float32Array;
-  tf.dispose([input, out]);
+  const data = new Float32Array(crops.length * 136);
+  for (let start = 0; start < crops.length; start += MAX_BATCH) {
+    const part = crops.slice(start, start + MAX_BATCH);
+    const input = warpBatch(image, part, LM, fill);
+    const out = models.landmarks.predict(input);
+    data.set(out.dataSync(), start * 136);
+    tf.dispose([input, out]);
+  }
   return landmarksFromCrops(data, crops);
 }
 
-/** L2-normalised descriptors, optionally averaged with those of the mirrored chips. */
-function describe(models: Models, chips: tf.Tensor4D, flip: boolean): Float32Array[] {
-  const n = chips.shape[0];
-  const raw = tf.tidy(() => {
-    const batch = flip ? tf.concat([chips, tf.reverse(chips, 2)], 0) : chips;
-    return models.descriptor.predict(batch as tf.Tensor4D);
-  });
-  const data = raw.dataSync() as Float32Array;
-  raw.dispose();
+/** L2-normalised descriptors of chips ([N, 150, 150, 3] float pixels), averaged with their mirror images' if asked. */
+function describe(models: Models, chips: Float32Array, n: number, flip: boolean): Float32Array[] {
+  const per = CHIP * CHIP * 3;
+  const perCall = flip ? MAX_BATCH / 2 : MAX_BATCH;
   const out: Float32Array[] = [];
-  for (let f = 0; f < n; f++) {
-    const e = new Float32Array(EMBEDDING_DIM);
-    for (let k = 0; k < EMBEDDING_DIM; k++) {
-      e[k] = data[f * EMBEDDING_DIM + k] + (flip ? data[(n + f) * EMBEDDING_DIM + k] : 0);
+  for (let start = 0; start < n; start += perCall) {
+    const m = Math.min(perCall, n - start);
+    const raw = tf.tidy(() => {
+      const batch = tf.tensor4d(chips.subarray(start * per, (start + m) * per), [m, CHIP, CHIP, 3]);
+      return models.descriptor.predict(flip ? tf.concat([batch, tf.reverse(batch, 2)], 0) : batch);
+    });
+    const data = raw.dataSync() as Float32Array;
+    raw.dispose();
+    for (let f = 0; f < m; f++) {
+      const e = new Float32Array(EMBEDDING_DIM);
+      for (let k = 0; k < EMBEDDING_DIM; k++) e[k] = data[f * EMBEDDING_DIM + k] + (flip ? data[(m + f) * EMBEDDING_DIM + k] : 0);
+      let norm = 0;
+      for (let k = 0; k < EMBEDDING_DIM; k++) norm += e[k] * e[k];
+      norm = Math.sqrt(norm) || 1;
+      for (let k = 0; k < EMBEDDING_DIM; k++) e[k] /= norm;
+      out.push(e);
     }
-    let norm = 0;
-    for (let k = 0; k < EMBEDDING_DIM; k++) norm += e[k] * e[k];
-    norm = Math.sqrt(norm) || 1;
-    for (let k = 0; k < EMBEDDING_DIM; k++) e[k] /= norm;
-    out.push(e);
   }
   return out;
 }
-
