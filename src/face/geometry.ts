@@ -118,11 +118,16 @@ export function warpImage(
   return out;
 }
 
-/** Several crops of one image as one batch tensor [N, size, size, 3] (float pixels). */
-// Two samples per axis at most: 3 or 4 changed no decision and no landmark on ../shared/faces, and cost 2–4× more.
-export function warpBatch(img: RgbImage, toImage: Similarity[], size: number, fill: Fill = 'nearest', maxSamples = 2): tf.Tensor4D {
+/** Several crops of one image, concatenated ([N, size, size, 3] float pixels). */
+export function warpAll(img: RgbImage, toImage: Similarity[], size: number, fill: Fill = 'nearest', maxSamples = 2): Float32Array {
   const per = size * size * 3;
   const out = new Float32Array(per * toImage.length);
   toImage.forEach((t, i) => warpImage(img, t, size, fill, maxSamples, out, i * per));
-  return tf.tensor4d(out, [toImage.length, size, size, 3]);
+  return out;
+}
+
+/** Several crops of one image as one batch tensor [N, size, size, 3] (float pixels). */
+// Two samples per axis at most: 3 or 4 changed no decision and no landmark on ../shared/faces, and cost 2–4× more.
+export function warpBatch(img: RgbImage, toImage: Similarity[], size: number, fill: Fill = 'nearest', maxSamples = 2): tf.Tensor4D {
+  return tf.tensor4d(warpAll(img, toImage, size, fill, maxSamples), [toImage.length, size, size, 3]);
 }
