@@ -11,19 +11,47 @@ type Weights = Record<string, tf.Tensor>;
 
 const MEAN_RGB = [122.782, 117.001, 104.298];
 
-async function loadManifest(name: string): Promise<Weights> {
+interface RawWeight {
+  shape: number[];
+  values: Float32Array;
+}
+
+/**
+ * Reads a face-api weights manifest into plain Float32Arrays (uint8-quantised entries dequantised), without going
+ * through tensors: the WASM heap never shrinks, so transient copies made there would stay as resident memory.
+ */
+async function readManifest(name: string): Promise<Map<string, RawWeight>> {
   const dir = packageFile('@vladmandic/face-api', 'model');
   const manifest = JSON.parse(await readFile(path.join(dir, `${name}-weights_manifest.json`), 'utf8')) as {
     paths: string[];
-    weights: tf.io.WeightsManifestEntry[];
+    weights: (tf.io.WeightsManifestEntry & { quantization?: { dtype: string; scale: number; min: number } })[];
   }[];
-  const out: Weights = {};
+  const out = new Map<string, RawWeight>();
   for (const group of manifest) {
-    const buffers = await Promise.all(group.paths.map((p) => readFile(path.join(dir, p))));
-    const all = Buffer.concat(buffers);
-    const data = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-    Object.assign(out, tf.io.decodeWeights(data, group.weights));
+    const data = Buffer.concat(await Promise.all(group.paths.map((p) => readFile(path.join(dir, p)))));
+    let offset = 0;
+    for (const w of group.weights) {
+      const size = w.shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(size);
+      const q = w.quantization;
+      if (q && q.dtype === 'uint8') {
+        for (let i = 0; i < size; i++) values[i] = data[offset + i] * q.scale + q.min;
+        offset += size;
+      } else if (!q && w.dtype === 'float32') {
+        for (let i = 0; i < size; i++) values[i] = data.readFloatLE(offset + 4 * i);
+        offset += 4 * size;
+      } else {
+        throw new Error(`face model ${name}: weight ${w.name} has an unsupported encoding`);
+      }
+      out.set(w.name, { shape: w.shape, values });
+    }
   }
+  return out;
+}
+
+async function loadManifest(name: string): Promise<Weights> {
+  const out: Weights = {};
+  for (const [key, w] of await readManifest(name)) out[key] = tf.tensor(w.values, w.shape, 'float32');
   return out;
 }
 
@@ -107,23 +135,36 @@ export class DescriptorNet {
   private readonly convs = new Map<string, FusedConv>();
   private readonly fc: tf.Tensor2D;
 
-  private constructor(w: Weights) {
-    // conv → +bias → *scale + shift is one affine map per channel: fold it into the filter and bias once, so each
-    // layer runs as a single fused conv(+relu) kernel.
-    for (const key of Object.keys(w)) {
+  private constructor(w: Map<string, RawWeight>) {
+    // conv → +bias → *scale + shift is one affine map per output channel: fold it into the filter and bias once
+    // (in JavaScript, before anything reaches the WASM heap), so each layer runs as a single fused conv(+relu).
+    const get = (key: string) => {
+      const v = w.get(key);
+      if (!v) throw new Error(`face model weight ${key} is missing`);
+      return v;
+    };
+    for (const key of w.keys()) {
       if (!key.endsWith('/conv/filters')) continue;
       const prefix = key.slice(0, -'/conv/filters'.length);
-      const scale = need(w, `${prefix}/scale/weights`);
-      const filter = tf.mul(need(w, key), scale) as tf.Tensor4D;
-      const bias = tf.add(tf.mul(need(w, `${prefix}/conv/bias`), scale), need(w, `${prefix}/scale/biases`)) as tf.Tensor1D;
-      this.convs.set(prefix, { filter, bias });
+      const filters = get(key);
+      const scale = get(`${prefix}/scale/weights`).values;
+      const shift = get(`${prefix}/scale/biases`).values;
+      const bias = get(`${prefix}/conv/bias`).values;
+      const outC = scale.length;
+      const folded = new Float32Array(filters.values.length);
+      for (let i = 0; i < folded.length; i++) folded[i] = filters.values[i] * scale[i % outC]; // HWIO: O is innermost
+      const foldedBias = bias.map((b, c) => b * scale[c] + shift[c]);
+      this.convs.set(prefix, {
+        filter: tf.tensor4d(folded, filters.shape as [number, number, number, number]),
+        bias: tf.tensor1d(foldedBias),
+      });
     }
-    this.fc = need(w, 'fc') as tf.Tensor2D;
-    for (const [key, t] of Object.entries(w)) if (key !== 'fc') t.dispose();
+    const fc = get('fc');
+    this.fc = tf.tensor2d(fc.values, fc.shape as [number, number]);
   }
 
   static async load(): Promise<DescriptorNet> {
-    return new DescriptorNet(await loadManifest('face_recognition_model'));
+    return new DescriptorNet(await readManifest('face_recognition_model'));
   }
 
   private conv(x: T4, prefix: string, stride: 1 | 2, relu: boolean, pad: 'same' | 'valid'): T4 {

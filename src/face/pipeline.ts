@@ -266,9 +266,11 @@ function clampBox(b: Box, W: number, H: number): Box {
 
 /**
  * Faces go through the networks a few at a time: the WASM heap grows to the largest batch it ever ran and never
- * shrinks, and one 16-chip descriptor batch (8 faces + mirrors) took it from 100 to 200 MB.
+ * shrinks. One 16-chip descriptor batch (8 faces + mirrors) took it from 100 to 200 MB; two chips per call keep it
+ * at ~120 MB, and larger batches were not measurably faster on the WASM backend.
  */
 const MAX_BATCH = 4;
+const DESCRIPTOR_BATCH = 2;
 
 function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Point[][] {
   const data = new Float32Array(crops.length * 136);
@@ -285,7 +287,7 @@ function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill
 /** L2-normalised descriptors of chips ([N, 150, 150, 3] float pixels), averaged with their mirror images' if asked. */
 function describe(models: Models, chips: Float32Array, n: number, flip: boolean): Float32Array[] {
   const per = CHIP * CHIP * 3;
-  const perCall = flip ? MAX_BATCH / 2 : MAX_BATCH;
+  const perCall = flip ? DESCRIPTOR_BATCH / 2 : DESCRIPTOR_BATCH;
   const out: Float32Array[] = [];
   for (let start = 0; start < n; start += perCall) {
     const m = Math.min(perCall, n - start);
