@@ -615,7 +615,9 @@ export class Tenant {
       } else qi8 = null;
     }
     const share = subset / rows.count;
-    let t = Math.max(32, Math.ceil((4 * k * this.avgTemplatesPerPerson()) / share));
+    // int8's wider error bound needs a deeper candidate list to settle; a second scan round costs more than
+    // re-ranking a few thousand extra rows.
+    let t = Math.max(32, Math.ceil((4 * k * this.avgTemplatesPerPerson()) / share)) * (qi8 ? 4 : 1);
     for (;;) {
       const best = new Map<number, Candidate>();
       let bound = -Infinity;

@@ -277,15 +277,15 @@ describe('int8 pre-scan', () => {
   it('returns exactly the float top-k even where int8 rounding reorders near-ties', () => {
     const dim = 128;
     const g = new FaceLikeGenerator({ dim, seed: 3 });
-    const index = createFaceIndex({ dim, accurateInt8: true, annMinSize: 1e9, chunkBits: 12 });
+    const index = createFaceIndex({ dim, accurateInt8: true, annMinSize: 1e9, chunkBits: 14 });
     const model: Model = new Map([['t', new Map()]]);
-    // Groups of 60 near-duplicates: within a group similarities differ by less than the int8 rounding error,
-    // while other groups are far below. The first pre-scan round (32 rows) cannot prove its top-10 exact, so the
-    // bound makes it widen; the second round can (so no fallback full scan).
-    const groups = 75;
+    // Groups of 200 near-duplicates: within a group similarities differ by less than the int8 rounding error,
+    // while other groups are far below. The first pre-scan round (160 rows) cannot prove its top-10 exact, so
+    // the bound makes it widen; the second (640 rows) can, so there is no fallback full scan.
+    const groups = 45;
     const centres = Array.from({ length: groups }, () => g.identity());
     let id = 1;
-    for (let i = 0; i < 4500; i++) {
+    for (let i = 0; i < 9000; i++) {
       const v = new Float32Array(centres[i % groups]);
       for (let j = 0; j < dim; j++) v[j] += 0.002 * g.gauss();
       let s = 0;
