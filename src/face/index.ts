@@ -83,7 +83,7 @@ export class WorkerFaceEngine implements FaceEngine {
   private rejectReady!: (e: Error) => void;
 
   constructor(opts: EngineOptions = {}) {
-    this.size = Math.max(1, Math.floor(opts.workers ?? os.availableParallelism?.() ?? os.cpus().length));
+    this.size = Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 8 * this.size));
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
     this.testHooks = Boolean(opts.testHooks);
@@ -157,7 +157,8 @@ export class WorkerFaceEngine implements FaceEngine {
   private spawn(): void {
     const worker = new Worker(this.entry.entry, {
       eval: this.entry.eval,
-      workerData: { testHooks: this.testHooks },
+      // libvips threads are process-wide: give the pool's workers the cores between them.
+      workerData: { testHooks: this.testHooks, vipsThreads: Math.max(1, Math.floor(os.availableParallelism() / this.size)) },
     });
     const slot: Slot = { worker, ready: false };
     this.slots.add(slot);

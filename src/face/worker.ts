@@ -20,10 +20,12 @@ interface LivenessInput {
 
 const port = parentPort;
 if (!port) throw new Error('the face engine worker must run in a worker thread');
-const testHooks = Boolean((workerData as { testHooks?: boolean } | undefined)?.testHooks);
+const data = (workerData ?? {}) as { testHooks?: boolean; vipsThreads?: number };
+const testHooks = Boolean(data.testHooks);
 
-// Parallelism comes from the pool: one libvips thread per worker keeps N workers on N cores.
-sharp.concurrency(1);
+// Parallelism comes from the pool: with one worker per core, one libvips thread each keeps N workers on N cores;
+// a smaller pool lets each decode use the spare cores.
+sharp.concurrency(Math.max(1, data.vipsThreads ?? 1));
 sharp.cache(false);
 
 let models: Models;
