@@ -7,14 +7,14 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { cosineForScore, scoreFromCosine, similarity } from './calibration.js';
 import { EngineBusyError, EngineFailure, ImageError } from './errors.js';
-import { EMBEDDING_DIM, MODEL_VERSION } from './pipeline.js';
+import { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 import type { AnalysisResult, AnalyzeOptions, FaceEngine } from './types.js';
 
 export type * from './types.js';
 export { EngineBusyError, EngineFailure, ImageError, TemplateVersionError } from './errors.js';
 export { assertSameVersion, cosine, cosineForScore, scoreFromCosine, similarity } from './calibration.js';
-export { EMBEDDING_DIM, MODEL_VERSION } from './pipeline.js';
+export { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
 
 export interface EngineOptions {
   /** Worker threads (default: one per core). */
@@ -157,6 +157,9 @@ export class WorkerFaceEngine implements FaceEngine {
   private spawn(): void {
     const worker = new Worker(this.entry.entry, {
       eval: this.entry.eval,
+      // V8's default young generation (up to 3 × 16 MB semi-spaces) stays resident in every worker; the pipeline's
+      // short-lived objects are small (pixels live in typed arrays), so 8 MB is plenty: ~25 MB less RSS a worker.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       // libvips threads are process-wide: give the pool's workers the cores between them.
       workerData: { testHooks: this.testHooks, vipsThreads: Math.max(1, Math.floor(os.availableParallelism() / this.size)) },
     });

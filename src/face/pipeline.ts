@@ -9,10 +9,9 @@ import { chipQuality, headPose } from './quality.js';
 import { blazeFacePoints, dlibChipPoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
 import { tf } from './tf.js';
 import type { AnalyzedImage, AnalyzeOptions, Box, DetectedFace, Point } from './types.js';
+import { EMBEDDING_DIM } from './version.js';
 
-/** Stamped on every template; bump it whenever anything that changes embeddings changes. */
-export const MODEL_VERSION = 'faceapi-resnet34@1+blazeface-align68-dlibchip@1';
-export const EMBEDDING_DIM = 128;
+export { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
 
 export interface Models {
   detector: FaceDetector;
@@ -265,11 +264,12 @@ function clampBox(b: Box, W: number, H: number): Box {
 }
 
 /**
- * Faces go through the networks a few at a time: the WASM heap grows to the largest batch it ever ran and never
- * shrinks. One 16-chip descriptor batch (8 faces + mirrors) took it from 100 to 200 MB; two chips per call keep it
- * at ~120 MB, and larger batches were not measurably faster on the WASM backend.
+ * Faces go through the networks one at a time (a descriptor call takes the chip and its mirror): the WASM heap
+ * grows to the largest batch it ever ran and never shrinks. One 16-chip descriptor batch (8 faces + mirrors) took it
+ * from 100 to 200 MB; 4-crop landmark batches kept it at 144 MB, single crops at 100 MB (the floor: weights plus
+ * XNNPACK's packed copy). Larger batches were not measurably faster on the WASM backend (same run, 36 photos).
  */
-const MAX_BATCH = 4;
+const MAX_BATCH = 1;
 const DESCRIPTOR_BATCH = 2;
 
 function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Point[][] {

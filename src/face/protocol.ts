@@ -8,6 +8,6 @@ export type WorkerRequest =
   | { type: 'crash' };
 
 export type WorkerReply =
-  | { type: 'ready'; loadMs: number; liveness: boolean }
+  | { type: 'ready'; loadMs: number }
   | { type: 'result'; id: number; result: AnalysisResult }
   | { type: 'error'; id: number; name: 'ImageError' | 'Error'; code?: ImageErrorCode; message: string; index?: number };

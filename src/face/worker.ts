@@ -4,19 +4,9 @@ import sharp from 'sharp';
 import { ImageError } from './errors.js';
 import { analyzeImage, loadModels, type ImageAnalysis, type Models } from './pipeline.js';
 import { initTf } from './tf.js';
+import { captureLiveness, faceLiveness, loadLivenessModels, type LivenessInput } from './liveness.js';
 import type { AnalysisResult, AnalyzeOptions, LivenessResult } from './types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
-
-interface LivenessModule {
-  loadLivenessModels(): Promise<void>;
-  faceLiveness(input: LivenessInput): LivenessResult | Promise<LivenessResult>;
-  captureLiveness(frames: { input: LivenessInput; result: LivenessResult }[]): LivenessResult;
-}
-interface LivenessInput {
-  image: { data: Uint8Array; width: number; height: number };
-  box: { x: number; y: number; width: number; height: number };
-  landmarks: [number, number][];
-}
 
 const port = parentPort;
 if (!port) throw new Error('the face engine worker must run in a worker thread');
@@ -29,23 +19,6 @@ sharp.concurrency(Math.max(1, data.vipsThreads ?? 1));
 sharp.cache(false);
 
 let models: Models;
-let liveness: LivenessModule | undefined;
-
-async function loadLiveness(): Promise<LivenessModule | undefined> {
-  // Written by another engineer at the same time; until the module exists, liveness stays undefined.
-  const specifier = './liveness.js';
-  let mod: LivenessModule;
-  try {
-    mod = (await import(specifier)) as LivenessModule;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
-  if (typeof mod.faceLiveness !== 'function' || typeof mod.captureLiveness !== 'function') return undefined;
-  await mod.loadLivenessModels?.();
-  return mod;
-}
 
 async function analyze(images: Uint8Array[], opts: AnalyzeOptions): Promise<AnalysisResult> {
   const analyses: ImageAnalysis[] = [];
@@ -58,7 +31,7 @@ async function analyze(images: Uint8Array[], opts: AnalyzeOptions): Promise<Anal
     }
   }
   const result: AnalysisResult = { images: analyses.map((a) => a.image) };
-  if (opts.liveness && liveness) {
+  if (opts.liveness) {
     const frames: { input: LivenessInput; result: LivenessResult }[] = [];
     for (const a of analyses) {
       const face = a.facesInWorking[0]; // largest face
@@ -68,11 +41,11 @@ async function analyze(images: Uint8Array[], opts: AnalyzeOptions): Promise<Anal
         box: face.box,
         landmarks: face.landmarks,
       };
-      const res = await liveness.faceLiveness(input);
+      const res = await faceLiveness(input);
       a.image.faces[0].liveness = res;
       frames.push({ input, result: res });
     }
-    if (frames.length) result.liveness = liveness.captureLiveness(frames);
+    if (frames.length) result.liveness = captureLiveness(frames);
   }
   return result;
 }
@@ -87,8 +60,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await initTf();
   models = await loadModels();
-  liveness = await loadLiveness();
-  port!.postMessage({ type: 'ready', loadMs: performance.now() - t0, liveness: Boolean(liveness) } satisfies WorkerReply);
+  await loadLivenessModels();
+  port!.postMessage({ type: 'ready', loadMs: performance.now() - t0 } satisfies WorkerReply);
   port!.on('message', async (msg: WorkerRequest) => {
     if (msg.type === 'crash') {
       if (testHooks) process.exit(70);
