@@ -1,21 +1,20 @@
 // `npm run bench -- engine [--images N] [--runs R] [--passes P]`
 // Times the face engine against face-api's documented pipeline (SSD-MobileNet + 68 landmarks + ResNet descriptor)
-// on the same photos in the same process, so the ratios hold on a shared, noisy machine. Phases, in this order:
-//   1. 2-worker engine: load, RSS once loaded, throughput (all images × P passes submitted at once), RSS after.
-//      It runs first, in a fresh process, so neither the reference nor a closed engine's freed heaps count in RSS.
-//   2. 1-worker engine: load time (createFaceEngine → ready), per-image latency (one warm-up pass, then R passes
-//      of sequential analyze([bytes])), throughput like phase 1.
-//   3. Reference in the main thread (single-threaded WASM, like one worker): decode + inference per image, one
-//      warm-up pass then R passes.
+// on the same photos in the same run, so the ratios hold on a shared, noisy machine. Phases, in this order:
+//   1. 2-worker engine, compiled (dist/), alone in a fresh child process (bench/engine-pool.mjs) as `npm start`
+//      runs it: load, RSS when ready, after a warm-up pass and after the throughput run (all images × P passes
+//      submitted at once).
+//   2. 1-worker engine, likewise: load time (createFaceEngine → ready), per-image latency (one warm-up pass, then
+//      R passes of sequential analyze([bytes])), throughput like phase 1.
+//   3. Reference in this process's main thread (single-threaded WASM, like one worker): decode + inference per
+//      image, one warm-up pass then R passes.
 // Prints one JSON object on stdout; progress goes to stderr.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { createFaceEngine, type WorkerFaceEngine } from '../src/face/index.js';
-import { initTf, packageFile, tf } from '../src/face/tf.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +28,16 @@ const passes = Math.max(1, Number(args.passes));
 const log = (msg: string) => process.stderr.write(`[bench engine] ${msg}\n`);
 const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 
-// ---- the photo set ---------------------------------------------------------------------------------------------
+// ---- the engine as `npm start` runs it -----------------------------------------------------------------------------
+// Compiled JavaScript in a child process, not the TypeScript sources in this one: under tsx every worker would also
+// carry the TypeScript loader (~80 MB of RSS for two workers) that a deployed server does not have.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+log('compiling src/ to dist/ (npm run build)');
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json')], { stdio: 'inherit' });
+const packageFile = (pkg: string, file: string) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+
+// ---- the photo set ---------------------------------------------------------------------------------------------
 const facesDir = path.resolve(repoRoot, '../shared/faces');
 const files: string[] = [];
 for (let i = 1; i <= 6; i++) files.push(packageFile('@vladmandic/face-api', `demo/sample${i}.jpg`));
@@ -62,68 +69,45 @@ function summary(ms: number[]) {
   return { p50_ms: Math.round(percentile(s, 50)), p95_ms: Math.round(percentile(s, 95)), n: s.length };
 }
 
-async function load(workers: number): Promise<{ engine: WorkerFaceEngine; ms: number }> {
-  const t0 = performance.now();
-  // A deep queue: the throughput phase submits every job at once.
-  const engine = createFaceEngine({ workers, queueLimit: images.length * passes + 16 });
-  await engine.ready();
-  return { engine, ms: Math.round(performance.now() - t0) };
+/** One engine pool in a fresh Node process (bench/engine-pool.mjs); its JSON report. */
+interface PoolReport {
+  workers: number;
+  load_ms: number;
+  load_times_worker_ms: number[];
+  latency_ms?: number[];
+  faces_found?: number;
+  images_per_s: number;
+  rss_mb: { process_start: number; ready: number; warm: number; after_throughput: number };
 }
-
-/** All images × passes submitted at once; images per second over the whole batch. */
-async function throughput(engine: WorkerFaceEngine): Promise<number> {
-  const jobs: Promise<unknown>[] = [];
-  const t0 = performance.now();
-  for (let p = 0; p < passes; p++) for (const img of images) jobs.push(engine.analyze([img]));
-  await Promise.all(jobs);
-  return (images.length * passes) / ((performance.now() - t0) / 1000);
+function runPool(workers: number, latency: boolean): PoolReport {
+  const input = JSON.stringify({ workers, files: chosen, runs, passes, latency });
+  const stdout = execFileSync(process.execPath, [path.join(repoRoot, 'bench/engine-pool.mjs'), input], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * 2 ** 20,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as PoolReport;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-// ---- 1. two workers: RSS and throughput ------------------------------------------------------------------------
-log('loading the 2-worker engine');
-const two = await load(2);
-const rssTwoReady = rssMb();
-// Warm both workers (first inference compiles WASM kernels / allocates) before measuring anything.
-await Promise.all(images.map((img) => two.engine.analyze([img])));
-const rssTwoLoaded = rssMb();
-log(`2 workers ready in ${two.ms} ms, RSS ${rssTwoLoaded} MB; throughput run`);
-const twoIps = await throughput(two.engine);
-const rssTwoAfter = rssMb();
-log(`2 workers: ${twoIps.toFixed(2)} images/s, RSS ${rssTwoAfter} MB`);
-const twoLoadTimes = [...two.engine.loadTimes];
-await two.engine.close();
+// ---- 1. two workers: load, RSS, throughput ------------------------------------------------------------------------
+log('2-worker engine (child process): load, warm-up, throughput');
+const two = runPool(2, false);
+log(`2 workers: ${two.images_per_s.toFixed(2)} images/s, RSS ${JSON.stringify(two.rss_mb)}`);
 
-// ---- 2. one worker: load, latency, throughput -------------------------------------------------------------------
-log('loading the 1-worker engine');
-const one = await load(1);
-log(`1 worker ready in ${one.ms} ms (worker reported ${one.engine.loadTimes.join(', ')} ms)`);
-const oursMs: number[] = [];
-let oursFaces = 0;
-for (let r = 0; r <= runs; r++) {
-  for (const img of images) {
-    const t0 = performance.now();
-    const res = await one.engine.analyze([img]);
-    const ms = performance.now() - t0;
-    if (r > 0) {
-      oursMs.push(ms);
-      if (r === 1) oursFaces += res.images[0]!.faces.length;
-    }
-  }
-  log(r === 0 ? 'ours: warm-up pass done' : `ours: run ${r} done`);
-}
-const ours = summary(oursMs);
-log(`ours p50 ${ours.p50_ms} ms p95 ${ours.p95_ms} ms; 1-worker throughput run`);
-const oneIps = await throughput(one.engine);
-log(`1 worker: ${oneIps.toFixed(2)} images/s`);
-const oneLoadTimes = [...one.engine.loadTimes];
-await one.engine.close();
+// ---- 2. one worker: load, latency, throughput ---------------------------------------------------------------------
+log('1-worker engine (child process): load, latency, throughput');
+const one = runPool(1, true);
+const ours = summary(one.latency_ms!);
+log(`1 worker: p50 ${ours.p50_ms} ms p95 ${ours.p95_ms} ms, ${one.images_per_s.toFixed(2)} images/s`);
 
 // ---- 3. the face-api reference, main thread -----------------------------------------------------------------------
 log('loading the face-api reference');
+const sharp = (await import('sharp')).default;
+const { initTf, tf } = await import('../src/face/tf.js');
 await initTf();
-const faceapi = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js');
+const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
 const modelDir = packageFile('@vladmandic/face-api', 'model');
 const refLoad0 = performance.now();
 await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
@@ -164,30 +148,29 @@ const ref = summary(refMs);
 
 // ---- result ------------------------------------------------------------------------------------------------------
 const ratioP50 = round2(ours.p50_ms / ref.p50_ms);
-const speedup = round2(twoIps / oneIps);
-const rssTwo = Math.max(rssTwoReady, rssTwoLoaded, rssTwoAfter);
+const speedup = round2(two.images_per_s / one.images_per_s);
+const rssTwo = Math.max(two.rss_mb.ready, two.rss_mb.warm, two.rss_mb.after_throughput);
 console.log(
   JSON.stringify({
     images: images.length,
     image_sets: sharedPresent ? ['face-api demo 1-6', 'shared/faces highres', 'shared/faces groups'] : ['face-api demo 1-6'],
     runs,
     throughput_passes: passes,
-    load_ms: one.ms,
-    load_times_worker_ms: oneLoadTimes.map(Math.round),
-    load_ms_two_workers: two.ms,
-    load_times_two_workers_ms: twoLoadTimes.map(Math.round),
-    ours: { ...ours, faces_found: oursFaces },
+    load_ms: one.load_ms,
+    load_times_worker_ms: one.load_times_worker_ms,
+    load_ms_two_workers: two.load_ms,
+    load_times_two_workers_ms: two.load_times_worker_ms,
+    ours: { ...ours, faces_found: one.faces_found },
     reference: { ...ref, faces_found: refFaces, load_ms: refLoadMs, timed: 'decode + inference, main thread' },
     ratio_p50: ratioP50,
-    throughput: { one_worker_ips: round2(oneIps), two_workers_ips: round2(twoIps), speedup_2_vs_1: speedup },
+    throughput: { one_worker_ips: round2(one.images_per_s), two_workers_ips: round2(two.images_per_s), speedup_2_vs_1: speedup },
     rss_mb_two_workers: rssTwo,
     rss_mb_two_workers_detail: {
-      ready_before_warmup: rssTwoReady,
-      loaded_after_warmup: rssTwoLoaded,
-      after_throughput: rssTwoAfter,
-      measured: 'first phase of a fresh process, before any other engine or the reference was loaded',
+      ...two.rss_mb,
+      measured: 'compiled engine (dist/) alone in a fresh Node process: after load, after one warm-up pass, after the throughput run',
     },
-    rss_mb_end_with_reference: rssMb(),
+    rss_mb_one_worker: one.rss_mb,
+    rss_mb_bench_process_with_reference: rssMb(),
     targets: {
       ratio_p50_le_0_3: ratioP50 <= 0.3,
       speedup_2_vs_1_ge_1_7: speedup >= 1.7,
