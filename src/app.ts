@@ -1,5 +1,6 @@
 // Composition root: wires the store, the face engine and the vector index into the HTTP application. Everything is
 // injected, so tests build the real app around a temporary SQLite file.
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
@@ -7,7 +8,7 @@ import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './face/types.js';
 import { createHttpServer } from './http/server.js';
 import { loadOrCreateSigner, type ResponseSigner } from './http/signing.js';
-import type { FaceIndex } from './index/types.js';
+import type { FaceIndex, SnapshotInfo } from './index/types.js';
 import type { Store } from './store/types.js';
 
 export interface AppOptions {
@@ -58,8 +59,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return createHttpServer({ config, deps, signer, logger: opts.logger ?? createLogger(config) });
 }
 
-/** Loads every stored face person into the index; templates of another model version are skipped (re-enrol them). */
-export async function rebuildIndex(store: Store, index: FaceIndex, modelVersion: string): Promise<{ persons: number; templates: number; skipped: number }> {
+export interface RebuildResult {
+  persons: number;
+  templates: number;
+  /** Templates of another model version: not searchable until their persons are re-enrolled. */
+  skipped: number;
+  /** True when the ANN graphs came from a snapshot instead of being built. */
+  restored: boolean;
+}
+
+/**
+ * Loads every stored face person into the index; templates of another model version are skipped (re-enrol them).
+ * With `snapshotDir`, graphs saved there by saveIndexSnapshot() are reused when the store has not changed since
+ * (a 1 M-face graph takes minutes to build, seconds to load), and the snapshot is then deleted: it holds int8
+ * copies of templates, which must not outlive a person erased while the server runs.
+ */
+export async function rebuildIndex(
+  store: Store,
+  index: FaceIndex,
+  modelVersion: string,
+  opts: { snapshotDir?: string } = {},
+): Promise<RebuildResult> {
+  const restored = opts.snapshotDir ? index.loadSnapshot(opts.snapshotDir, await store.indexGeneration()) : false;
   let persons = 0;
   let templates = 0;
   let skipped = 0;
@@ -76,5 +97,14 @@ export async function rebuildIndex(store: Store, index: FaceIndex, modelVersion:
     persons++;
     templates += usable.length;
   }
-  return { persons, templates, skipped };
+  // Nodes nobody claimed (a store written by an older version) are dropped; persons whose templates differ from
+  // the snapshot's were re-inserted by their upsert.
+  if (restored) index.completeRestore();
+  if (opts.snapshotDir) await rm(opts.snapshotDir, { recursive: true, force: true });
+  return { persons, templates, skipped, restored };
+}
+
+/** Saves the index's ANN graphs for the next start-up. Call once writes have stopped (at shutdown). */
+export async function saveIndexSnapshot(store: Store, index: FaceIndex, dir: string): Promise<SnapshotInfo> {
+  return index.saveSnapshot(dir, await store.indexGeneration());
 }

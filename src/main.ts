@@ -1,7 +1,9 @@
-// `npm start`: opens the store in DATA_DIR, loads the face engine, rebuilds the vector index, listens; shuts down
-// cleanly on SIGINT/SIGTERM (in-flight requests finish, then the engine and the store close).
+// `npm start`: opens the store in DATA_DIR, loads the face engine, rebuilds the vector index (reusing the graphs
+// saved at the last shutdown when the store is unchanged), listens; shuts down cleanly on SIGINT/SIGTERM (in-flight
+// requests finish, the graphs are saved, then the engine and the store close).
 import { mkdir } from 'node:fs/promises';
-import { buildApp, createLogger, rebuildIndex } from './app.js';
+import path from 'node:path';
+import { buildApp, createLogger, rebuildIndex, saveIndexSnapshot } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ensureStaticToken } from './domain/tokens.js';
 import { createFaceEngine } from './face/index.js';
@@ -29,7 +31,9 @@ async function start(config: Config, log: Logger): Promise<void> {
   const engineStarted = Date.now();
   const engineReady = engine.ready().then(() => log.info({ workers: config.engineWorkers, modelVersion: engine.modelVersion, ms: Date.now() - engineStarted }, 'face engine ready'));
   const t0 = Date.now();
-  const rebuilt = await rebuildIndex(store, index, engine.modelVersion);
+  // The ANN graphs saved at the last clean shutdown, reused if nothing was written since (docs/index.md).
+  const snapshotDir = path.join(config.dataDir, 'index-snapshot');
+  const rebuilt = await rebuildIndex(store, index, engine.modelVersion, { snapshotDir });
   log.info({ ...rebuilt, ms: Date.now() - t0 }, 'vector index rebuilt');
   if (rebuilt.skipped > 0) log.warn({ skipped: rebuilt.skipped }, 'templates of another model version are not searchable; re-enrol those persons');
   await engineReady;
@@ -52,6 +56,13 @@ async function start(config: Config, log: Logger): Promise<void> {
     force.unref();
     try {
       await app.close();
+      try {
+        const t1 = Date.now();
+        const saved = await saveIndexSnapshot(store, index, snapshotDir);
+        log.info({ tenants: saved.tenants, templates: saved.templates, bytes: saved.bytes, ms: Date.now() - t1 }, 'vector index graphs saved for the next start');
+      } catch (err) {
+        log.warn({ err }, 'could not save the vector index graphs; the next start rebuilds them');
+      }
       await engine.close();
       await store.close();
       log.info('stopped');

@@ -5,7 +5,7 @@
 // Layout: dir/manifest.json points at dir/gen-…/ holding, per tenant, N.usearch (the graph) and N.nodes.json
 // (per graph key: the person id and the template ids its node was built from). The manifest is replaced by an atomic rename, so a crash mid-save leaves the
 // previous snapshot or none, never a mix.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGraph, type UsearchIndex } from './ann.js';
 import type { SnapshotNode, Tenant, TenantConfig } from './tenant.js';
@@ -39,10 +39,11 @@ function fsyncFile(file: string): void {
 }
 
 export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, tenants: Map<string, Tenant>): SnapshotInfo {
-  mkdirSync(dir, { recursive: true });
+  // Owner-only, like the database: the graphs hold int8 copies of the templates.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const folder = `gen-${generation.replace(/[^0-9A-Za-z_-]/g, '_')}-${Date.now()}`;
   const folderPath = path.join(dir, folder);
-  mkdirSync(folderPath);
+  mkdirSync(folderPath, { mode: 0o700 });
   const manifest: Manifest = {
     format: FORMAT,
     generation,
@@ -64,6 +65,7 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
     snap.graph.save(path.join(folderPath, graphFile));
     writeFileSync(path.join(folderPath, nodesFile), JSON.stringify(snap.nodes.map((n) => [n.key, n.person, n.templateIds])));
     for (const f of [graphFile, nodesFile]) {
+      chmodSync(path.join(folderPath, f), 0o600);
       fsyncFile(path.join(folderPath, f));
       bytes += statSync(path.join(folderPath, f)).size;
     }
@@ -73,7 +75,7 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
     manifest.tenants.push({ client, graph: graphFile, nodes: nodesFile, count, templates: tenantTemplates });
   }
   const tmp = path.join(dir, 'manifest.json.tmp');
-  writeFileSync(tmp, JSON.stringify(manifest));
+  writeFileSync(tmp, JSON.stringify(manifest), { mode: 0o600 });
   fsyncFile(tmp);
   renameSync(tmp, path.join(dir, 'manifest.json'));
   removeFoldersExcept(dir, folder);

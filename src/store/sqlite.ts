@@ -825,6 +825,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
         }
       });
     },
+    async indexGeneration() {
+      assertUsable('indexGeneration');
+      return (writer.prepare('SELECT value FROM index_generation WHERE id = 1').get() as { value: number }).value;
+    },
     async healthy() {
       if (!open) return false;
       try {

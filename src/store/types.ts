@@ -183,5 +183,10 @@ export interface Store extends Repos {
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /** True while the database is open and answering (readiness). */
   healthy(): Promise<boolean>;
+  /**
+   * A number that changes with every committed write to what the vector index holds (templates, face persons,
+   * collection memberships), whoever writes it. Tags the index's graph snapshots (docs/index.md).
+   */
+  indexGeneration(): Promise<number>;
   close(): Promise<void>;
 }

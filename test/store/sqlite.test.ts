@@ -536,6 +536,44 @@ describe('transactions', () => {
   });
 });
 
+describe('indexGeneration', () => {
+  it('changes with every committed write to templates, face persons or memberships, and with nothing else', async () => {
+    let last = await store.indexGeneration();
+    const changed = async () => {
+      const g = await store.indexGeneration();
+      const moved = g !== last;
+      last = g;
+      return moved;
+    };
+    const c = await store.collections.create({ client: a.id, name: 'c', description: '' });
+    await store.tokens.create({ client: a.id, hash: 'h', label: null, expiresAt: null });
+    const r = await store.persons.create(recordInput(a.id));
+    const p = await store.facePersons.create(personInput(a.id, 'Ann'));
+    expect(await changed()).toBe(false); // a person without templates is not in the index
+    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null });
+    expect(await changed()).toBe(true);
+    await store.facePersons.update(a.id, p._id, { name: 'Anne' });
+    expect(await changed()).toBe(false);
+    await store.facePersons.update(a.id, p._id, { collections: [c._id] });
+    expect(await changed()).toBe(true);
+    await store.collections.delete(a.id, c._id); // its memberships go with it
+    expect(await changed()).toBe(true);
+    await store.templates.deleteForPerson(a.id, p._id);
+    expect(await changed()).toBe(true);
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(2), thumbnail: null, quality: null });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await changed()).toBe(false);
+    await store.facePersons.delete(a.id, p._id);
+    expect(await changed()).toBe(true);
+    await store.persons.delete(a.id, r.id);
+    expect(await changed()).toBe(false);
+  });
+});
+
 describe('iterateIndexEntries', () => {
   it('streams every face person once, in batches, with collections and exact templates', async () => {
     const s = openSqliteStore({ dataDir: dir, iterateBatchSize: 3 });

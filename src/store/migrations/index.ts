@@ -123,4 +123,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX face_person_collections_by_collection ON face_person_collections(collection_id, person_id);
     `,
   },
+  {
+    version: 3,
+    name: 'index generation: a counter every write to what the vector index holds bumps',
+    // The vector index saves its graphs at shutdown tagged with this number and reuses them at start-up only if
+    // it is unchanged, so nothing written in between (by this process or any other) can be missed. Triggers, not
+    // repository code, so that every writer, present or future, bumps it in the same transaction.
+    sql: /* sql */ `
+      CREATE TABLE index_generation (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO index_generation (id, value) VALUES (1, 0);
+
+      CREATE TRIGGER face_templates_insert_generation AFTER INSERT ON face_templates
+        BEGIN UPDATE index_generation SET value = value + 1; END;
+      CREATE TRIGGER face_templates_update_generation AFTER UPDATE ON face_templates
+        BEGIN UPDATE index_generation SET value = value + 1; END;
+      CREATE TRIGGER face_templates_delete_generation AFTER DELETE ON face_templates
+        BEGIN UPDATE index_generation SET value = value + 1; END;
+      CREATE TRIGGER face_persons_delete_generation AFTER DELETE ON face_persons
+        BEGIN UPDATE index_generation SET value = value + 1; END;
+      CREATE TRIGGER face_person_collections_insert_generation AFTER INSERT ON face_person_collections
+        BEGIN UPDATE index_generation SET value = value + 1; END;
+      CREATE TRIGGER face_person_collections_delete_generation AFTER DELETE ON face_person_collections
+        BEGIN UPDATE index_generation SET value = value + 1; END;
+    `,
+  },
 ];
