@@ -1,5 +1,5 @@
-// Liveness evaluation (issue 3, item 6). `npx tsx scripts/eval-liveness.ts [--out result.json] [--dump faces.json]`
-// prints JSON on stdout (progress on stderr).
+// Liveness evaluation (issue 3, item 6). `npx tsx scripts/eval-liveness.ts [--out result.json] [--dump faces.json]
+// [--landmarks face-api|engine]` prints JSON on stdout (progress on stderr).
 //
 // Data (../shared/faces, never copied into the repo):
 // - liveness-crops: 214 live / 617 screen-replay crops, box = whole crop, no landmarks (as the task asks).
@@ -18,6 +18,8 @@
 // - motion: face-api 68-point landmarks on neighbouring liveness-crops frames (live head vs. replayed video) and on
 //   highres photos warped as a plane (in-plane moves = landmark noise; tilted 17–35° = a photo turned in the hand).
 // Detection and landmarks come from face-api (a reference pipeline, independent of the engine under construction).
+// `--landmarks engine` takes the motion check's landmarks from the engine's own pipeline instead (detection, two
+// landmark passes on its own crops), i.e. what the server feeds captureLiveness.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import { initTf, packageFile, tf } from '../src/face/tf.js';
 import type { Box, Point } from '../src/face/types.js';
 import { captureLiveness, faceLiveness, loadLivenessModels } from '../src/face/liveness.js';
+import { analyzeImage, loadModels as loadEngineModels, type Models } from '../src/face/pipeline.js';
 import { FUSION, logit, sigmoid, type FusionWeights } from '../src/face/liveness/fusion.js';
 import { applyHomography, fitHomography } from '../src/face/liveness/geometry.js';
 import { captureMotion, measureMotion, motionLogit } from '../src/face/liveness/motion.js';
@@ -93,6 +96,25 @@ async function landmarksIn(img: Img, box: Box): Promise<Point[]> {
   } finally {
     t.dispose();
   }
+}
+
+/**
+ * The engine's landmarks for the face in `box`: the whole pipeline runs on the image (as PNG bytes) and the face
+ * nearest the box's centre is taken; null when the engine finds no face there.
+ */
+let engineModels: Models | undefined;
+async function engineLandmarksIn(img: Img, box: Box): Promise<Point[] | null> {
+  engineModels ??= await loadEngineModels();
+  const png = new Uint8Array(await raw(img).png({ compressionLevel: 1 }).toBuffer());
+  const { facesInWorking, working } = await analyzeImage(engineModels, png, {});
+  const k = img.width / working.width; // 1 unless the image is above the working size
+  const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  let best: Point[] | null = null, bestD = Infinity;
+  for (const f of facesInWorking) {
+    const d = Math.hypot((f.box.x + f.box.width / 2) * k - cx, (f.box.y + f.box.height / 2) * k - cy);
+    if (d < bestD && d < Math.max(box.width, box.height) / 2) [best, bestD] = [f.landmarks.map(([x, y]) => [x * k, y * k] as Point), d];
+  }
+  return best;
 }
 
 // ---------- synthetic attacks ----------
@@ -266,6 +288,11 @@ async function main() {
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
 
+  const landmarkSource = argValue('--landmarks') ?? 'face-api';
+  if (landmarkSource !== 'face-api' && landmarkSource !== 'engine') throw new Error('--landmarks is face-api or engine');
+  const landmarksFor = (img: Img, box: Box): Promise<Point[] | null> => (landmarkSource === 'engine' ? engineLandmarksIn(img, box) : landmarksIn(img, box));
+  let motionMissed = 0; // frames where the landmark source found no face: their pairs are left out
+
   const samples: Sample[] = [];
   const times: number[] = [];
   async function add(set: string, label: 'live' | 'spoof', file: string, img: Img, face: Face, part: Sample['part'] = 'none', attacker?: 1 | 2) {
@@ -288,7 +315,11 @@ async function main() {
     const fit = label === 'live' ? index <= 106 : index <= 228 || (index >= 457 && index <= 536);
     const box = { x: 0, y: 0, width: img.width, height: img.height };
     await add('crops', label as 'live' | 'spoof', file, img, { box, landmarks: [] }, fit ? 'fit' : 'report', attacker);
-    if (index % 2 === 0) cropLandmarks.set(file, await landmarksIn(img, box));
+    if (index % 2 === 0) {
+      const lm = await landmarksFor(img, box);
+      if (lm) cropLandmarks.set(file, lm);
+      else motionMissed++;
+    }
   }
 
   log('calibration faces');
@@ -407,15 +438,26 @@ async function main() {
     const photo = img.width > 800 ? await fromRaw(raw(img).resize(800)) : img;
     const k = photo.width / img.width;
     const box = { x: face.box.x * k, y: face.box.y * k, width: face.box.width * k, height: face.box.height * k };
-    const a = await landmarksIn(photo, box);
+    const a = await landmarksFor(photo, box);
+    if (!a) {
+      motionMissed++;
+      continue;
+    }
     identical.push(sigmoid(captureMotion([a, a])?.logit ?? 0));
     for (let t = 0; t < 3; t++) {
+      // Draw every random number whether or not a face is found, so both landmark sources see the same warps.
       const h1 = planeMotion(photo.width, photo.height, 0, 0, U(mr, -0.1, 0.1), U(mr, 0.9, 1.1), 1e6, U(mr, -10, 10), U(mr, -10, 10));
-      const m1 = measureMotion(a, await landmarksIn(warp(photo, h1), mapBox(h1, box)));
-      if (m1) inPlane.push(sigmoid(motionLogit(m1)));
       const h2 = planeMotion(photo.width, photo.height, U(mr, 0.3, 0.6) * (mr() < 0.5 ? -1 : 1), U(mr, -0.3, 0.3), U(mr, -0.1, 0.1), 1, 1.2 * Math.max(photo.width, photo.height), 0, 0);
+      const moved = await landmarksFor(warp(photo, h1), mapBox(h1, box));
+      const m1 = moved ? measureMotion(a, moved) : null;
+      if (m1) inPlane.push(sigmoid(motionLogit(m1)));
+      if (!moved) motionMissed++;
       const warped = warp(photo, h2);
-      const b = await landmarksIn(warped, mapBox(h2, box));
+      const b = await landmarksFor(warped, mapBox(h2, box));
+      if (!b) {
+        motionMissed++;
+        continue;
+      }
       const m2 = measureMotion(a, b);
       if (m2) tilted.push(sigmoid(motionLogit(m2)));
       if (t === 0) {
@@ -430,7 +472,8 @@ async function main() {
   }
   for (let i = 0; i + 8 < 214; i += 8) {
     const fa = samples.find((s) => s.set === 'crops' && s.file === `real/${i}.png`)!, fb = samples.find((s) => s.set === 'crops' && s.file === `real/${i + 8}.png`)!;
-    const la = cropLandmarks.get(`real/${i}.png`)!, lb = cropLandmarks.get(`real/${i + 8}.png`)!;
+    const la = cropLandmarks.get(`real/${i}.png`), lb = cropLandmarks.get(`real/${i + 8}.png`);
+    if (!la || !lb) continue;
     const dummy = { data: new Uint8Array(3), width: 1, height: 1 };
     const res = (s: Sample) => ({ score: inUse(s.signals), signals: s.signals });
     const c = captureLiveness([{ input: { image: dummy, box: { x: 0, y: 0, width: 1, height: 1 }, landmarks: la }, result: res(fa) }, { input: { image: dummy, box: { x: 0, y: 0, width: 1, height: 1 }, landmarks: lb }, result: res(fb) }]);
@@ -455,6 +498,8 @@ async function main() {
     fusion: report(inUse),
     per_signal: perSignal,
     motion: {
+      landmarks: landmarkSource,
+      frames_without_landmarks: motionMissed,
       identical_frames: dist(identical),
       photo_moved_in_plane: dist(inPlane),
       photo_tilted_17_35deg: dist(tilted),
