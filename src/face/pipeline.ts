@@ -151,13 +151,12 @@ export async function analyzeImage(
   const working = await decodeImage(bytes, { maxSide: cfg.maxSide });
   const { width: W, height: H } = working;
   const image: RgbImage = working;
+  const noFaces = (): ImageAnalysis => ({ image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] });
   let detections = detectWithFallback(models, image, cfg);
   // Largest first. maxFaces is applied only after the landmark check below has dropped false detections, or a
   // false candidate could push a real face out of the cut (an 8-face photo then looked like a one-face photo).
   detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-  if (!detections.length) {
-    return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
-  }
+  if (!detections.length) return noFaces();
 
   // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
   let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
@@ -186,9 +185,7 @@ export async function analyzeImage(
       crops = keep.map((f) => crops[f]);
       drift = keep.map((f) => drift[f]);
     }
-    if (!detections.length) {
-      return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
-    }
+    if (!detections.length) return noFaces();
   }
 
   if (opts.maxFaces !== undefined && detections.length > opts.maxFaces) {
@@ -197,7 +194,7 @@ export async function analyzeImage(
     landmarks = landmarks.slice(0, n);
     crops = crops.slice(0, n);
     drift = drift.slice(0, n);
-    if (!n) return { image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] };
+    if (!n) return noFaces();
   }
 
   const chipT = chipTransforms(landmarks, cfg);
