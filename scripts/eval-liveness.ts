@@ -1,4 +1,4 @@
-// Liveness evaluation (issue 3, item 6). `npx tsx scripts/eval-liveness.ts [--out result.json] [--dump faces.json]
+// Passive liveness evaluation. `npm run eval -- liveness [--out result.json] [--dump faces.json]
 // [--landmarks face-api|engine]` prints JSON on stdout (progress on stderr).
 //
 // Data (../shared/faces, never copied into the repo):
@@ -10,6 +10,9 @@
 //   on attacker 1 only (live 0–106, spoof 0–456) and tests on attacker 2 (live 107–213, spoof 457–616).
 // - calibration faces: every face ≥ 40 px that face-api's SSD finds in groups/, scenes/ and face-api's demo samples;
 //   used only to derive the one-sided thresholds in src/face/liveness/signals.ts, never for reporting.
+// - video/real-frames and video/fake-frames: one person live on a webcam and the same person's video replayed on a
+//   phone held in front of a webcam (full 640×480 frames, so the anti-spoofing network sees the phone's edges);
+//   first half of each recording to FIT, second half to REPORT.
 // - highres/ and tv-crops/: real photos, BPCER on other data.
 // - synthetic attacks made here from highres/ photos: LCD re-capture (sub-pixel grid), CMYK halftone print, and
 //   the photo held up on a phone or as a print in front of a blurred background. They test the forensic cues the
@@ -322,6 +325,19 @@ async function main() {
     }
   }
 
+  // One person's live webcam capture and a phone replay of the same person (640×480 full frames, 10 fps): the
+  // first half of each recording fits, the second half reports (neighbouring frames are near-duplicates).
+  log('video frames');
+  for (const folder of ['real-frames', 'fake-frames'] as const) {
+    const files = readdirSync(path.join(FACES, 'video', folder)).filter((f) => f.endsWith('.jpg')).sort();
+    for (let i = 0; i < files.length; i++) {
+      const img = await load(path.join(FACES, 'video', folder, files[i]));
+      const faces = await detectFaces(img);
+      if (!faces.length) continue;
+      await add('video', folder === 'real-frames' ? 'live' : 'spoof', `video/${folder}/${files[i]}`, img, faces[0], i < files.length / 2 ? 'fit' : 'report');
+    }
+  }
+
   log('calibration faces');
   const sampleDir = packageFile('@vladmandic/face-api', 'demo');
   const calibFiles = [...walk(path.join(FACES, 'groups')), ...walk(path.join(FACES, 'scenes')), ...readdirSync(sampleDir).filter((f) => /^sample\d\.jpg$/.test(f)).map((f) => path.join(sampleDir, f))];
@@ -378,14 +394,17 @@ async function main() {
   const pick = (f: (s: Sample) => boolean) => samples.filter(f);
   const crops = (part: string, label: string, attacker?: number) => pick((s) => s.set === 'crops' && s.part === part && s.label === label && (!attacker || s.attacker === attacker));
   const synthetic = (part: string, label: string) => pick((s) => s.part === part && s.label === label && (label === 'live' ? s.set === 'highres' : s.set.startsWith('synthetic')));
+  const video = (part: string, label: string) => pick((s) => s.set === 'video' && s.part === part && s.label === label);
   const fitted = fitFusion([
     { live: crops('fit', 'live').map((s) => s.signals), spoof: crops('fit', 'spoof').map((s) => s.signals) },
     { live: synthetic('fit', 'live').map((s) => s.signals), spoof: synthetic('fit', 'spoof').map((s) => s.signals) },
+    { live: video('fit', 'live').map((s) => s.signals), spoof: video('fit', 'spoof').map((s) => s.signals) },
   ]);
   // The other fold: fit on the REPORT part, test on the FIT part (how much the halves differ).
   const swapped = fitFusion([
     { live: crops('report', 'live').map((s) => s.signals), spoof: crops('report', 'spoof').map((s) => s.signals) },
     { live: synthetic('report', 'live').map((s) => s.signals), spoof: synthetic('report', 'spoof').map((s) => s.signals) },
+    { live: video('report', 'live').map((s) => s.signals), spoof: video('report', 'spoof').map((s) => s.signals) },
   ]);
   const crossAttacker = fitFusion([{ live: crops('fit', 'live', 1).map((s) => s.signals), spoof: pick((s) => s.set === 'crops' && s.attacker === 1 && s.label === 'spoof').map((s) => s.signals) }]);
   const inUse = (s: Signals) => fused(s, FUSION);
@@ -396,6 +415,8 @@ async function main() {
     return {
       crops_report: rates(sc(crops('report', 'live')), sc(crops('report', 'spoof'))),
       crops_fit: rates(sc(crops('fit', 'live')), sc(crops('fit', 'spoof'))),
+      video_report: rates(sc(video('report', 'live')), sc(video('report', 'spoof'))),
+      video_fit: rates(sc(video('fit', 'live')), sc(video('fit', 'spoof'))),
       real_photos_highres_report_and_tv: rates(sc([...set('highres', 'report'), ...set('tv-crops')]), []),
       real_photos_all_highres_tv: rates(sc([...set('highres'), ...set('tv-crops')]), []),
       calibration_faces: rates(sc(set('calibration')), []),
@@ -416,6 +437,7 @@ async function main() {
     weights: swapped,
     crops_fit_part: rates(crops('fit', 'live').map(swappedScore), crops('fit', 'spoof').map(swappedScore)),
     synthetic_fit_people: rates(synthetic('fit', 'live').map(swappedScore), synthetic('fit', 'spoof').map(swappedScore)),
+    video_fit_part: rates(video('fit', 'live').map(swappedScore), video('fit', 'spoof').map(swappedScore)),
   };
   const cross = rates(pick((s) => s.set === 'crops' && s.attacker === 2 && s.label === 'live').map(crossScore), pick((s) => s.set === 'crops' && s.attacker === 2 && s.label === 'spoof').map(crossScore));
 
@@ -486,8 +508,8 @@ async function main() {
   const result = {
     note: 'APCER = spoofs scoring >= threshold; BPCER = live faces scoring < threshold. Fusion weights fitted on crops_fit_split only.',
     split: {
-      fit: 'liveness-crops live 0-106, spoof 0-228 and 457-536; highres people in even alphabetical positions and their simulated attacks',
-      report: 'liveness-crops live 107-213, spoof 229-456 and 537-616; highres people in odd positions and their simulated attacks',
+      fit: 'liveness-crops live 0-106, spoof 0-228 and 457-536; highres people in even alphabetical positions and their simulated attacks; first half of each video recording',
+      report: 'liveness-crops live 107-213, spoof 229-456 and 537-616; highres people in odd positions and their simulated attacks; second half of each video recording',
       cross_attacker: 'fit: live 0-106 + spoof 0-456 (attacker 1); test: live 107-213 + spoof 457-616 (attacker 2)',
     },
     fusion_in_use: FUSION,

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import type { DomainDeps } from './domain/deps.js';
+import { refreshIndexedPerson, reindexTemplates, type ReindexResult } from './domain/reindex.js';
 import type { FaceEngine } from './face/types.js';
 import { createHttpServer } from './http/server.js';
 import { loadOrCreateSigner, type ResponseSigner } from './http/signing.js';
@@ -107,4 +108,47 @@ export async function rebuildIndex(
 /** Saves the index's ANN graphs for the next start-up. Call once writes have stopped (at shutdown). */
 export async function saveIndexSnapshot(store: Store, index: FaceIndex, dir: string): Promise<SnapshotInfo> {
   return index.saveSnapshot(dir, await store.indexGeneration());
+}
+
+/**
+ * The model-upgrade path inside a running server: templates of an earlier model version (skipped by rebuildIndex)
+ * are re-embedded from their stored face images in the background, and each person re-enters the index as soon as
+ * its templates are done. Until then that person is not found (never compared across model versions). Progress is
+ * logged every 10 s with an estimate of the time left; ids only, never names or images.
+ */
+export function startBackgroundReindex(store: Store, engine: FaceEngine, index: FaceIndex, log: Logger): { done: Promise<ReindexResult | null>; stop(): Promise<void> } {
+  const abort = new AbortController();
+  const t0 = Date.now();
+  let lastLog = 0;
+  const done = reindexTemplates(store, engine, {
+    signal: abort.signal,
+    onPersonsChanged: async (persons) => {
+      for (const p of persons) await refreshIndexedPerson(store, index, engine, p.client, p.person);
+    },
+    onProgress: (p) => {
+      if (Date.now() - lastLog < 10_000 && p.done < p.total) return;
+      lastLog = Date.now();
+      const perMs = (Date.now() - t0) / Math.max(1, p.done);
+      log.info({ ...p, etaSeconds: Math.round(((p.total - p.done) * perMs) / 1000) }, 're-embedding templates of an earlier model version');
+    },
+  }).then(
+    (res) => {
+      if (res.total > 0) {
+        log.info({ reembedded: res.reembedded, failed: res.failed, ms: Date.now() - t0 }, 'templates of earlier model versions re-embedded');
+        for (const f of res.failures) log.warn(f, 'template could not be re-embedded: re-enrol this person');
+      }
+      return res;
+    },
+    (err) => {
+      log.error({ err }, 're-embedding stopped on an error; the next start resumes it');
+      return null;
+    },
+  );
+  return {
+    done,
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
 }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { issueToken } from './domain/tokens.js';
+import { reindexTemplates } from './domain/reindex.js';
+import { createFaceEngine } from './face/index.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite.js';
 import type { Store, TokenRecord } from './store/types.js';
 
@@ -20,6 +22,10 @@ export const USAGE = `Usage: npm run cli -- <command>
       Revokes a token at once.
   clients list
       Lists clients.
+  reindex [--workers N]
+      Re-embeds every template made by an earlier face model from the face image stored with it, with a progress
+      bar and the time left. Resumable: stop it any time, the next run goes on where it stopped. The server does
+      the same by itself at start-up (REINDEX_ON_START); run this first to have every person searchable at once.
 
 Environment: DATA_DIR (default ./data) - the same folder the server uses.
 Exit status: 0 done, 1 failed, 2 bad usage.`;
@@ -38,6 +44,15 @@ function tokenStatus(t: TokenRecord, now: Date): 'active' | 'expired' | 'revoked
   if (t.revokedAt) return 'revoked';
   if (t.expiresAt && Date.parse(t.expiresAt) <= now.getTime()) return 'expired';
   return 'active';
+}
+
+/** `[#####.....] 45% 450/1000, 1m20s left, …` for a progress report on stderr. */
+export function progressLine(done: number, total: number, elapsedMs: number, extra = ''): string {
+  const share = total ? done / total : 1;
+  const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
+  const left = done ? Math.round(((total - done) * elapsedMs) / done / 1000) : NaN;
+  const eta = Number.isFinite(left) ? `${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s left` : 'estimating';
+  return `[${bar}] ${Math.round(share * 100)}% ${done}/${total}, ${eta}${extra ? `, ${extra}` : ''}`;
 }
 
 /** Left-aligned columns, for humans; fields never contain tabs or newlines worth keeping. */
@@ -77,7 +92,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
 
   try {
-    const key = `${group} ${command ?? ''}`.trim();
+    // Single-word commands take every argument after them.
+    const key = group === 'reindex' ? group : `${group} ${command ?? ''}`.trim();
     switch (key) {
       case 'tokens create': {
         const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' } }, 0);
@@ -134,6 +150,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (!(await s.tokens.revoke(positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
         io.out(`revoked ${positionals[0]}`);
         return 0;
+      }
+      case 'reindex': {
+        const { values } = parse(command === undefined ? rest : [command, ...rest], { workers: { type: 'string' } }, 0);
+        const workers = values.workers === undefined ? undefined : Number(values.workers);
+        if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new UsageError('--workers must be an integer from 1 to 64');
+        const s = openStore(true);
+        const engine = createFaceEngine({ workers });
+        try {
+          await engine.ready();
+          const t0 = Date.now();
+          const res = await reindexTemplates(s, engine, {
+            batch: 4 * (workers ?? 1),
+            onProgress: (p) => io.err(progressLine(p.done, p.total, Date.now() - t0, `${p.failed} failed`)),
+          });
+          if (res.total === 0) io.out(`every template is already made by ${engine.modelVersion}`);
+          else io.out(`re-embedded ${res.reembedded} of ${res.total} templates with ${engine.modelVersion}; ${res.failed} failed`);
+          for (const f of res.failures) io.out(`  template ${f.templateId} of ${f.person} (client ${f.client}): ${f.reason.replace(/_/g, ' ')}: re-enrol this person`);
+          return res.failed ? 1 : 0;
+        } finally {
+          await engine.close();
+        }
       }
       case 'clients list': {
         parse(rest, {}, 0);

@@ -26,6 +26,10 @@ export interface Config {
   maxImageBytes: number;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Re-embed templates of an earlier model version in the background at start-up (the model-upgrade path). */
+  reindexOnStart: boolean;
+  /** Show liveness sub-scores in answers and error messages (they help an attacker tune a spoof cue by cue). */
+  livenessDetails: boolean;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
     trustProxy: bool('TRUST_PROXY', false),
+    reindexOnStart: bool('REINDEX_ON_START', true),
+    livenessDetails: bool('LIVENESS_DETAILS', false),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

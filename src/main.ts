@@ -3,7 +3,7 @@
 // requests finish, the graphs are saved, then the engine and the store close).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { buildApp, createLogger, rebuildIndex, saveIndexSnapshot } from './app.js';
+import { buildApp, createLogger, rebuildIndex, saveIndexSnapshot, startBackgroundReindex } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ensureStaticToken } from './domain/tokens.js';
 import { createFaceEngine } from './face/index.js';
@@ -35,11 +35,17 @@ async function start(config: Config, log: Logger): Promise<void> {
   const snapshotDir = path.join(config.dataDir, 'index-snapshot');
   const rebuilt = await rebuildIndex(store, index, engine.modelVersion, { snapshotDir });
   log.info({ ...rebuilt, ms: Date.now() - t0 }, 'vector index rebuilt');
-  if (rebuilt.skipped > 0) log.warn({ skipped: rebuilt.skipped }, 'templates of another model version are not searchable; re-enrol those persons');
   await engineReady;
 
   const app = await buildApp({ config, store, engine, index, logger: log });
   await app.listen({ port: config.port, host: config.host });
+  // A database written with an earlier recognition model: its persons become searchable as they are re-embedded.
+  let reindex: ReturnType<typeof startBackgroundReindex> | undefined;
+  const stale = await store.templates.countStale(engine.modelVersion);
+  if (stale > 0) {
+    if (config.reindexOnStart) reindex = startBackgroundReindex(store, engine, index, log);
+    else log.warn({ stale }, 'templates of an earlier model version are not searchable: run `npm run cli -- reindex` or set REINDEX_ON_START=true');
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -56,6 +62,7 @@ async function start(config: Config, log: Logger): Promise<void> {
     force.unref();
     try {
       await app.close();
+      await reindex?.stop();
       try {
         const t1 = Date.now();
         const saved = await saveIndexSnapshot(store, index, snapshotDir);

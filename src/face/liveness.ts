@@ -1,5 +1,5 @@
-// Passive liveness for one face, and for a capture of several frames (issue 3, item 6).
-// Per face: Human's antispoof and liveness models fused with image-forensic cues (moiré, colour, texture,
+// Passive liveness for one face, and for a capture of several frames.
+// Per face: a trained anti-spoofing network fused with image-forensic cues (moiré, colour, texture,
 // sharpness, glare, a border around the face). Per capture: those scores plus a check that the face moved as a
 // 3-D object. What each signal measures and how well it works: docs/liveness.md.
 import type { Box, LivenessResult, Point } from './types.js';
@@ -17,7 +17,7 @@ export interface LivenessInput {
   landmarks: Point[];
 }
 
-/** Loads Human's antispoof and liveness models (after initTf(); idempotent). */
+/** Loads the anti-spoofing network (idempotent). */
 export async function loadLivenessModels(): Promise<void> {
   await loadModels();
 }

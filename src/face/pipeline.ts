@@ -1,34 +1,36 @@
-// One image through the whole engine, in the calling thread: decode → detect → 68 landmarks → aligned chip →
-// descriptor, plus quality, attributes and thumbnails. The worker pool runs this; scripts can run it in-process.
+// One image through the whole engine, in the calling thread: decode → detect → 68 landmarks → five-point aligned
+// ArcFace crop → 512-d template, plus quality, attributes and the stored face image. The worker pool runs this;
+// scripts can run it in-process.
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { FaceDetector, type Detection } from './detector.js';
-import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpAll, warpBatch } from './geometry.js';
-import { AgeGenderNet, DescriptorNet, Landmark68Net } from './nets.js';
+import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpBatch, warpImage } from './geometry.js';
+import { AgeGenderNet, Landmark68Net } from './nets.js';
+import { arcfaceTransform, RecognitionNet, RECOGNITION_SIZE } from './recognition.js';
 import { chipQuality, headPose } from './quality.js';
-import { blazeFacePoints, dlibChipPoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
+import { blazeFacePoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
 import { tf } from './tf.js';
 import type { AnalyzedImage, AnalyzeOptions, Box, DetectedFace, Point } from './types.js';
-import { EMBEDDING_DIM } from './version.js';
 
 export { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
 
 export interface Models {
   detector: FaceDetector;
   landmarks: Landmark68Net;
-  descriptor: DescriptorNet;
+  recognition: RecognitionNet;
   ageGender: AgeGenderNet;
 }
 
 export async function loadModels(): Promise<Models> {
-  const [detector, landmarks, descriptor, ageGender] = await Promise.all([
+  const [detector, landmarks, recognition, ageGender] = await Promise.all([
     FaceDetector.load(),
     Landmark68Net.load(),
-    DescriptorNet.load(),
+    RecognitionNet.load(),
     AgeGenderNet.load(),
   ]);
-  const models = { detector, landmarks, descriptor, ageGender };
+  const models = { detector, landmarks, recognition, ageGender };
   warmUp(models);
+  await recognition.embed(new Float32Array(RECOGNITION_SIZE * RECOGNITION_SIZE * 3), false);
   return models;
 }
 
@@ -39,7 +41,6 @@ function warmUp(m: Models): void {
     const crop = tf.zeros([1, 112, 112, 3]) as tf.Tensor4D;
     m.landmarks.predict(crop).dataSync();
     m.ageGender.predict(crop).age.dataSync();
-    m.descriptor.predict(tf.zeros([2, 150, 150, 3]) as tf.Tensor4D).dataSync();
   });
 }
 
@@ -49,11 +50,8 @@ export interface PipelineConfig {
   minDetectionScore: number;
   /** 1: landmarks on a crop placed from BlazeFace's keypoints; 2: a second pass on a crop placed from the first. */
   landmarkPasses: 1 | 2;
-  /** Average the descriptors of the chip and its mirror image. */
+  /** Average the templates of the aligned crop and its mirror image. */
   flip: boolean;
-  /** Chip geometry: dlib's aligned chip (what the network was trained on) or face-api's landmark bounding box. */
-  chip: 'dlib' | 'faceapi';
-  chipPadding: number;
   /** What crops see beyond the image border. */
   fill: Fill;
 }
@@ -63,13 +61,17 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   minDetectionScore: 0.3,
   landmarkPasses: 2,
   flip: true,
-  chip: 'dlib',
-  chipPadding: 0.25,
   fill: 'nearest',
 };
 
 const LM = Landmark68Net.inputSize;
-const CHIP = DescriptorNet.inputSize;
+/**
+ * The stored face image (API thumbnail, and what `reindex` re-embeds from when the model changes): the ArcFace
+ * frame, upright and centred, scaled to FACE_FRAME px with a margin around it, so a later pipeline can detect and
+ * align the face in it again.
+ */
+export const FACE_IMAGE_SIZE = 192;
+const FACE_FRAME = 128;
 const TEMPLATE_PX = LANDMARK_CROP_TEMPLATE.map(([x, y]) => [x * LM, y * LM] as Point);
 const TEMPLATE_KEYPOINTS = blazeFacePoints(TEMPLATE_PX);
 /** Landmark drift between passes (inter-ocular distances) below which a face counts as settled… */
@@ -105,27 +107,6 @@ function landmarksFromCrops(out: Float32Array, crops: Similarity[]): Point[][] {
     const pts: Point[] = [];
     for (let i = 0; i < 68; i++) pts.push(applySimilarity(t, [out[f * 136 + 2 * i] * LM, out[f * 136 + 2 * i + 1] * LM]));
     return pts;
-  });
-}
-
-function boxOf(points: Point[]): Box {
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  const x = Math.min(...xs), y = Math.min(...ys);
-  return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
-}
-
-function chipTransforms(landmarks: Point[][], cfg: PipelineConfig): Similarity[] {
-  if (cfg.chip === 'dlib') {
-    const { index, chip } = dlibChipPoints(CHIP, cfg.chipPadding);
-    return landmarks.map((pts) => fitSimilarity(chip, index.map((i) => pts[i])));
-  }
-  // face-api: the landmarks' bounding box grown by 20%, made square around its centre.
-  return landmarks.map((pts) => {
-    const b = boxOf(pts);
-    const side = Math.max(b.width, b.height) * 1.2;
-    const s = side / CHIP;
-    return { a: s, b: 0, tx: b.x + b.width / 2 - side / 2, ty: b.y + b.height / 2 - side / 2 };
   });
 }
 
@@ -197,10 +178,10 @@ export async function analyzeImage(
     if (!n) return noFaces();
   }
 
-  const chipT = chipTransforms(landmarks, cfg);
-  const chips = warpAll(image, chipT, CHIP, cfg.fill);
-  const chipPixels = new Uint8Array(Uint8ClampedArray.from(chips).buffer); // rounds and clamps
-  const embeddings = describe(models, chips, chipT.length, cfg.flip);
+  const embeddings: Float32Array[] = [];
+  for (const lm of landmarks) {
+    embeddings.push(await models.recognition.embed(warpImage(image, arcfaceTransform(lm), RECOGNITION_SIZE, cfg.fill), cfg.flip));
+  }
 
   let ages: Float32Array | undefined, males: Float32Array | undefined;
   if (opts.attributes) {
@@ -222,8 +203,8 @@ export async function analyzeImage(
   for (let f = 0; f < detections.length; f++) {
     const d = detections[f];
     const box = clampBox(d.box, W, H);
-    const chipRgb = chipPixels.slice(f * CHIP * CHIP * 3, (f + 1) * CHIP * CHIP * 3);
-    const { sharpness, brightness } = chipQuality(chipRgb, CHIP);
+    const faceRgb = faceImage(image, landmarks[f], cfg.fill);
+    const { sharpness, brightness } = chipQuality(faceRgb, FACE_IMAGE_SIZE);
     const pose = headPose(landmarks[f]);
     const face: DetectedFace = {
       box: { x: box.x * inv, y: box.y * inv, width: box.width * inv, height: box.height * inv },
@@ -246,7 +227,7 @@ export async function analyzeImage(
     }
     if (opts.thumbnails) {
       face.thumbnail = new Uint8Array(
-        await sharp(chipRgb, { raw: { width: CHIP, height: CHIP, channels: 3 } }).jpeg({ quality: 80 }).toBuffer(),
+        await sharp(faceRgb, { raw: { width: FACE_IMAGE_SIZE, height: FACE_IMAGE_SIZE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer(),
       );
     }
     faces.push(face);
@@ -261,13 +242,11 @@ function clampBox(b: Box, W: number, H: number): Box {
 }
 
 /**
- * Faces go through the networks one at a time (a descriptor call takes the chip and its mirror): the WASM heap
- * grows to the largest batch it ever ran and never shrinks. One 16-chip descriptor batch (8 faces + mirrors) took it
- * from 100 to 200 MB; 4-crop landmark batches kept it at 144 MB, single crops at 100 MB (the floor: weights plus
+ * Faces go through the tfjs networks one at a time: the WASM heap grows to the largest batch it ever ran and never
+ * shrinks. Descriptor batches of 16 chips took it from 100 to 200 MB; 4-crop landmark batches kept it at 144 MB, single crops at 100 MB (the floor: weights plus
  * XNNPACK's packed copy). Larger batches were not measurably faster on the WASM backend (same run, 36 photos).
  */
 const MAX_BATCH = 1;
-const DESCRIPTOR_BATCH = 2;
 
 function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Point[][] {
   const data = new Float32Array(crops.length * 136);
@@ -281,28 +260,12 @@ function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill
   return landmarksFromCrops(data, crops);
 }
 
-/** L2-normalised descriptors of chips ([N, 150, 150, 3] float pixels), averaged with their mirror images' if asked. */
-function describe(models: Models, chips: Float32Array, n: number, flip: boolean): Float32Array[] {
-  const per = CHIP * CHIP * 3;
-  const perCall = flip ? DESCRIPTOR_BATCH / 2 : DESCRIPTOR_BATCH;
-  const out: Float32Array[] = [];
-  for (let start = 0; start < n; start += perCall) {
-    const m = Math.min(perCall, n - start);
-    const raw = tf.tidy(() => {
-      const batch = tf.tensor4d(chips.subarray(start * per, (start + m) * per), [m, CHIP, CHIP, 3]);
-      return models.descriptor.predict(flip ? tf.concat([batch, tf.reverse(batch, 2)], 0) : batch);
-    });
-    const data = raw.dataSync() as Float32Array;
-    raw.dispose();
-    for (let f = 0; f < m; f++) {
-      const e = new Float32Array(EMBEDDING_DIM);
-      for (let k = 0; k < EMBEDDING_DIM; k++) e[k] = data[f * EMBEDDING_DIM + k] + (flip ? data[(m + f) * EMBEDDING_DIM + k] : 0);
-      let norm = 0;
-      for (let k = 0; k < EMBEDDING_DIM; k++) norm += e[k] * e[k];
-      norm = Math.sqrt(norm) || 1;
-      for (let k = 0; k < EMBEDDING_DIM; k++) e[k] /= norm;
-      out.push(e);
-    }
-  }
-  return out;
+/** The stored face image: RGB bytes, FACE_IMAGE_SIZE², the ArcFace frame scaled to FACE_FRAME px in its centre. */
+function faceImage(image: RgbImage, landmarks: Point[], fill: Fill): Uint8Array {
+  const t = arcfaceTransform(landmarks); // ArcFace crop px → image px
+  const k = RECOGNITION_SIZE / FACE_FRAME;
+  const off = (FACE_IMAGE_SIZE - FACE_FRAME) / 2;
+  // face-image px u → ArcFace px (u − off)·k → image px.
+  const composed: Similarity = { a: t.a * k, b: t.b * k, tx: t.tx - (t.a * off * k - t.b * off * k), ty: t.ty - (t.b * off * k + t.a * off * k) };
+  return new Uint8Array(Uint8ClampedArray.from(warpImage(image, composed, FACE_IMAGE_SIZE, fill)).buffer); // rounds and clamps
 }

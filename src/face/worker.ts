@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { ImageError } from './errors.js';
 import { analyzeImage, loadModels, type ImageAnalysis, type Models } from './pipeline.js';
 import { initTf } from './tf.js';
+import { setOnnxThreads } from './onnx.js';
 import { captureLiveness, faceLiveness, loadLivenessModels, type LivenessInput } from './liveness.js';
 import type { AnalysisResult, AnalyzeOptions, LivenessResult } from './types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
@@ -17,6 +18,8 @@ const testHooks = Boolean(data.testHooks);
 // a smaller pool lets each decode use the spare cores.
 sharp.concurrency(Math.max(1, data.vipsThreads ?? 1));
 sharp.cache(false);
+// The same share of the cores for ONNX Runtime's intra-op threads (the recognition and anti-spoof networks).
+setOnnxThreads(data.vipsThreads ?? 1);
 
 let models: Models;
 

@@ -537,6 +537,28 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
       if (n > 0) hooks.biometricDeleted();
       return n;
     },
+    async listStale(modelVersion, afterId, limit) {
+      const rows = q(`${templateSelect} WHERE t.model_version <> ? AND t.id > ? ORDER BY t.id LIMIT ?`).all(modelVersion, afterId, limit) as Row[];
+      return rows.map(toTemplate);
+    },
+    async countStale(modelVersion) {
+      return (q('SELECT count(*) AS n FROM face_templates WHERE model_version <> ?').get(modelVersion) as { n: number }).n;
+    },
+    async reembed(id, t) {
+      const blob = embeddingToBlob(t.embedding);
+      return write('template', () => {
+        const n = q('UPDATE face_templates SET model_version = ?, quality = ?, embedding = ? WHERE id = ?').run(
+          t.modelVersion,
+          t.quality ? JSON.stringify(t.quality) : null,
+          blob,
+          id,
+        ).changes;
+        if (n && t.thumbnail) {
+          q('INSERT INTO face_thumbnails (template_id, jpeg) VALUES (?, ?) ON CONFLICT (template_id) DO UPDATE SET jpeg = excluded.jpeg').run(id, Buffer.from(t.thumbnail));
+        }
+        return n > 0;
+      });
+    },
     iterateIndexEntries() {
       throw new Error('iterateIndexEntries is served by the store, not a connection');
     },
@@ -614,7 +636,7 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
 }
 
 const REPO_NAMES = ['clients', 'tokens', 'collections', 'facePersons', 'templates', 'persons'] as const;
-const WRITE_METHODS = new Set(['create', 'update', 'delete', 'revoke', 'add', 'deleteForPerson']);
+const WRITE_METHODS = new Set(['create', 'update', 'delete', 'revoke', 'add', 'deleteForPerson', 'reembed']);
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
 

@@ -154,6 +154,15 @@ export interface TemplateRepo {
   add(t: NewFaceTemplate): Promise<FaceTemplate>;
   listForPerson(client: string, person: string): Promise<FaceTemplate[]>;
   deleteForPerson(client: string, person: string): Promise<number>;
+  /** Templates made by another model version than `modelVersion`, in id order after `afterId` (all tenants). */
+  listStale(modelVersion: string, afterId: number, limit: number): Promise<FaceTemplate[]>;
+  /** How many templates were made by another model version than `modelVersion`. */
+  countStale(modelVersion: string): Promise<number>;
+  /**
+   * Replaces a template's embedding, model version, quality and stored face image in place (same id, same owner):
+   * the model-upgrade path. False when the template no longer exists (its person was erased meanwhile).
+   */
+  reembed(id: number, t: Pick<FaceTemplate, 'modelVersion' | 'embedding' | 'thumbnail' | 'quality'>): Promise<boolean>;
   /** Every face person's templates with its collections, for rebuilding the vector index at start-up. */
   iterateIndexEntries(): AsyncIterable<{ client: string; person: string; collections: string[]; templates: Pick<FaceTemplate, 'id' | 'embedding' | 'modelVersion'>[] }>;
 }

@@ -11,7 +11,7 @@ export interface FusionWeights {
 
 export const FUSION: FusionWeights = {
   bias: 1.9653,
-  weights: { antispoof: 0, liveness: 0, moire: 1.6501, colour: 0.8754, texture: 1.0003, sharpness: 1.7077, specular: 1.0093, border: 1.5371 },
+  weights: { model: 1, moire: 1.6501, colour: 0.8754, texture: 1.0003, sharpness: 1.7077, specular: 1.0093, border: 1.5371 },
 };
 
 export const logit = (p: number) => Math.log(p / (1 - p));

@@ -8,7 +8,7 @@ import { measureBorder, measureMoire, measureSkin, measureSpecular, type BorderM
 import { runModels } from './models.js';
 import { skinRegion, type RgbImage } from './sample.js';
 
-export const SIGNAL_NAMES = ['antispoof', 'liveness', 'moire', 'colour', 'texture', 'sharpness', 'specular', 'border'] as const;
+export const SIGNAL_NAMES = ['model', 'moire', 'colour', 'texture', 'sharpness', 'specular', 'border'] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
 export type Signals = Record<SignalName, number>;
 
@@ -61,8 +61,8 @@ export interface FaceMeasures {
   laplacianRatio: number;
   glare: number;
   border: BorderMeasure;
-  antispoof: number;
-  liveness: number;
+  /** P(live) from the trained anti-spoofing network. */
+  model: number;
 }
 
 export async function measureFace(img: RgbImage, box: Box, landmarks: Point[]): Promise<FaceMeasures> {
@@ -89,8 +89,7 @@ const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(0.99, Math.max(0.0
 export function signalsFrom(m: FaceMeasures): Signals {
   const t = THRESHOLDS;
   return {
-    antispoof: clamp01(m.antispoof),
-    liveness: clamp01(m.liveness),
+    model: clamp01(m.model),
     moire: oneSided(m.moireDb, t.moireDb.start, t.moireDb.full),
     // A grayscale image has no colour to judge.
     colour: m.grayscale ? 0.5 : oneSided(-m.skinLocus, -t.skinLocus.start, -t.skinLocus.full),

@@ -1,0 +1,54 @@
+// Trained anti-spoofing network (faceplugin's fr_liveness.onnx) on ONNX Runtime: a 128×128 crop of the face box
+// widened 2.7× (the face with its surroundings: screen bezels, paper edges, fingers), raw 0..255 values in BGR
+// order, NCHW; three logits whose softmax class 0 is "live".
+import { type RgbImage, type Similarity, warpImage } from './geometry.js';
+import { loadSession, ort } from './onnx.js';
+import type { Box } from './types.js';
+
+const S = 128;
+const WIDEN = 2.7;
+
+/**
+ * The crop the network was trained on: a square of side 2.7 × the face box's longer side around its centre, but no
+ * larger than the image (the network's own pre-processing shrinks the widening near the borders, and shifts the
+ * square inside the image rather than padding it).
+ */
+export function antispoofCrop(image: RgbImage, box: Box): Float32Array {
+  const { width: W, height: H } = image;
+  const side0 = Math.max(box.width, box.height);
+  const scale = Math.min((H - 1) / side0, (W - 1) / side0, WIDEN);
+  const side = side0 * scale;
+  let x0 = box.x + box.width / 2 - side / 2;
+  let y0 = box.y + box.height / 2 - side / 2;
+  x0 = Math.min(Math.max(0, x0), W - 1 - side);
+  y0 = Math.min(Math.max(0, y0), H - 1 - side);
+  const s = side / S;
+  const t: Similarity = { a: s, b: 0, tx: x0 + s / 2 - 0.5, ty: y0 + s / 2 - 0.5 };
+  return warpImage(image, t, S, 'nearest', 4);
+}
+
+export class AntispoofNet {
+  static readonly file = 'fr_liveness.onnx';
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  static async load(): Promise<AntispoofNet> {
+    return new AntispoofNet(await loadSession(AntispoofNet.file));
+  }
+
+  /** P(live) of a face. */
+  async predict(image: RgbImage, box: Box): Promise<number> {
+    const crop = antispoofCrop(image, box);
+    const input = new Float32Array(3 * S * S);
+    for (let i = 0; i < S * S; i++) {
+      input[i] = crop[i * 3 + 2]; // B
+      input[S * S + i] = crop[i * 3 + 1]; // G
+      input[2 * S * S + i] = crop[i * 3]; // R
+    }
+    const res = await this.session.run({ input: new ort.Tensor('float32', input, [1, 3, S, S]) });
+    const z = Array.from(res.output.data as Float32Array);
+    for (const t of Object.values(res)) t.dispose?.();
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    return e[0] / e.reduce((a, b) => a + b, 0);
+  }
+}
