@@ -5,7 +5,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { issueToken } from './domain/tokens.js';
+import { exportAudit } from './domain/audit.js';
+import { issueToken, revokeToken } from './domain/tokens.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite.js';
 import type { Store, TokenRecord } from './store/types.js';
 
@@ -20,6 +21,9 @@ export const USAGE = `Usage: npm run cli -- <command>
       Revokes a token at once.
   clients list
       Lists clients.
+  audit export --since ISO-DATE
+      Prints the audit trail from that date on (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), one JSON object a line,
+      oldest first: seq, at, client, token, request, route, action, outcome, status, subject, details.
 
 Environment: DATA_DIR (default ./data) - the same folder the server uses.
 Exit status: 0 done, 1 failed, 2 bad usage.`;
@@ -131,7 +135,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'tokens revoke': {
         const { positionals } = parse(rest, {}, 1);
         const s = openStore(true);
-        if (!(await s.tokens.revoke(positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
+        if (!(await revokeToken(s, positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
         io.out(`revoked ${positionals[0]}`);
         return 0;
       }
@@ -151,6 +155,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const rows = [['ID', 'NAME', 'CREATED', 'ACTIVE TOKENS']];
         for (const c of clients) rows.push([c.id, c.name, c.createdAt, String(active.get(c.id) ?? 0)]);
         for (const line of table(rows)) io.out(line);
+        return 0;
+      }
+      case 'audit export': {
+        const { values } = parse(rest, { since: { type: 'string' } }, 0);
+        if (!values.since) throw new UsageError('--since ISO-DATE is required');
+        const t = Date.parse(values.since);
+        if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError(`--since must be an ISO 8601 date (got "${values.since}")`);
+        const s = openStore(true);
+        for await (const e of exportAudit(s, new Date(t).toISOString())) io.out(JSON.stringify(e));
         return 0;
       }
       default:

@@ -2,6 +2,7 @@
 // with a message naming the variable, not later in a request.
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_SAME_PERSON_MIN_SCORE } from './domain/deps.js';
 
 export interface Config {
   port: number;
@@ -26,6 +27,10 @@ export interface Config {
   maxImageBytes: number;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Match score every pair of images in one enrolment must reach: one enrolment, one person. */
+  samePersonMinScore: number;
+  /** Days the audit trail keeps an event; older ones are pruned every few hours. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
     trustProxy: bool('TRUST_PROXY', false),
+    samePersonMinScore: num('SAME_PERSON_MIN_SCORE', DEFAULT_SAME_PERSON_MIN_SCORE, 0.5, 1),
+    auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -3,11 +3,16 @@ import type { FaceEngine } from '../face/types.js';
 import type { FaceIndex } from '../index/types.js';
 import type { Store } from '../store/types.js';
 
+/** The API's default match threshold (`min_score` 0.8), used to tell that an enrolment's images show one person. */
+export const DEFAULT_SAME_PERSON_MIN_SCORE = 0.8;
+
 export interface DomainSettings {
   /** Age after which a generic person's `verified` status is reported as `expired`. */
   personVerificationTtlMs: number;
   /** Liveness score `/v2/persons/liveness` requires when the request gives none. */
   livenessMinScore: number;
+  /** Score every pair of images in one enrolment must reach (the same person); default SAME_PERSON_MIN_SCORE. */
+  samePersonMinScore?: number;
 }
 
 export interface DomainDeps {

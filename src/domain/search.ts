@@ -9,8 +9,8 @@ import { resolveCollections } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { normaliseBirthDate } from './dates.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
-import { analyseImages, oneFacePerImage, type InputImage } from './faces.js';
-import { createAnalysedFacePerson, type FacePersonView } from './facePersons.js';
+import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
+import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
 
 export type Os = 'ANDROID' | 'IOS' | 'DESKTOP';
 
@@ -256,6 +256,7 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, input.images);
+  assertOnePerson(deps.engine, faces, input.images, samePersonMinScore(deps));
 
   return withEnrolLock(`${client}\u0000${collection}`, async () => {
     const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });

@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { authHook } from './auth.js';
 import type { RouteContext } from './context.js';
+import { installAudit } from './audit.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
 import { collectionRoutes } from './routes/collections.js';
@@ -63,12 +64,14 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorateRequest('client', '');
+  app.decorateRequest('tokenId', '');
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
 
   installValidation(app);
   installErrorHandling(app);
+  installAudit(app, deps.store);
   const registry = installMetrics(app, { engine: deps.engine, index: deps.index });
 
   await app.register(swagger, {
