@@ -87,6 +87,27 @@ describe('open', () => {
     t.cleanup();
   });
 
+  it('tolerates gaps in migration numbers: a migration numbered below one already applied still runs later', async () => {
+    const t = tempDir();
+    const base = migrations.slice(0, 3);
+    const m10 = { version: 10, name: 'ten', sql: 'CREATE TABLE ten (x INTEGER)' };
+    const m8 = { version: 8, name: 'eight', sql: 'CREATE TABLE eight (x INTEGER)' };
+    const first = openSqliteStore({ dataDir: t.dir, migrations: [...base, m10] });
+    expect(first.schemaVersion()).toBe(10);
+    await first.close();
+    // A later build knows 8 too (another branch's number, merged afterwards): it is applied, 10 is not re-run.
+    const second = openSqliteStore({ dataDir: t.dir, migrations: [...base, m8, m10] });
+    await second.close();
+    const db = new Database(path.join(t.dir, DB_FILE_NAME), { readonly: true });
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([1, 2, 3, 8, 10].map((version) => ({ version })));
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('eight', 'ten')").get()).toEqual({ n: 2 });
+    db.close();
+    // A build that lacks 10 refuses the file.
+    expect(() => openSqliteStore({ dataDir: t.dir, migrations: [...base, m8] })).toThrow(/newer than this build/);
+    expect(() => openSqliteStore({ dataDir: t.dir, migrations: [...base, m10, m8] })).toThrow(/increasing/);
+    t.cleanup();
+  });
+
   it('refuses a database from a newer build', async () => {
     await store.close();
     const db = new Database(path.join(dir, DB_FILE_NAME));
