@@ -5,8 +5,9 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { exportAudit } from './domain/audit.js';
+import { cliEvent, exportAudit } from './domain/audit.js';
 import { issueToken, revokeToken } from './domain/tokens.js';
+import { rotateSigningKey } from './http/signing.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite.js';
 import type { Store, TokenRecord } from './store/types.js';
 
@@ -21,6 +22,9 @@ export const USAGE = `Usage: npm run cli -- <command>
       Revokes a token at once.
   clients list
       Lists clients.
+  keys rotate
+      Replaces the response-signing key (the server uses the new one from its next start). The old public key stays
+      in /.well-known/jwks.json, so answers signed with it keep verifying.
   audit export --since ISO-DATE
       Prints the audit trail from that date on (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), one JSON object a line,
       oldest first: seq, at, client, token, request, route, action, outcome, status, subject, details.
@@ -155,6 +159,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const rows = [['ID', 'NAME', 'CREATED', 'ACTIVE TOKENS']];
         for (const c of clients) rows.push([c.id, c.name, c.createdAt, String(active.get(c.id) ?? 0)]);
         for (const line of table(rows)) io.out(line);
+        return 0;
+      }
+      case 'keys rotate': {
+        parse(rest, {}, 0);
+        const s = openStore(true);
+        const r = await rotateSigningKey(dataDir);
+        await s.audit.append(cliEvent('cli keys rotate', 'signing_key.rotate', { client: null, subject: r.current, details: { retired: r.retired } }));
+        io.out(`signing key ${r.current} in use from the next start${r.retired ? `; ${r.retired} retired (still published)` : ''}`);
         return 0;
       }
       case 'audit export': {
