@@ -27,6 +27,11 @@ export interface Config {
   maxImageBytes: number;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Analysis jobs one client may have waiting for a worker (the rest of ENGINE_QUEUE stays open to others). */
+  engineQueuePerClient: number;
+  /** Requests one token may make per `rateLimitWindowMs` on /v2 routes; 0 turns the limit off. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
   /** Match score every pair of images in one enrolment must reach: one enrolment, one person. */
   samePersonMinScore: number;
   /** Days the audit trail keeps an event; older ones are pruned every few hours. */
@@ -137,9 +142,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
     trustProxy: bool('TRUST_PROXY', false),
+    engineQueuePerClient: 0, // set below: defaults to half of ENGINE_QUEUE
+    rateLimitMax: int('RATE_LIMIT_MAX', 600, 0, 1_000_000),
+    rateLimitWindowMs: 60_000,
     samePersonMinScore: num('SAME_PERSON_MIN_SCORE', DEFAULT_SAME_PERSON_MIN_SCORE, 0.5, 1),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
   };
+  config.engineQueuePerClient = int('ENGINE_QUEUE_PER_CLIENT', Math.max(1, Math.ceil(config.engineQueue / 2)), 1, 100_000);
+  const windowRaw = str('RATE_LIMIT_WINDOW', '1m');
+  const windowMs = parseDuration(windowRaw);
+  if (windowMs === null || windowMs < 1000) problems.push(`RATE_LIMIT_WINDOW must be a duration of at least 1s, such as 1m or 10s (got "${windowRaw}")`);
+  else config.rateLimitWindowMs = windowMs;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

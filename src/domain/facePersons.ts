@@ -79,7 +79,7 @@ export async function createFacePerson(deps: DomainDeps, client: string, input: 
   // Cheap checks first: a bad date or an unknown collection should not cost an engine run.
   checkFields(deps, fields);
   await resolveCollections(deps.store, client, fields.collections ?? [], 'collections');
-  const { faces } = await analyseEnrolment(deps.engine, images);
+  const { faces } = await analyseEnrolment(deps.engine, images, { tenant: client });
   assertOnePerson(deps.engine, faces, images, samePersonMinScore(deps));
   return createAnalysedFacePerson(deps, client, fields, faces);
 }
@@ -172,7 +172,7 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
   // Fail fast on a missing person or collection before spending engine time.
   if (!(await deps.store.facePersons.get(client, id))) throw new NotFoundError('person');
   if (patch.collections) await resolveCollections(deps.store, client, patch.collections, 'collections');
-  const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images)).faces : null;
+  const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images, { tenant: client })).faces : null;
   if (faces && patch.images) assertOnePerson(deps.engine, faces, patch.images, samePersonMinScore(deps));
 
   const { person, templates } = await deps.store.transaction(async (tx) => {

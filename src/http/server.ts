@@ -15,6 +15,7 @@ import type { RouteContext } from './context.js';
 import { installAudit } from './audit.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
+import { installRateLimit } from './rateLimit.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
 import { personRoutes } from './routes/persons.js';
@@ -105,6 +106,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   await app.register(
     async (v2) => {
       v2.addHook('onRequest', authHook(deps.store));
+      await installRateLimit(v2, config);
       v2.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;
       });
