@@ -23,7 +23,7 @@ export interface EngineOptions {
   /** Jobs allowed to wait for a worker; beyond it analyze() rejects with EngineBusyError (default 8 per worker). */
   queueLimit?: number;
   /** Jobs one tenant (AnalyzeOptions.tenant) may have waiting; beyond it that tenant gets EngineBusyError while
-   *  others still queue (default half of queueLimit). */
+   *  others still queue (default queueLimit: no bound of its own; the server sets ENGINE_QUEUE_PER_CLIENT). */
   tenantQueueLimit?: number;
   /** A job running longer than this is treated as a hung worker: the worker is replaced (default 120 s). */
   jobTimeoutMs?: number;
@@ -93,7 +93,7 @@ export class WorkerFaceEngine implements FaceEngine {
   constructor(opts: EngineOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 8 * this.size));
-    this.tenantQueueLimit = Math.max(1, Math.floor(opts.tenantQueueLimit ?? Math.ceil(this.queueLimit / 2)));
+    this.tenantQueueLimit = Math.max(1, Math.floor(opts.tenantQueueLimit ?? this.queueLimit));
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
     this.testHooks = Boolean(opts.testHooks);
     this.readyPromise = new Promise((resolve, reject) => {
