@@ -252,11 +252,13 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   if (name === '') throw new InvalidFieldError('name', '"name" must contain letters');
   normaliseBirthDate(input.date_of_birth, 'date_of_birth', deps.now?.() ?? new Date());
   const collection = (await collectionId(deps, client, input.collection_id, 'collection_id'))!;
-  const { result, liveness } = await captureLiveness(deps, input.images, { thumbnails: true, tenant: client });
+  const { result, faces: largest, liveness } = await captureLiveness(deps, input.images, { thumbnails: true, tenant: client });
+  // One capture, one person, checked before the liveness verdict: images of two people are named as such, not
+  // reported as a weak liveness score (the multi-frame check would also fail on them).
+  assertOnePerson(deps.engine, largest, input.images, samePersonMinScore(deps));
   if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, input.images);
-  assertOnePerson(deps.engine, faces, input.images, samePersonMinScore(deps));
 
   return withEnrolLock(`${client}\u0000${collection}`, async () => {
     const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });

@@ -147,7 +147,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         tags,
         summary: 'Create a person with liveness',
         description:
-          'Liveness first (409 `liveness_failed …` below liveness_min_score), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
+          'Every image must show the same person (409 `DIFFERENT_PERSON` naming the image), then liveness (409 `liveness_failed …` below liveness_min_score), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
         body: LiveFaceBody,
         response: { 200: SearchEnvelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
       },
