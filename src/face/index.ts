@@ -33,7 +33,6 @@ export interface EngineOptions {
 
 interface Job {
   id: number;
-  tenant: string;
   images: Uint8Array[];
   opts: AnalyzeOptions;
   resolve(r: AnalysisResult): void;
@@ -131,7 +130,7 @@ export class WorkerFaceEngine implements FaceEngine {
     const own = this.queues.get(tenant)?.length ?? 0;
     if (!idle && (this.waiting >= this.queueLimit || own >= this.tenantQueueLimit)) return Promise.reject(new EngineBusyError(1));
     return new Promise<AnalysisResult>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, tenant, images, opts, resolve, reject };
+      const job: Job = { id: this.nextId++, images, opts, resolve, reject };
       const q = this.queues.get(tenant);
       if (q) q.push(job);
       else this.queues.set(tenant, [job]);
@@ -150,14 +149,14 @@ export class WorkerFaceEngine implements FaceEngine {
 
   /** The next job round-robin: the first tenant in line gives one job and goes to the back of the line. */
   private nextJob(): Job | undefined {
-    for (const [tenant, q] of this.queues) {
-      const job = q.shift()!;
-      this.queues.delete(tenant);
-      if (q.length > 0) this.queues.set(tenant, q);
-      this.waiting--;
-      return job;
-    }
-    return undefined;
+    const first = this.queues.entries().next();
+    if (first.done) return undefined;
+    const [tenant, q] = first.value;
+    const job = q.shift()!;
+    this.queues.delete(tenant);
+    if (q.length > 0) this.queues.set(tenant, q);
+    this.waiting--;
+    return job;
   }
 
   similarity(a: Float32Array, b: Float32Array): number {
