@@ -78,8 +78,14 @@ function auditedAction(req: FastifyRequest): { route: string; action: string } |
   return { route, action: ACTIONS[route] ?? route };
 }
 
-/** Throttled answers are not recorded: a flood must not flood the trail (the rate limiter logs them). */
-const UNRECORDED = new Set([429]);
+/**
+ * Not recorded: throttled answers (429) and requests refused for want of a valid token (no client): a flood of
+ * either would otherwise turn into a flood of synchronous database writes, and stand in line with every tenant's
+ * real writes. Both stay in the request log (status, request id, address).
+ */
+function unrecorded(req: FastifyRequest, status: number): boolean {
+  return status === 429 || !req.client;
+}
 
 export function installAudit(app: FastifyInstance, store: Pick<Store, 'audit'>): void {
   app.addHook('preSerialization', async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
@@ -89,12 +95,12 @@ export function installAudit(app: FastifyInstance, store: Pick<Store, 'audit'>):
   });
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const a = auditedAction(req);
-    if (!a || UNRECORDED.has(reply.statusCode)) return payload;
+    if (!a || unrecorded(req, reply.statusCode)) return payload;
     const summary = summaries.get(req) ?? { subject: null, details: null };
     const status = reply.statusCode;
     try {
       await store.audit.append({
-        client: req.client || null,
+        client: req.client,
         token: req.tokenId || null,
         request: req.id,
         route: a.route,

@@ -153,13 +153,14 @@ describe('audit trail', () => {
     expect((await events('audit-enrol-1'))[0].subject).toBe(id);
   });
 
-  it('records refusals (a failed verify, a 404, a bad token) but never names, images or templates', async () => {
+  it('records refusals (a 404) and liveness verdicts, not bad tokens, and never names, images or templates', async () => {
     const none = await t.request('DELETE', `${PERSONS}/000000000000000000000000`, { token: acme.token, headers: { 'x-request-id': 'audit-404' } });
     expect(none.status).toBe(404);
     expect((await events('audit-404'))[0]).toMatchObject({ action: 'face_person.erase', outcome: 'rejected', status: 404, details: { code: 'NOT_FOUND' } });
+    // A bad token is not recorded: a flood of them must not become a flood of audit writes (the request log has it).
     const anon = await t.request('POST', PERSONS, { headers: { 'x-request-id': 'audit-401', authorization: 'Bearer fg_nope' }, body: { name: 'x', images: [] } });
     expect(anon.status).toBe(401);
-    expect((await events('audit-401'))[0]).toMatchObject({ client: null, token: null, outcome: 'rejected', status: 401 });
+    expect(await events('audit-401')).toEqual([]);
 
     const live = await t.request('POST', '/v2/face-recognition/liveness', { token: acme.token, body: { os: 'DESKTOP', image: await faceBase64('s5a') }, headers: { 'x-request-id': 'audit-live' } });
     expect(live.status).toBe(200);
