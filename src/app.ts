@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
+import { scheduleAuditRetention } from './domain/audit.js';
 import type { DomainDeps } from './domain/deps.js';
 import { refreshIndexedPerson, reindexTemplates, type ReindexResult } from './domain/reindex.js';
 import type { FaceEngine } from './face/types.js';
@@ -53,11 +54,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     store,
     engine,
     index,
-    settings: { personVerificationTtlMs: config.personVerificationTtlMs, livenessMinScore: config.livenessMinScore },
+    settings: {
+      personVerificationTtlMs: config.personVerificationTtlMs,
+      livenessMinScore: config.livenessMinScore,
+      samePersonMinScore: config.samePersonMinScore,
+    },
     now: opts.now,
   };
   const signer = opts.signer ?? (await loadOrCreateSigner(config.dataDir));
-  return createHttpServer({ config, deps, signer, logger: opts.logger ?? createLogger(config) });
+  const logger = opts.logger ?? createLogger(config);
+  const app = await createHttpServer({ config, deps, signer, logger });
+  const stopRetention = scheduleAuditRetention(store, config.auditRetentionDays, {
+    onPruned: (n) => n > 0 && logger.info({ events: n, retentionDays: config.auditRetentionDays }, 'audit events past retention pruned'),
+    onError: (err) => logger.error({ err }, 'could not prune the audit trail'),
+  });
+  app.addHook('onClose', async () => stopRetention());
+  return app;
 }
 
 export interface RebuildResult {

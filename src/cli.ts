@@ -5,9 +5,11 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { issueToken } from './domain/tokens.js';
 import { reindexTemplates } from './domain/reindex.js';
 import { createFaceEngine } from './face/index.js';
+import { cliEvent, exportAudit } from './domain/audit.js';
+import { issueToken, revokeToken } from './domain/tokens.js';
+import { rotateSigningKey } from './http/signing.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite.js';
 import type { Store, TokenRecord } from './store/types.js';
 
@@ -26,6 +28,12 @@ export const USAGE = `Usage: npm run cli -- <command>
       Re-embeds every template made by an earlier face model from the face image stored with it, with a progress
       bar and the time left. Resumable: stop it any time, the next run goes on where it stopped. The server does
       the same by itself at start-up (REINDEX_ON_START); run this first to have every person searchable at once.
+  keys rotate
+      Replaces the response-signing key (the server uses the new one from its next start). The old public key stays
+      in /.well-known/jwks.json, so answers signed with it keep verifying.
+  audit export --since ISO-DATE
+      Prints the audit trail from that date on (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), one JSON object a line,
+      oldest first: seq, at, client, token, request, route, action, outcome, status, subject, details.
 
 Environment: DATA_DIR (default ./data) - the same folder the server uses.
 Exit status: 0 done, 1 failed, 2 bad usage.`;
@@ -147,7 +155,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'tokens revoke': {
         const { positionals } = parse(rest, {}, 1);
         const s = openStore(true);
-        if (!(await s.tokens.revoke(positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
+        if (!(await revokeToken(s, positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
         io.out(`revoked ${positionals[0]}`);
         return 0;
       }
@@ -188,6 +196,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const rows = [['ID', 'NAME', 'CREATED', 'ACTIVE TOKENS']];
         for (const c of clients) rows.push([c.id, c.name, c.createdAt, String(active.get(c.id) ?? 0)]);
         for (const line of table(rows)) io.out(line);
+        return 0;
+      }
+      case 'keys rotate': {
+        parse(rest, {}, 0);
+        const s = openStore(true);
+        const r = await rotateSigningKey(dataDir);
+        await s.audit.append(cliEvent('cli keys rotate', 'signing_key.rotate', { client: null, subject: r.current, details: { retired: r.retired } }));
+        io.out(`signing key ${r.current} in use from the next start${r.retired ? `; ${r.retired} retired (still published)` : ''}`);
+        return 0;
+      }
+      case 'audit export': {
+        const { values } = parse(rest, { since: { type: 'string' } }, 0);
+        if (!values.since) throw new UsageError('--since ISO-DATE is required');
+        const t = Date.parse(values.since);
+        if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError(`--since must be an ISO 8601 date (got "${values.since}")`);
+        const s = openStore(true);
+        for await (const e of exportAudit(s, new Date(t).toISOString())) io.out(JSON.stringify(e));
         return 0;
       }
       default:

@@ -2,6 +2,7 @@
 // with a message naming the variable, not later in a request.
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_SAME_PERSON_MIN_SCORE } from './domain/deps.js';
 
 export interface Config {
   port: number;
@@ -30,6 +31,15 @@ export interface Config {
   reindexOnStart: boolean;
   /** Show liveness sub-scores in answers and error messages (they help an attacker tune a spoof cue by cue). */
   livenessDetails: boolean;
+  /** Analysis jobs one client may have waiting for a worker (the rest of ENGINE_QUEUE stays open to others). */
+  engineQueuePerClient: number;
+  /** Requests one token may make per `rateLimitWindowMs` on /v2 routes; 0 turns the limit off. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** Match score every pair of images in one enrolment must reach: one enrolment, one person. */
+  samePersonMinScore: number;
+  /** Days the audit trail keeps an event; older ones are pruned every few hours. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -138,7 +148,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: bool('TRUST_PROXY', false),
     reindexOnStart: bool('REINDEX_ON_START', true),
     livenessDetails: bool('LIVENESS_DETAILS', false),
+    engineQueuePerClient: 0, // set below: defaults to half of ENGINE_QUEUE
+    rateLimitMax: int('RATE_LIMIT_MAX', 600, 0, 1_000_000),
+    rateLimitWindowMs: 60_000,
+    samePersonMinScore: num('SAME_PERSON_MIN_SCORE', DEFAULT_SAME_PERSON_MIN_SCORE, 0.5, 1),
+    auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
   };
+  config.engineQueuePerClient = int('ENGINE_QUEUE_PER_CLIENT', Math.max(1, Math.ceil(config.engineQueue / 2)), 1, 100_000);
+  const windowRaw = str('RATE_LIMIT_WINDOW', '1m');
+  const windowMs = parseDuration(windowRaw);
+  if (windowMs === null || windowMs < 1000) problems.push(`RATE_LIMIT_WINDOW must be a duration of at least 1s, such as 1m or 10s (got "${windowRaw}")`);
+  else config.rateLimitWindowMs = windowMs;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -24,7 +24,7 @@ async function start(config: Config, log: Logger): Promise<void> {
     if (res.weak) log.warn('API_TOKEN is shorter than 32 characters: fine on a laptop, too weak for a server on a network');
   }
 
-  const engine: FaceEngine = createFaceEngine({ workers: config.engineWorkers, queueLimit: config.engineQueue });
+  const engine: FaceEngine = createFaceEngine({ workers: config.engineWorkers, queueLimit: config.engineQueue, tenantQueueLimit: config.engineQueuePerClient });
   const index = createFaceIndex({ dim: engine.dim });
 
   // Both take a while and are independent: load the models while the index fills.

@@ -72,3 +72,16 @@ export class ConflictError extends Error {
     super(message);
   }
 }
+
+/** The images of one enrolment do not all show the same person (409 naming the odd image). */
+export class DifferentPersonError extends ConflictError {
+  override readonly name = 'DifferentPersonError';
+  constructor(
+    readonly field: string,
+    readonly otherField: string,
+    readonly score: number,
+    readonly minScore: number,
+  ) {
+    super(`different_person: "${field}" does not show the same person as "${otherField}" (score ${score} < ${minScore})`);
+  }
+}

@@ -9,9 +9,9 @@ import type { DetectedFace } from '../face/types.js';
 import type { PersonEntry } from '../index/types.js';
 import { resolveCollections } from './collections.js';
 import { normaliseBirthDate } from './dates.js';
-import type { DomainDeps, Paged, Paging } from './deps.js';
+import { DEFAULT_SAME_PERSON_MIN_SCORE, type DomainDeps, type Paged, type Paging } from './deps.js';
 import { InvalidFieldError, NotFoundError, UnknownCollectionError } from './errors.js';
-import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
+import { analyseEnrolment, assertOnePerson, templateRows, type InputImage } from './faces.js';
 
 export interface FacePersonInput {
   name: string;
@@ -79,8 +79,14 @@ export async function createFacePerson(deps: DomainDeps, client: string, input: 
   // Cheap checks first: a bad date or an unknown collection should not cost an engine run.
   checkFields(deps, fields);
   await resolveCollections(deps.store, client, fields.collections ?? [], 'collections');
-  const { faces } = await analyseEnrolment(deps.engine, images);
+  const { faces } = await analyseEnrolment(deps.engine, images, { tenant: client });
+  assertOnePerson(deps.engine, faces, images, samePersonMinScore(deps));
   return createAnalysedFacePerson(deps, client, fields, faces);
+}
+
+/** The match score an enrolment's images must reach pairwise (operator setting, else the API's default). */
+export function samePersonMinScore(deps: DomainDeps): number {
+  return deps.settings.samePersonMinScore ?? DEFAULT_SAME_PERSON_MIN_SCORE;
 }
 
 function checkFields(deps: DomainDeps, fields: Omit<FacePersonInput, 'images'>): { name: string; dob: string | null } {
@@ -166,7 +172,8 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
   // Fail fast on a missing person or collection before spending engine time.
   if (!(await deps.store.facePersons.get(client, id))) throw new NotFoundError('person');
   if (patch.collections) await resolveCollections(deps.store, client, patch.collections, 'collections');
-  const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images)).faces : null;
+  const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images, { tenant: client })).faces : null;
+  if (faces && patch.images) assertOnePerson(deps.engine, faces, patch.images, samePersonMinScore(deps));
 
   const { person, templates } = await deps.store.transaction(async (tx) => {
     if (patch.collections) fields.collections = await resolveCollections(tx, client, patch.collections, 'collections');

@@ -3,7 +3,7 @@
 import { ImageError, type ImageErrorCode } from '../face/errors.js';
 import type { AnalysisResult, AnalyzeOptions, DetectedFace, FaceEngine } from '../face/types.js';
 import type { NewFaceTemplate } from '../store/types.js';
-import { FaceCountError, ImageInputError, type ImageProblem } from './errors.js';
+import { DifferentPersonError, FaceCountError, ImageInputError, type ImageProblem } from './errors.js';
 
 /** One decoded image of a request, with the name of the field it came from (`images[2]`). */
 export interface InputImage {
@@ -52,6 +52,41 @@ export async function analyseEnrolment(
   // Two faces are enough to tell "several" from "one"; embedding more would be wasted work.
   const analysis = await analyseImages(engine, images, { thumbnails: true, ...opts, maxFaces: 2 });
   return { faces: oneFacePerImage(analysis, images), analysis };
+}
+
+/**
+ * One enrolment, one person: every pair of faces must score at least `minScore` with the engine's own similarity,
+ * so one record can never hold two people's faces. The image named is the one that disagrees with the most others
+ * (the later one on a tie, which is all two images can say).
+ */
+export function assertOnePerson(engine: FaceEngine, faces: DetectedFace[], images: InputImage[], minScore: number): void {
+  if (faces.length < 2) return;
+  const misses = faces.map(() => 0);
+  let worst: { i: number; j: number; score: number } | null = null;
+  for (let i = 0; i < faces.length; i++) {
+    for (let j = i + 1; j < faces.length; j++) {
+      const score = engine.similarity(faces[i].embedding, faces[j].embedding);
+      if (score >= minScore) continue;
+      misses[i]++;
+      misses[j]++;
+      if (!worst || score < worst.score) worst = { i, j, score };
+    }
+  }
+  if (!worst) return;
+  let odd = 0;
+  for (let k = 1; k < misses.length; k++) if (misses[k] >= misses[odd]) odd = k;
+  // The face it disagrees with: the one it scores lowest against.
+  let other = odd === 0 ? 1 : 0;
+  let low = Infinity;
+  for (let k = 0; k < faces.length; k++) {
+    if (k === odd) continue;
+    const s = engine.similarity(faces[odd].embedding, faces[k].embedding);
+    if (s < low) {
+      low = s;
+      other = k;
+    }
+  }
+  throw new DifferentPersonError(images[odd].field, images[other].field, Math.round(low * 1e4) / 1e4, minScore);
 }
 
 /** Store rows for enrolled faces, in image order. */

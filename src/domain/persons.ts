@@ -74,7 +74,7 @@ function blankRecord(): Omit<PersonRecord, 'id' | 'client' | 'createdAt' | 'upda
 export async function createPerson(deps: DomainDeps, client: string, input: PersonInput): Promise<PersonView> {
   const now = deps.now?.() ?? new Date();
   const details = cleanDetails(input, now);
-  const faces = input.faceImage ? (await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false })).faces : null;
+  const faces = input.faceImage ? (await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, tenant: client })).faces : null;
   const id = newPersonRecordId();
   return deps.store.transaction(async (tx) => {
     const record = await tx.persons.create({ ...blankRecord(), ...details, id, client });
@@ -96,7 +96,7 @@ export async function createPersonWithLiveness(
 ): Promise<PersonView & { liveness: LivenessOutcome }> {
   const now = deps.now?.() ?? new Date();
   const details = cleanDetails(input, now);
-  const { faces, analysis } = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true });
+  const { faces, analysis } = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true, tenant: client });
   const result = analysis.liveness ?? faces[0].liveness;
   if (!result) throw new Error('face engine returned no liveness result');
   const passed = result.score >= minScore;
@@ -133,7 +133,7 @@ export async function updatePerson(deps: DomainDeps, client: string, id: string,
   const now = deps.now?.() ?? new Date();
   const fields: Parameters<Repos['persons']['update']>[2] = cleanDetails(patch, now);
   if (!(await deps.store.persons.get(client, id))) throw new NotFoundError('person');
-  const faces = patch.faceImage ? (await analyseEnrolment(deps.engine, [patch.faceImage], { thumbnails: false })).faces : null;
+  const faces = patch.faceImage ? (await analyseEnrolment(deps.engine, [patch.faceImage], { thumbnails: false, tenant: client })).faces : null;
   if (faces) {
     // A new face voids the old verification: it was about another capture.
     fields.livenessScore = null;

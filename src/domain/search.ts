@@ -9,8 +9,8 @@ import { resolveCollections } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { normaliseBirthDate } from './dates.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
-import { analyseImages, oneFacePerImage, type InputImage } from './faces.js';
-import { createAnalysedFacePerson, type FacePersonView } from './facePersons.js';
+import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
+import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
 
 export type Os = 'ANDROID' | 'IOS' | 'DESKTOP';
 
@@ -72,8 +72,8 @@ function largestFaces(result: AnalysisResult, images: InputImage[]): { faces: De
 /** Probe faces need no thumbnails; a few faces are enough to say "several" and pick the largest. */
 const PROBE_MAX_FACES = 10;
 
-async function probeFaces(deps: DomainDeps, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
-  const result = await analyseImages(deps.engine, images, { maxFaces: PROBE_MAX_FACES });
+async function probeFaces(deps: DomainDeps, client: string, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
+  const result = await analyseImages(deps.engine, images, { maxFaces: PROBE_MAX_FACES, tenant: client });
   return largestFaces(result, images);
 }
 
@@ -122,7 +122,7 @@ export async function searchActiveUser(
   maxResults = 10,
 ): Promise<{ matches: Match[]; notes: ProbeNote[] }> {
   const collection = await collectionId(deps, client, input.collection_id, 'collection_id');
-  const { faces, notes } = await probeFaces(deps, [input.image]);
+  const { faces, notes } = await probeFaces(deps, client, [input.image]);
   const matches = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: maxResults });
   return { matches, notes };
 }
@@ -144,7 +144,7 @@ export interface SearchResult {
 /** `POST /v2/face-recognition/search`: 1:N with 1–3 probe images of one person, with names and thumbnails. */
 export async function search(deps: DomainDeps, client: string, input: SearchInput): Promise<{ results: SearchResult[]; notes: ProbeNote[] }> {
   const collection = await collectionId(deps, client, input.collection_id, 'collection_id');
-  const { faces, notes } = await probeFaces(deps, input.images);
+  const { faces, notes } = await probeFaces(deps, client, input.images);
   const matches = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: input.max_results });
   const results: SearchResult[] = [];
   for (const m of matches) {
@@ -168,7 +168,7 @@ export async function verify(deps: DomainDeps, client: string, input: VerifyInpu
   const person = await deps.store.facePersons.get(client, input.id);
   if (!person) throw new NotFoundError('person');
   const templates = await deps.store.templates.listForPerson(client, input.id);
-  const { faces, notes } = await probeFaces(deps, input.images);
+  const { faces, notes } = await probeFaces(deps, client, input.images);
   let best = 0;
   for (const t of templates) {
     if (t.modelVersion !== deps.engine.modelVersion) throw new TemplateVersionError(deps.engine.modelVersion, t.modelVersion);
@@ -185,9 +185,9 @@ export interface CompareInput {
 }
 
 /** `POST /v2/face-recognition/compare`: the best probe–gallery pair of faces, no enrolment involved. */
-export async function compare(deps: DomainDeps, input: CompareInput): Promise<{ score: number; passed: boolean; notes: ProbeNote[] }> {
+export async function compare(deps: DomainDeps, input: CompareInput, client?: string): Promise<{ score: number; passed: boolean; notes: ProbeNote[] }> {
   const all = [...input.probe, ...input.gallery];
-  const result = await analyseImages(deps.engine, all, { maxFaces: PROBE_MAX_FACES });
+  const result = await analyseImages(deps.engine, all, { maxFaces: PROBE_MAX_FACES, tenant: client });
   const { faces, notes } = largestFaces(result, all);
   const probe = faces.slice(0, input.probe.length);
   const gallery = faces.slice(input.probe.length);
@@ -211,7 +211,7 @@ export interface LivenessOutcome {
 }
 
 /** Runs the engine's passive liveness over one capture (several images feed the multi-frame 3-D check). */
-async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { thumbnails?: boolean } = {}) {
+async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { thumbnails?: boolean; tenant?: string } = {}) {
   const result = await analyseImages(deps.engine, images, { liveness: true, maxFaces: PROBE_MAX_FACES, ...extra });
   const { faces, notes } = largestFaces(result, images);
   if (!result.liveness) throw new Error('face engine returned no liveness result');
@@ -219,8 +219,8 @@ async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { 
 }
 
 /** `POST /v2/face-recognition/liveness`. */
-export async function liveness(deps: DomainDeps, input: LivenessInput): Promise<LivenessOutcome> {
-  const { liveness, notes } = await captureLiveness(deps, input.images);
+export async function liveness(deps: DomainDeps, input: LivenessInput, client?: string): Promise<LivenessOutcome> {
+  const { liveness, notes } = await captureLiveness(deps, input.images, { tenant: client });
   const score = round(liveness.score);
   return { score, minScore: input.min_score, passed: score >= input.min_score, signals: roundAll(liveness.signals), notes };
 }
@@ -252,7 +252,10 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   if (name === '') throw new InvalidFieldError('name', '"name" must contain letters');
   normaliseBirthDate(input.date_of_birth, 'date_of_birth', deps.now?.() ?? new Date());
   const collection = (await collectionId(deps, client, input.collection_id, 'collection_id'))!;
-  const { result, liveness } = await captureLiveness(deps, input.images, { thumbnails: true });
+  const { result, faces: largest, liveness } = await captureLiveness(deps, input.images, { thumbnails: true, tenant: client });
+  // One capture, one person, checked before the liveness verdict: images of two people are named as such, not
+  // reported as a weak liveness score (the multi-frame check would also fail on them).
+  assertOnePerson(deps.engine, largest, input.images, samePersonMinScore(deps));
   if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, input.images);
@@ -277,7 +280,7 @@ export interface DetectInput {
 }
 
 /** `POST /v2/face-recognition/detect`: every face, largest first. */
-export async function detect(deps: DomainDeps, input: DetectInput): Promise<AnalyzedImage> {
-  const result = await analyseImages(deps.engine, [input.image], { attributes: input.return_attributes });
+export async function detect(deps: DomainDeps, input: DetectInput, client?: string): Promise<AnalyzedImage> {
+  const result = await analyseImages(deps.engine, [input.image], { attributes: input.return_attributes, tenant: client });
   return result.images[0];
 }

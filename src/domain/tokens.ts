@@ -7,6 +7,7 @@
 // server's environment anyway; ensureStaticToken() reports when it looks weak.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client, Repos, Store, TokenRecord } from '../store/types.js';
+import { cliEvent } from './audit.js';
 
 export const TOKEN_PREFIX = 'fg_';
 /** Label marking the token that mirrors the API_TOKEN environment variable. */
@@ -68,13 +69,28 @@ export async function issueToken(
   const now = opts.now ?? new Date();
   const client = await getOrCreateClient(store, opts.clientName);
   const token = generateTokenSecret();
-  const record = await store.tokens.create({
-    client: client.id,
-    hash: hashToken(token),
-    label: opts.label ?? null,
-    expiresAt: ttlMs === null ? null : new Date(now.getTime() + ttlMs).toISOString(),
+  // The token and its audit record land together.
+  const record = await store.transaction(async (tx) => {
+    const rec = await tx.tokens.create({
+      client: client.id,
+      hash: hashToken(token),
+      label: opts.label ?? null,
+      expiresAt: ttlMs === null ? null : new Date(now.getTime() + ttlMs).toISOString(),
+    });
+    await tx.audit.append(cliEvent('cli tokens create', 'token.create', { client: client.id, subject: rec.id, details: { expires_at: rec.expiresAt } }));
+    return rec;
   });
   return { token, record, client };
+}
+
+/** Revokes a token at once, with its audit record; false when no such unrevoked token exists. */
+export async function revokeToken(store: Store, id: string, via = 'cli tokens revoke'): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    const rec = (await tx.tokens.list()).find((t) => t.id === id);
+    if (!rec || !(await tx.tokens.revoke(id))) return false;
+    await tx.audit.append(cliEvent(via, 'token.revoke', { client: rec.client, subject: id }));
+    return true;
+  });
 }
 
 /**
@@ -128,10 +144,14 @@ export async function ensureStaticToken(store: Store, clientName: string, secret
     }
     if (existing?.revokedAt) return { client, tokenId: existing.id, status: 'revoked' as const, weak };
     for (const t of await tx.tokens.list(client.id)) {
-      if (t.label === STATIC_TOKEN_LABEL && t.revokedAt === null && t.id !== existing?.id) await tx.tokens.revoke(t.id);
+      if (t.label === STATIC_TOKEN_LABEL && t.revokedAt === null && t.id !== existing?.id) {
+        await tx.tokens.revoke(t.id);
+        await tx.audit.append(cliEvent('startup API_TOKEN', 'token.revoke', { client: client.id, subject: t.id }));
+      }
     }
     if (existing) return { client, tokenId: existing.id, status: 'unchanged' as const, weak };
     const rec = await tx.tokens.create({ client: client.id, hash, label: STATIC_TOKEN_LABEL, expiresAt: null });
+    await tx.audit.append(cliEvent('startup API_TOKEN', 'token.create', { client: client.id, subject: rec.id }));
     return { client, tokenId: rec.id, status: 'created' as const, weak };
   });
 }

@@ -1,5 +1,6 @@
 // The face engine: a pool of worker threads, each holding its own TensorFlow.js WASM runtime and models, so
-// inference never blocks the event loop. One request (all its images) is one job; jobs wait in a bounded queue.
+// inference never blocks the event loop. One request (all its images) is one job; jobs wait in one bounded queue per
+// tenant, served round-robin, so a tenant sending a flood waits behind its own jobs, not in front of everyone's.
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,9 @@ export interface EngineOptions {
   workers?: number;
   /** Jobs allowed to wait for a worker; beyond it analyze() rejects with EngineBusyError (default 8 per worker). */
   queueLimit?: number;
+  /** Jobs one tenant (AnalyzeOptions.tenant) may have waiting; beyond it that tenant gets EngineBusyError while
+   *  others still queue (default queueLimit: no bound of its own; the server sets ENGINE_QUEUE_PER_CLIENT). */
+  tenantQueueLimit?: number;
   /** A job running longer than this is treated as a hung worker: the worker is replaced (default 120 s). */
   jobTimeoutMs?: number;
   /** Tests only: lets crashWorkerForTests() make a worker exit. */
@@ -68,11 +72,14 @@ export class WorkerFaceEngine implements FaceEngine {
 
   private readonly size: number;
   private readonly queueLimit: number;
+  private readonly tenantQueueLimit: number;
   private readonly jobTimeoutMs: number;
   private readonly testHooks: boolean;
   private readonly entry = workerEntry();
   private readonly slots = new Set<Slot>();
-  private readonly queue: Job[] = [];
+  /** Waiting jobs per tenant. Map order is the round-robin order: a tenant served moves to the back. */
+  private readonly queues = new Map<string, Job[]>();
+  private waiting = 0;
   private nextId = 1;
   private closed = false;
   private failure?: EngineFailure;
@@ -85,6 +92,7 @@ export class WorkerFaceEngine implements FaceEngine {
   constructor(opts: EngineOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 8 * this.size));
+    this.tenantQueueLimit = Math.max(1, Math.floor(opts.tenantQueueLimit ?? this.queueLimit));
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
     this.testHooks = Boolean(opts.testHooks);
     this.readyPromise = new Promise((resolve, reject) => {
@@ -105,18 +113,50 @@ export class WorkerFaceEngine implements FaceEngine {
 
   /** Jobs waiting for a worker. */
   get queued(): number {
-    return this.queue.length;
+    return this.waiting;
   }
 
-  analyze(images: Uint8Array[], opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  /** Jobs waiting for a worker, per tenant (tenants with none are left out). */
+  queuedByTenant(): Map<string, number> {
+    return new Map([...this.queues].map(([t, q]) => [t, q.length]));
+  }
+
+  analyze(images: Uint8Array[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
     if (this.closed) return Promise.reject(new EngineFailure('the face engine is closed'));
     if (this.failure) return Promise.reject(this.failure);
+    // The tenant only chooses the queue; the worker never sees it.
+    const { tenant = '', ...opts } = options;
     const idle = [...this.slots].some((s) => s.ready && !s.job);
-    if (!idle && this.queue.length >= this.queueLimit) return Promise.reject(new EngineBusyError(1));
+    const own = this.queues.get(tenant)?.length ?? 0;
+    if (!idle && (this.waiting >= this.queueLimit || own >= this.tenantQueueLimit)) return Promise.reject(new EngineBusyError(1));
     return new Promise<AnalysisResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, images, opts, resolve, reject });
+      const job: Job = { id: this.nextId++, images, opts, resolve, reject };
+      const q = this.queues.get(tenant);
+      if (q) q.push(job);
+      else this.queues.set(tenant, [job]);
+      this.waiting++;
       this.dispatch();
     });
+  }
+
+  /** Every waiting job, removed from the queues (close, or a pool that cannot start). */
+  private drainQueues(): Job[] {
+    const all = [...this.queues.values()].flat();
+    this.queues.clear();
+    this.waiting = 0;
+    return all;
+  }
+
+  /** The next job round-robin: the first tenant in line gives one job and goes to the back of the line. */
+  private nextJob(): Job | undefined {
+    const first = this.queues.entries().next();
+    if (first.done) return undefined;
+    const [tenant, q] = first.value;
+    const job = q.shift()!;
+    this.queues.delete(tenant);
+    if (q.length > 0) this.queues.set(tenant, q);
+    this.waiting--;
+    return job;
   }
 
   similarity(a: Float32Array, b: Float32Array): number {
@@ -134,7 +174,7 @@ export class WorkerFaceEngine implements FaceEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new EngineFailure('the face engine was closed'));
+    for (const job of this.drainQueues()) job.reject(new EngineFailure('the face engine was closed'));
     this.rejectReady(new EngineFailure('the face engine was closed'));
     await Promise.all(
       [...this.slots].map((slot) => {
@@ -202,7 +242,7 @@ export class WorkerFaceEngine implements FaceEngine {
     if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
       this.failure = new EngineFailure(`face engine workers cannot start (${why})`);
       this.rejectReady(this.failure);
-      for (const job of this.queue.splice(0)) job.reject(this.failure);
+      for (const job of this.drainQueues()) job.reject(this.failure);
       for (const s of this.slots) {
         s.retiring = true;
         void s.worker.terminate();
@@ -220,9 +260,9 @@ export class WorkerFaceEngine implements FaceEngine {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (!this.queue.length) return;
+      if (this.waiting === 0) return;
       if (!slot.ready || slot.job) continue;
-      const job = this.queue.shift()!;
+      const job = this.nextJob()!;
       slot.job = job;
       job.timer = setTimeout(() => {
         // A hung worker: end it; its exit rejects the job and starts a replacement.

@@ -62,6 +62,9 @@ export interface AnalyzeOptions {
   thumbnails?: boolean;
   /** Keep at most this many faces per image (largest first). Default: all. */
   maxFaces?: number;
+  /** Whose request this is (the client id): the engine pool queues each tenant's jobs apart and serves them in
+   *  turn. Never reaches the worker. */
+  tenant?: string;
 }
 
 export interface AnalysisResult {

@@ -12,6 +12,7 @@ export function authHook(store: Pick<Store, 'tokens' | 'clients'>): onRequestHoo
     if (res === 'expired') throw tokenExpired();
     if (typeof res === 'string') throw unauthorized();
     req.client = res.client.id;
+    req.tokenId = res.token.id;
     // Every later log line of the request says whose it was (ids only, never the secret).
     req.log = req.log.child({ client: res.client.id, token: res.token.id });
   };

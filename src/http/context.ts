@@ -13,5 +13,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated client (tenant) id; set by the auth hook on every /v2 route. */
     client: string;
+    /** Id (never the secret) of the token the request came with; set by the auth hook. */
+    tokenId: string;
   }
 }

@@ -1,6 +1,9 @@
-// The success envelope `{id, data, signature}`; `signature.jws` signs `data` (see signing.ts).
+// The success envelope `{id, data, signature}`. `signature.jws` signs the answer bound to its request: the request
+// id, the time, the client, the route and a digest of every image sent, together with `data` (see signing.ts and
+// docs/signatures.md), so a signed result cannot be presented again for another request.
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { ResponseSigner } from './signing.js';
+import type { ResponseSigner, SignedClaims } from './signing.js';
 
 export const SIGNATURE_MESSAGE = 'Certified by Facegate';
 
@@ -10,11 +13,47 @@ export interface Envelope<T> {
   signature: { message: string; dateTime: string; jws?: string };
 }
 
+/** Request fields that carry images, in the order their digests are listed. */
+const IMAGE_FIELDS = ['image', 'images', 'probe', 'gallery'] as const;
+
+/** sha-256 (hex) of the decoded bytes of each image the request sent, named like error `field`s (`images[1]`). */
+export function probeDigests(body: unknown): { field: string; sha256: string }[] {
+  if (!body || typeof body !== 'object') return [];
+  const b = body as Record<string, unknown>;
+  const out: { field: string; sha256: string }[] = [];
+  const add = (field: string, v: unknown) => {
+    // The same bytes the engine saw: base64 with any line breaks removed (images.ts accepts nothing else).
+    if (typeof v === 'string') out.push({ field, sha256: createHash('sha256').update(Buffer.from(v.replace(/\s+/g, ''), 'base64')).digest('hex') });
+  };
+  for (const f of IMAGE_FIELDS) {
+    const v = b[f];
+    if (Array.isArray(v)) v.forEach((x, i) => add(`${f}[${i}]`, x));
+    else add(f, v);
+  }
+  const bio = b.biometricData as Record<string, unknown> | undefined;
+  if (bio && typeof bio === 'object') add('biometricData.faceImage', bio.faceImage);
+  return out;
+}
+
+/** What the JWS of an answer to `req` signs. */
+export function claimsFor<T>(req: FastifyRequest, data: T, dateTime: string): SignedClaims<T> {
+  // The concrete path (ids included, query string left out: it may hold names), so an answer about one person
+  // cannot pass for an answer about another.
+  const claims: SignedClaims<T> = { id: req.id, dateTime, client: req.client || null, route: `${req.method} ${req.url.split('?')[0]}`, data };
+  // A 1:1 verify names its person in the body, not the path.
+  const subject = (req.body as Record<string, unknown> | undefined)?.id;
+  if (typeof subject === 'string') claims.subject = subject;
+  const probes = probeDigests(req.body);
+  if (probes.length > 0) claims.probes = probes;
+  return claims;
+}
+
 export async function envelope<T>(req: FastifyRequest, signer: ResponseSigner, data: T): Promise<Envelope<T>> {
+  const dateTime = new Date().toISOString();
   return {
     id: req.id,
     data,
-    signature: { message: SIGNATURE_MESSAGE, dateTime: new Date().toISOString(), jws: await signer.sign(data) },
+    signature: { message: SIGNATURE_MESSAGE, dateTime, jws: await signer.sign(claimsFor(req, data, dateTime)) },
   };
 }
 

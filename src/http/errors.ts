@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { EngineBusyError, EngineFailure, ImageError, TemplateVersionError } from '../face/errors.js';
 import {
   ConflictError,
+  DifferentPersonError,
   FaceCountError,
   ImageInputError,
   InvalidFieldError,
@@ -69,6 +70,9 @@ export function toApiError(err: unknown): ApiError | null {
   if (err instanceof LivenessFailedError) {
     const { score, signals } = err.liveness;
     return new ApiError(409, 'ERROR', err.message, undefined, {}, { liveness_score: score, min_score: err.minScore, signals });
+  }
+  if (err instanceof DifferentPersonError) {
+    return new ApiError(409, 'DIFFERENT_PERSON', err.message, err.field, {}, { other: err.otherField, score: err.score, min_score: err.minScore });
   }
   if (err instanceof ConflictError) return new ApiError(409, 'ERROR', err.message);
   if (err instanceof StoreConflictError) return new ApiError(409, 'ERROR', 'conflict');

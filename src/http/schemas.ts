@@ -87,6 +87,7 @@ export const commonErrors = {
   401: ErrorBody,
   403: ErrorBody,
   409: ErrorBody,
+  429: ErrorBody,
   500: ErrorBody,
 };
 

@@ -12,8 +12,10 @@ import type { Config } from '../config.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { authHook } from './auth.js';
 import type { RouteContext } from './context.js';
+import { installAudit } from './audit.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
+import { installRateLimit } from './rateLimit.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
 import { personRoutes } from './routes/persons.js';
@@ -63,12 +65,14 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorateRequest('client', '');
+  app.decorateRequest('tokenId', '');
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
 
   installValidation(app);
   installErrorHandling(app);
+  installAudit(app, deps.store);
   const registry = installMetrics(app, { engine: deps.engine, index: deps.index });
 
   await app.register(swagger, {
@@ -102,6 +106,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   await app.register(
     async (v2) => {
       v2.addHook('onRequest', authHook(deps.store));
+      await installRateLimit(v2, config);
       v2.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;
       });

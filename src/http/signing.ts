@@ -1,33 +1,59 @@
-// Response signing: an Ed25519 compact JWS over the canonical JSON of each response's `data`, so a relying party
-// can prove a result came from this server. The key pair is generated on first start and kept in DATA_DIR (0600);
-// its public half is served at /.well-known/jwks.json.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+// Response signing: an Ed25519 compact JWS over the canonical JSON of each answer bound to its request (request id,
+// time, client, route, image digests and `data`: SignedClaims), so a relying party can prove a result came from this
+// server for that request (docs/signatures.md). The key pair is generated on first start and kept in DATA_DIR
+// (0600); its public half, and those of keys retired by `keys rotate`, are served at /.well-known/jwks.json.
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, compactVerify, CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { canonicalJson } from './canonical.js';
 
 export const SIGNING_KEY_FILE = 'signing-key.json';
+/** Public halves of retired keys, still published so answers signed before a rotation keep verifying. */
+export const RETIRED_KEYS_FILE = 'signing-keys-retired.json';
+
+/** What an answer's JWS signs. */
+export interface SignedClaims<T = unknown> {
+  /** The request id: the envelope's `id`. */
+  id: string;
+  /** The envelope's `signature.dateTime`. */
+  dateTime: string;
+  /** The client (tenant) id the request was authenticated as. */
+  client: string | null;
+  /** `METHOD /path` of the request, without its query string. */
+  route: string;
+  /** The person a 1:1 verify compared against (its body `id`). */
+  subject?: string;
+  /** sha-256 of the bytes of each image sent, by request field. */
+  probes?: { field: string; sha256: string }[];
+  data: T;
+}
 
 export interface ResponseSigner {
   readonly kid: string;
-  /** Compact JWS (header.payload.signature) whose payload is the canonical JSON of `data`. */
-  sign(data: unknown): Promise<string>;
-  /** `{ keys: [publicJwk] }` for /.well-known/jwks.json. */
+  /** Compact JWS (header.payload.signature) whose payload is the canonical JSON of `claims`. */
+  sign(claims: SignedClaims): Promise<string>;
+  /** `{ keys: [current, …retired] }` public JWKs for /.well-known/jwks.json. */
   jwks(): { keys: JWK[] };
 }
 
-async function signerFromJwk(privateJwk: JWK): Promise<ResponseSigner> {
+function publicOf(jwk: JWK, kid: string): JWK {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' };
+}
+
+async function signerFromJwk(privateJwk: JWK, retired: JWK[] = []): Promise<ResponseSigner> {
   const key = await importJWK(privateJwk, 'EdDSA');
   const { d: _private, ...publicJwk } = privateJwk;
   const kid = privateJwk.kid ?? (await calculateJwkThumbprint(publicJwk));
-  const published: JWK = { kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, kid, alg: 'EdDSA', use: 'sig' };
+  const published = publicOf(publicJwk, kid);
+  const keys = [published, ...retired.filter((k) => k.kid !== kid)];
   const encoder = new TextEncoder();
   return {
     kid,
-    async sign(data: unknown) {
-      return new CompactSign(encoder.encode(canonicalJson(data))).setProtectedHeader({ alg: 'EdDSA', kid }).sign(key);
+    async sign(claims: SignedClaims) {
+      return new CompactSign(encoder.encode(canonicalJson(claims))).setProtectedHeader({ alg: 'EdDSA', kid }).sign(key);
     },
-    jwks: () => ({ keys: [published] }),
+    jwks: () => ({ keys }),
   };
 }
 
@@ -50,7 +76,7 @@ export async function loadOrCreateSigner(dataDir: string): Promise<ResponseSigne
   if (text !== null) {
     const jwk = JSON.parse(text) as JWK;
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d || !jwk.x) throw new Error(`${file} is not an Ed25519 private JWK`);
-    return signerFromJwk(jwk);
+    return signerFromJwk(jwk, await readRetired(dataDir));
   }
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = await exportJWK(privateKey);
@@ -65,5 +91,90 @@ export async function loadOrCreateSigner(dataDir: string): Promise<ResponseSigne
     throw err;
   }
   await chmod(file, 0o600);
-  return signerFromJwk(stored);
+  return signerFromJwk(stored, await readRetired(dataDir));
+}
+
+async function readRetired(dataDir: string): Promise<JWK[]> {
+  try {
+    return (JSON.parse(await readFile(path.join(dataDir, RETIRED_KEYS_FILE), 'utf8')) as { keys: JWK[] }).keys;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * Replaces the signing key (`npm run cli -- keys rotate`; a running server picks it up at its next start). The old
+ * key's public half stays in the JWKS, so answers it signed keep verifying; its private half is destroyed.
+ */
+export async function rotateSigningKey(dataDir: string): Promise<{ retired: string | null; current: string }> {
+  const file = path.join(dataDir, SIGNING_KEY_FILE);
+  let old: ResponseSigner | null = null;
+  try {
+    await readFile(file);
+    old = await loadOrCreateSigner(dataDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (old) {
+    const keys = old.jwks().keys; // current first, then those retired before
+    const tmp = path.join(dataDir, `${RETIRED_KEYS_FILE}.tmp`);
+    await writeFile(tmp, JSON.stringify({ keys }, null, 2) + '\n', { mode: 0o644 });
+    await rename(tmp, path.join(dataDir, RETIRED_KEYS_FILE));
+    // Overwritten before unlinking, so the private key does not linger in the file's old blocks (best effort).
+    await writeFile(file, '\0'.repeat(256));
+    await rm(file, { force: true });
+  }
+  const next = await loadOrCreateSigner(dataDir);
+  return { retired: old?.kid ?? null, current: next.kid };
+}
+
+/** sha-256 (hex) of an image's bytes, as `probes[].sha256` lists it. */
+export function imageDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** An answer as a relying party received it. */
+export interface SignedAnswer<T = unknown> {
+  id: string;
+  data: T;
+  signature: { dateTime: string; jws?: string };
+}
+
+export class AnswerVerificationError extends Error {
+  override readonly name = 'AnswerVerificationError';
+}
+
+/**
+ * The verification rule of docs/signatures.md, as code: the JWS verifies against the JWKS, and what it signs is
+ * this answer (its id, dateTime and data) to the request the relying party expects (client, route, the images it
+ * sent, and for a verify the person). Throws AnswerVerificationError naming the first thing that differs.
+ */
+export async function verifyAnswer<T>(
+  answer: SignedAnswer<T>,
+  expected: { jwks: { keys: JWK[] }; client: string; route: string; images?: Uint8Array[]; subject?: string; maxAgeMs?: number; now?: Date },
+): Promise<SignedClaims<T>> {
+  if (!answer.signature?.jws) throw new AnswerVerificationError('no signature');
+  let claims: SignedClaims<T>;
+  try {
+    const { payload } = await compactVerify(answer.signature.jws, createLocalJWKSet(expected.jwks));
+    claims = JSON.parse(new TextDecoder().decode(payload)) as SignedClaims<T>;
+  } catch (err) {
+    throw new AnswerVerificationError(`signature does not verify: ${(err as Error).message}`);
+  }
+  const differs = (what: string) => new AnswerVerificationError(`${what} differs from what was signed`);
+  if (claims.id !== answer.id) throw differs('id');
+  if (claims.dateTime !== answer.signature.dateTime) throw differs('dateTime');
+  if (canonicalJson(claims.data) !== canonicalJson(answer.data)) throw differs('data');
+  if (claims.client !== expected.client) throw differs('client');
+  if (claims.route !== expected.route) throw differs('route');
+  if ((claims.subject ?? undefined) !== expected.subject) throw differs('subject');
+  const sent = (expected.images ?? []).map(imageDigest);
+  const signed = (claims.probes ?? []).map((p) => p.sha256);
+  if (sent.length !== signed.length || sent.some((d, i) => d !== signed[i])) throw differs('probes');
+  if (expected.maxAgeMs !== undefined) {
+    const age = (expected.now ?? new Date()).getTime() - Date.parse(claims.dateTime);
+    if (!(age <= expected.maxAgeMs)) throw new AnswerVerificationError(`answer is older than ${expected.maxAgeMs} ms`);
+  }
+  return claims;
 }

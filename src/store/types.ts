@@ -175,7 +175,47 @@ export interface PersonRecordRepo {
   delete(client: string, id: string): Promise<boolean>;
 }
 
+/**
+ * One security-relevant action (docs/audit.md). Ids only: never names, images or templates, so the record can
+ * outlive an erasure.
+ */
+export interface AuditEvent {
+  /** Increasing, never reused. */
+  seq: number;
+  /** ISO 8601 UTC. */
+  at: string;
+  /** Client (tenant) id; null when unauthenticated. */
+  client: string | null;
+  /** Token id (never the secret); null when unauthenticated or from the CLI. */
+  token: string | null;
+  /** Request id (the envelope's `id`). */
+  request: string | null;
+  /** `POST /v2/face-recognition/persons` or `cli tokens create`. */
+  route: string;
+  /** e.g. `face_person.enrol`, `search`, `token.revoke`. */
+  action: string;
+  /** `ok`, `rejected` (4xx), `failed` (5xx). */
+  outcome: 'ok' | 'rejected' | 'failed';
+  /** HTTP status, when there is one. */
+  status: number | null;
+  /** Id of the record acted on (person, collection, token). */
+  subject: string | null;
+  /** Further facts: ids a search returned, a liveness verdict, an error code. Ids and numbers only. */
+  details: Record<string, unknown> | null;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at'> & { at?: string };
+
+export interface AuditRepo {
+  append(e: NewAuditEvent): Promise<AuditEvent>;
+  /** Events at or after `since` (ISO), oldest first, after sequence number `after`, at most `limit`. */
+  list(q: { since: string; after?: number; limit: number }): Promise<AuditEvent[]>;
+  /** Retention: deletes events older than `before` (ISO, at least a day ago); returns how many. */
+  prune(before: string): Promise<number>;
+}
+
 export interface Repos {
+  audit: AuditRepo;
   clients: ClientRepo;
   tokens: TokenRepo;
   collections: CollectionRepo;

@@ -61,6 +61,30 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'LOG_LEVEL', 'BODY_LIMIT', 'PERSON_VERIFICATION_TTL', 'API_TOKEN']) expect(msg).toContain(name);
   });
 
+  it('reads the fair-sharing, rate-limit, enrolment and audit settings, with their defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      engineQueuePerClient: 32,
+      rateLimitMax: 600,
+      rateLimitWindowMs: 60_000,
+      samePersonMinScore: 0.8,
+      auditRetentionDays: 365,
+    });
+    expect(loadConfig({ ENGINE_QUEUE: '9' }).engineQueuePerClient).toBe(5);
+    expect(
+      loadConfig({ ENGINE_QUEUE_PER_CLIENT: '4', RATE_LIMIT_MAX: '0', RATE_LIMIT_WINDOW: '10s', SAME_PERSON_MIN_SCORE: '0.9', AUDIT_RETENTION_DAYS: '30' }),
+    ).toMatchObject({ engineQueuePerClient: 4, rateLimitMax: 0, rateLimitWindowMs: 10_000, samePersonMinScore: 0.9, auditRetentionDays: 30 });
+    let err: unknown;
+    try {
+      loadConfig({ ENGINE_QUEUE_PER_CLIENT: '0', RATE_LIMIT_MAX: '-1', RATE_LIMIT_WINDOW: '100ms', SAME_PERSON_MIN_SCORE: '0.2', AUDIT_RETENTION_DAYS: '0' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const name of ['ENGINE_QUEUE_PER_CLIENT', 'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW', 'SAME_PERSON_MIN_SCORE', 'AUDIT_RETENTION_DAYS']) {
+      expect((err as Error).message).toContain(name);
+    }
+  });
+
   it('parses sizes and durations', () => {
     expect(parseSize('25mb')).toBe(26_214_400);
     expect(parseSize('100')).toBe(100);

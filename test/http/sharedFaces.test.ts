@@ -32,13 +32,26 @@ describe.skipIf(!available)('enrolment on ../shared/faces', () => {
 
   const b64 = async (file: string) => (await readFile(file)).toString('base64');
 
-  it('enrols each tv-crops identity from its grey PNG crops; a crop the engine cannot see is named, not skipped', async () => {
+  it('enrols each tv-crops identity from its grey PNG crops; a crop the engine cannot see, or cannot tell is the same person, is named, not skipped', async () => {
     const dir = path.join(sharedFaces, 'tv-crops');
     const unseen: string[] = [];
+    const unmatched: string[] = [];
     for (const who of await readdir(dir)) {
       let files = (await readdir(path.join(dir, who))).sort().slice(0, 5);
       for (;;) {
         const r = await t.request('POST', PERSONS, { token, body: { name: who, images: await Promise.all(files.map((f) => b64(path.join(dir, who, f)))) } });
+        if (r.status === 409 && r.body.code === 'DIFFERENT_PERSON') {
+          // Grey 150 px crops: a same-person pair can score below the match threshold (the engine's false reject,
+          // docs/calibration.md). The pair named must really score that low with the engine itself.
+          const i = Number(/^images\[(\d+)\]$/.exec(r.body.field)![1]);
+          const j = Number(/^images\[(\d+)\]$/.exec(r.body.details.other)![1]);
+          const [a, b] = await Promise.all([i, j].map(async (k) => (await engine.analyze([await readFile(path.join(dir, who, files[k]))])).images[0].faces[0].embedding));
+          expect(engine.similarity(a, b)).toBeLessThan(0.8);
+          expect(Math.abs(engine.similarity(a, b) - r.body.details.score)).toBeLessThan(1e-3);
+          unmatched.push(`${who}/${files[i]}`);
+          files = files.filter((_, k) => k !== i);
+          continue;
+        }
         if (r.status === 422) {
           // The API must name exactly the crop in which the engine itself finds no face.
           expect(r.body.code).toBe('NO_FACE');
@@ -56,6 +69,8 @@ describe.skipIf(!available)('enrolment on ../shared/faces', () => {
     }
     if (unseen.length > 0) console.warn(`crops without a detected face: ${unseen.join(', ')}`);
     expect(unseen.length).toBeLessThan(8);
+    if (unmatched.length > 0) console.warn(`crops refused as not the same person at 0.8: ${unmatched.join(', ')}`);
+    expect(unmatched.length).toBeLessThan(8);
   });
 
   it('enrols each highres identity from full-size photos (one with EXIF rotation)', async () => {

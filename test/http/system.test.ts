@@ -95,7 +95,7 @@ describe('envelope and signature', () => {
     expect(r.body.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('signs data with an Ed25519 JWS that verifies against /.well-known/jwks.json', async () => {
+  it('signs data, bound to its request, with an Ed25519 JWS that verifies against /.well-known/jwks.json', async () => {
     const r = await t.request('POST', COLLECTIONS, { token, body: { name: 'Verify me', description: 'ü ñ "quoted"' } });
     const jwks = (await t.request('GET', '/.well-known/jwks.json')).body;
     expect(jwks.keys).toHaveLength(1);
@@ -104,21 +104,23 @@ describe('envelope and signature', () => {
     const { payload, protectedHeader } = await compactVerify(r.body.signature.jws, createLocalJWKSet(jwks));
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: jwks.keys[0].kid });
     const text = new TextDecoder().decode(payload);
-    expect(text).toBe(canonicalJson(r.body.data));
-    expect(JSON.parse(text)).toEqual(r.body.data);
+    const claims = JSON.parse(text);
+    expect(text).toBe(canonicalJson(claims));
+    expect(claims).toEqual({ id: r.body.id, dateTime: r.body.signature.dateTime, client: r.body.data.client, route: `POST ${COLLECTIONS}`, data: r.body.data });
   });
 
   it('list answers sign the page of data too', async () => {
     const r = await t.request('GET', `${COLLECTIONS}?limit=2`, { token });
     const jwks = (await t.request('GET', '/.well-known/jwks.json')).body;
     const { payload } = await compactVerify(r.body.signature.jws, createLocalJWKSet(jwks));
-    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(r.body.data);
+    expect(JSON.parse(new TextDecoder().decode(payload)).data).toEqual(r.body.data);
   });
 
   it('a tampered answer fails verification', async () => {
     const r = await t.request('POST', COLLECTIONS, { token, body: { name: 'Tamper' } });
     const [h, p, s] = r.body.signature.jws.split('.');
-    const forged = Buffer.from(canonicalJson({ ...r.body.data, name: 'Forged' })).toString('base64url');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const forged = Buffer.from(canonicalJson({ ...claims, data: { ...claims.data, name: 'Forged' } })).toString('base64url');
     const jwks = (await t.request('GET', '/.well-known/jwks.json')).body;
     await expect(compactVerify(`${h}.${forged}.${s}`, createLocalJWKSet(jwks))).rejects.toThrow();
     expect(p).not.toBe(forged);

@@ -5,6 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, UnknownReferenceError } from '../../src/store/errors.js';
 import { OBJECT_ID_RE } from '../../src/store/ids.js';
 import { migrations } from '../../src/store/migrations/index.js';
+
+/** The newest schema version (versions may have gaps, so not migrations.length). */
+const LATEST = migrations[migrations.length - 1].version;
 import { DB_FILE_NAME, openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import type { Client } from '../../src/store/types.js';
 import { embedding, openTemp, personInput, tempDir } from './helpers.js';
@@ -42,9 +45,9 @@ describe('open', () => {
   it('uses WAL, an owner-only folder and file, and records the schema version', () => {
     const db = raw();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
     db.close();
-    expect(store.schemaVersion()).toBe(migrations.length);
+    expect(store.schemaVersion()).toBe(LATEST);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(store.file).mode & 0o777).toBe(0o600);
   });
@@ -54,7 +57,7 @@ describe('open', () => {
     await store.close();
     for (let i = 0; i < 2; i++) {
       const again = openSqliteStore({ dataDir: dir });
-      expect(again.schemaVersion()).toBe(migrations.length);
+      expect(again.schemaVersion()).toBe(LATEST);
       expect((await again.collections.list(a.id, { page: 1, limit: 10 })).items.map((c) => c.name)).toEqual(['kept']);
       await again.close();
     }
@@ -73,7 +76,7 @@ describe('open', () => {
     const p = await old.facePersons.create(personInput(c.id, 'Ann', [col._id]));
     await old.close();
     const s = openSqliteStore({ dataDir: t.dir });
-    expect(s.schemaVersion()).toBe(migrations.length);
+    expect(s.schemaVersion()).toBe(LATEST);
     expect(await s.facePersons.list(c.id, { page: 1, limit: 10, collection: col.code })).toEqual({ items: [p], total: 1 });
     await s.close();
     const db = new Database(path.join(t.dir, DB_FILE_NAME), { readonly: true });
@@ -84,28 +87,49 @@ describe('open', () => {
     t.cleanup();
   });
 
+  it('tolerates gaps in migration numbers: a migration numbered below one already applied still runs later', async () => {
+    const t = tempDir();
+    const base = migrations.slice(0, 3);
+    const m10 = { version: 10, name: 'ten', sql: 'CREATE TABLE ten (x INTEGER)' };
+    const m8 = { version: 8, name: 'eight', sql: 'CREATE TABLE eight (x INTEGER)' };
+    const first = openSqliteStore({ dataDir: t.dir, migrations: [...base, m10] });
+    expect(first.schemaVersion()).toBe(10);
+    await first.close();
+    // A later build knows 8 too (another branch's number, merged afterwards): it is applied, 10 is not re-run.
+    const second = openSqliteStore({ dataDir: t.dir, migrations: [...base, m8, m10] });
+    await second.close();
+    const db = new Database(path.join(t.dir, DB_FILE_NAME), { readonly: true });
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([1, 2, 3, 8, 10].map((version) => ({ version })));
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('eight', 'ten')").get()).toEqual({ n: 2 });
+    db.close();
+    // A build that lacks 10 refuses the file.
+    expect(() => openSqliteStore({ dataDir: t.dir, migrations: [...base, m8] })).toThrow(/newer than this build/);
+    expect(() => openSqliteStore({ dataDir: t.dir, migrations: [...base, m10, m8] })).toThrow(/increasing/);
+    t.cleanup();
+  });
+
   it('refuses a database from a newer build', async () => {
     await store.close();
     const db = new Database(path.join(dir, DB_FILE_NAME));
-    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migrations.length + 1, 'future', new Date().toISOString());
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST + 1, 'future', new Date().toISOString());
     db.close();
     expect(() => openSqliteStore({ dataDir: dir })).toThrow(/newer than this build/);
-    store = openSqliteStore({ dataDir: dir, migrations: [...migrations, { version: migrations.length + 1, name: 'future', sql: 'SELECT 1' }] });
+    store = openSqliteStore({ dataDir: dir, migrations: [...migrations, { version: LATEST + 1, name: 'future', sql: 'SELECT 1' }] });
   });
 
   it('applies a failing migration not at all', async () => {
     await store.close();
     const broken = [
       ...migrations,
-      { version: migrations.length + 1, name: 'half', sql: 'CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
+      { version: LATEST + 1, name: 'half', sql: 'CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
     ];
     expect(() => openSqliteStore({ dataDir: dir, migrations: broken })).toThrow(/no_such_table/);
     const db = raw();
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()).toEqual({ n: 0 });
-    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
     db.close();
     store = openSqliteStore({ dataDir: dir });
-    expect(store.schemaVersion()).toBe(migrations.length);
+    expect(store.schemaVersion()).toBe(LATEST);
   });
 
   it('opens an explicit file path too', async () => {

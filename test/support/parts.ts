@@ -3,7 +3,7 @@ import { createFaceEngine, type WorkerFaceEngine } from '../../src/face/index.js
 import { createFaceIndex } from '../../src/index/index.js';
 import type { FaceIndex } from '../../src/index/types.js';
 
-export function newEngine(opts: { queueLimit?: number } = {}): WorkerFaceEngine {
+export function newEngine(opts: { queueLimit?: number; tenantQueueLimit?: number } = {}): WorkerFaceEngine {
   return createFaceEngine({ workers: 1, ...opts });
 }
 

@@ -147,7 +147,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         tags,
         summary: 'Create a person with liveness',
         description:
-          'Liveness first (409 `liveness_failed …` below liveness_min_score), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
+          'Every image must show the same person (409 `DIFFERENT_PERSON` naming the image), then liveness (409 `liveness_failed …` below liveness_min_score), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
         body: LiveFaceBody,
         response: { 200: SearchEnvelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
       },
@@ -256,7 +256,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         probe: decodeImages(b.probe, 'probe', limits),
         gallery: decodeImages(b.gallery, 'gallery', limits),
         min_score: minScore,
-      });
+      }, req.client);
       return answer(req, signer, { score: res.score, passed: res.passed, min_score: minScore }, res.notes);
     },
   );
@@ -296,7 +296,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
       if (b.image === undefined && b.images === undefined) throw missingParameter('"image" is required', 'image');
       if (b.image !== undefined && b.images !== undefined) throw missingParameter('"image" and "images" cannot be sent together', 'images');
       const images = b.image !== undefined ? [decodeImage(b.image, 'image', limits)] : decodeImages(b.images!, 'images', limits);
-      const res = await flows.liveness(deps, { images, min_score: b.liveness_min_score ?? 0.6 });
+      const res = await flows.liveness(deps, { images, min_score: b.liveness_min_score ?? 0.6 }, req.client);
       return answer(req, signer, { liveness_score: res.score, min_score: res.minScore, passed: res.passed, signals: res.signals }, res.notes);
     },
   );
@@ -324,7 +324,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
       const b = req.body;
       const landmarks = b.return_landmarks ?? false;
       const attributes = b.return_attributes ?? false;
-      const res = await flows.detect(deps, { image: decodeImage(b.image, 'image', limits), return_landmarks: landmarks, return_attributes: attributes });
+      const res = await flows.detect(deps, { image: decodeImage(b.image, 'image', limits), return_landmarks: landmarks, return_attributes: attributes }, req.client);
       return answer(req, signer, { width: res.width, height: res.height, faces: res.faces.map((f) => presentDetected(f, landmarks, attributes)) });
     },
   );

@@ -150,4 +150,46 @@ export const migrations: readonly Migration[] = [
         BEGIN UPDATE index_generation SET value = value + 1; END;
     `,
   },
+  {
+    version: 6,
+    name: 'audit trail: an append-only record of security-relevant actions',
+    // Ids only (client, token, request, the person acted on, the ids a search returned): never names, images or
+    // templates, so the record can outlive an erasure. Triggers make the table append-only for every writer: no
+    // UPDATE ever, and DELETE only of rows older than the retention cutoff, which only moves forward and never to
+    // within a day of now (the retention prune moves it, then deletes). seq is AUTOINCREMENT: a gap in an export
+    // shows rows removed some other way (e.g. the file edited by hand).
+    sql: /* sql */ `
+      CREATE TABLE audit_events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        client_id  TEXT,
+        token_id   TEXT,
+        request_id TEXT,
+        route      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        outcome    TEXT NOT NULL,
+        status     INTEGER,
+        subject    TEXT,
+        details    TEXT CHECK (details IS NULL OR json_valid(details))
+      ) STRICT;
+      CREATE INDEX audit_events_by_time ON audit_events(at);
+
+      CREATE TABLE audit_retention (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        cutoff TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO audit_retention (id, cutoff) VALUES (1, '');
+
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+      CREATE TRIGGER audit_events_prune_only BEFORE DELETE ON audit_events
+        WHEN old.at >= (SELECT cutoff FROM audit_retention WHERE id = 1)
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: only rows older than the retention cutoff can be deleted'); END;
+      CREATE TRIGGER audit_retention_forward BEFORE UPDATE ON audit_retention
+        WHEN new.cutoff < old.cutoff OR new.cutoff > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')
+        BEGIN SELECT RAISE(ABORT, 'the audit retention cutoff only moves forward, and never to within a day of now'); END;
+      CREATE TRIGGER audit_retention_no_delete BEFORE DELETE ON audit_retention
+        BEGIN SELECT RAISE(ABORT, 'audit_retention cannot be deleted'); END;
+    `,
+  },
 ];
