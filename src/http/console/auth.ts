@@ -130,11 +130,16 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions }: {
 
   app.get('/console/api/session', { schema: { tags, summary: 'Console session', response: { 200: SessionInfo } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
+    // A cookie that no longer opens a session (signed out, expired, token revoked, server restarted) is removed.
+    const forget = () => req.cookies[SESSION_COOKIE] !== undefined && reply.clearCookie(SESSION_COOKIE, { path: '/' });
     const session = await liveSession(req, store, sessions).catch((err: unknown) => {
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      forget();
       throw err;
     });
-    if (!session) throw unauthorized();
+    if (!session) {
+      forget();
+      throw unauthorized();
+    }
     return info(session);
   });
 
