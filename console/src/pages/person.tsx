@@ -107,7 +107,7 @@ export function PersonPage({ id }: { id: string }) {
         }}
       >
         <p>
-          This deletes {p.name}'s record, all {p.thumbnails.length} enrolled {p.thumbnails.length === 1 ? 'face' : 'faces'} and their templates for good. Searches stop finding them at
+          This deletes {p.name}'s record, {p.thumbnails.length === 1 ? 'the enrolled face' : `all ${p.thumbnails.length} enrolled faces`} and the face templates made from {p.thumbnails.length === 1 ? 'it' : 'them'}, for good. Searches stop finding them at
           once. It cannot be undone.
         </p>
       </Confirm>

@@ -76,7 +76,7 @@ export function PersonsPage({ collection }: { collection?: string }) {
               </li>
             ))}
           </ul>
-          <nav class="pager" aria-label="Pages">
+          {total > PAGE && <nav class="pager" aria-label="Pages">
             <button type="button" class="secondary small" disabled={pageIndex === 0} onClick={() => setPageIndex(pageIndex - 1)}>
               Previous
             </button>
@@ -92,7 +92,7 @@ export function PersonsPage({ collection }: { collection?: string }) {
             >
               Next
             </button>
-          </nav>
+          </nav>}
         </>
       )}
     </section>

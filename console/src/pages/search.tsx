@@ -112,7 +112,7 @@ export function SearchPage() {
                 {result.faces.map((f, i) => (
                   <g key={i}>
                     <rect x={f.face.box.x} y={f.face.box.y} width={f.face.box.width} height={f.face.box.height} />
-                    <text x={f.face.box.x + 4} y={f.face.box.y - 8} font-size={Math.max(14, result.width / 40)}>
+                    <text x={f.face.box.x + 4} y={Math.max(result.width / 22, f.face.box.y - 8)} font-size={Math.max(16, result.width / 22)}>
                       {i + 1}
                     </text>
                   </g>
