@@ -254,7 +254,10 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     await inputs.nth(0).setInputFiles(await photo('s1c'));
     await inputs.nth(1).setInputFiles(await photo('s3a'));
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
-    await page.getByText('Same person').waitFor({ timeout: 60_000 });
+    const verdict = page.locator('.verdict');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.locator('.big').textContent()).toBe('Same person');
+    expect(Number(/Score ([\d.]+)/.exec((await verdict.textContent()) ?? '')?.[1])).toBeGreaterThanOrEqual(0.8);
     await shot('compare', false);
     await audit(page, 'compare');
     await fitsNarrow(page, 'compare');
@@ -271,9 +274,15 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
   it('lists person records with their verification status, and the server status', async () => {
     await t.request('POST', '/v2/persons', { token: acmeToken, body: { firstName: 'Carla', lastName: 'Souza', email: 'carla@example.com', documentType: 'CC', documentNumber: '1020304050' } });
     await t.request('POST', '/v2/persons', { token: acmeToken, body: { firstName: 'Diego', lastName: 'Ramos', phone: '+57 300 555 0101' } });
+    const live = await t.request('POST', '/v2/persons/liveness', {
+      token: acmeToken,
+      body: { firstName: 'Elena', lastName: 'Vidal', biometricData: { faceImage: (await faceJpeg('s4a')).toString('base64') }, liveness_min_score: 0.6 },
+    });
+    expect(live.status).toBe(200);
     await page.goto(`${base}/console#/records`);
     await page.getByRole('cell', { name: 'Carla Souza' }).waitFor();
-    expect(await page.locator('.badge').allTextContents()).toEqual(['Pending', 'Pending']);
+    const status = live.body.data.verificationStatus === 'verified' ? 'Verified' : 'Failed';
+    expect(await page.locator('.badge').allTextContents()).toEqual([status, 'Pending', 'Pending']);
     await shot('records', false);
     await audit(page, 'records');
     await fitsNarrow(page, 'records');
