@@ -144,6 +144,7 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     await page.getByLabel('Description (optional)').fill('Members who may enter the gym');
     await page.getByRole('button', { name: 'Create collection' }).click();
     await page.getByRole('link', { name: 'Front desk' }).waitFor();
+    await page.getByText('0 persons ·').waitFor();
     await shot('collections', false);
     await audit(page, 'collections');
     await fitsNarrow(page, 'collections');
@@ -295,6 +296,29 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     await shot('status', false);
     await audit(page, 'status');
     await fitsNarrow(page, 'status');
+  }, 60_000);
+
+  it('renames a collection, and deletes one after saying how many persons it holds', async () => {
+    await page.goto(`${base}/console#/collections`);
+    await page.getByText('1 person ·').waitFor();
+    await page.getByRole('button', { name: 'Delete Front desk' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete the collection “Front desk”?' });
+    await dialog.getByText('1 person leaves this collection.').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    await page.getByLabel('New collection name').fill('Tmp');
+    await page.getByRole('button', { name: 'Create collection' }).click();
+    await page.getByRole('button', { name: 'Rename Tmp' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Visitors');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('link', { name: 'Visitors' }).waitFor();
+    await page.getByRole('button', { name: 'Delete Visitors' }).click();
+    const del = page.getByRole('dialog', { name: 'Delete the collection “Visitors”?' });
+    await del.getByText('It holds no persons.').waitFor();
+    await del.getByRole('button', { name: 'Delete collection' }).click();
+    await page.getByRole('link', { name: 'Visitors' }).waitFor({ state: 'detached' });
+    expect(await page.locator('.collection h2').allTextContents()).toEqual(['Front desk']);
   }, 60_000);
 
   it('signs out: the cookie is gone and the API refuses the old session', async () => {

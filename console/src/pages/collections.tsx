@@ -1,5 +1,5 @@
 // Collections: list (with member counts), create, rename, delete (saying how many persons it holds first).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, query, type Collection, type Envelope } from '../api';
 import { Confirm, Empty, ErrorBox, fmtDate, Progress, useLoad, words } from '../ui';
 
@@ -14,11 +14,23 @@ export function CollectionsPage() {
   const [list, reload] = useLoad(
     async (signal) => {
       const res = await api.get<Envelope<Collection[]>>(`/v2/face-recognition/collections${query({ page, limit: 20, name: filter.trim() })}`, signal);
-      const counts = await Promise.all(res.data.map((c) => memberCount(c._id, signal)));
-      return { items: res.data.map((c, i) => ({ ...c, persons: counts[i] })), pagination: res.pagination! };
+      return { items: res.data, pagination: res.pagination! };
     },
     [filter, page],
   );
+  // Member counts arrive after the list (one request each): the list is on screen without waiting for them.
+  const [counts, setCounts] = useState<Record<string, number>>({});
+  useEffect(() => {
+    if (list.state !== 'ok') return;
+    const ctl = new AbortController();
+    for (const c of list.data.items) {
+      memberCount(c._id, ctl.signal).then(
+        (n) => setCounts((m) => ({ ...m, [c._id]: n })),
+        () => undefined,
+      );
+    }
+    return () => ctl.abort();
+  }, [list]);
   const [editing, setEditing] = useState<string | null>(null);
   const [removing, setRemoving] = useState<(Collection & { persons: number }) | null>(null);
   const [busy, setBusy] = useState(false);
@@ -69,7 +81,7 @@ export function CollectionsPage() {
                     </h2>
                     {c.description && <p>{c.description}</p>}
                     <p class="muted">
-                      {c.persons} {c.persons === 1 ? 'person' : 'persons'} · created {fmtDate(c.createdAt)}
+                      {counts[c._id] === undefined ? 'Counting persons…' : `${counts[c._id]} ${counts[c._id] === 1 ? 'person' : 'persons'}`} · created {fmtDate(c.createdAt)}
                     </p>
                     <div class="actions">
                       <a class="button small" href={`#/collections/${c._id}`}>
@@ -78,7 +90,20 @@ export function CollectionsPage() {
                       <button type="button" class="secondary small" onClick={() => setEditing(c._id)} aria-label={`Rename ${c.name}`}>
                         Rename
                       </button>
-                      <button type="button" class="danger small" onClick={() => setRemoving(c)} aria-label={`Delete ${c.name}`}>
+                      <button
+                        type="button"
+                        class="danger small"
+                        aria-label={`Delete ${c.name}`}
+                        onClick={async () => {
+                          setActionError(null);
+                          // The count the dialog states is read now, not whenever the list was loaded.
+                          try {
+                            setRemoving({ ...c, persons: await memberCount(c._id) });
+                          } catch (err) {
+                            setActionError(err);
+                          }
+                        }}
+                      >
                         Delete
                       </button>
                     </div>

@@ -18,6 +18,7 @@ export function PersonsPage({ collection }: { collection?: string }) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [pageIndex, setPageIndex] = useState(0);
   useEffect(() => {
+    if (filter.trim() === debounced) return;
     const t = setTimeout(() => {
       setDebounced(filter.trim());
       setCursors([undefined]);
