@@ -293,6 +293,8 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     await page.getByText('Ready', { exact: true }).waitFor();
     await page.getByRole('cell', { name: 'Front desk' }).waitFor();
     await page.getByRole('cell', { name: /POST \/v2\/face-recognition\/search/ }).waitFor();
+    // The second refresh (5 s later) gives request rates.
+    await page.waitForFunction(() => [...document.querySelectorAll('td.num')].some((td) => /^\d+\.\d\d$/.test(td.textContent ?? '')), undefined, { timeout: 20_000 });
     await shot('status', false);
     await audit(page, 'status');
     await fitsNarrow(page, 'status');
