@@ -143,7 +143,7 @@ export async function getFacePerson(deps: DomainDeps, client: string, id: string
 export async function listFacePersons(
   deps: DomainDeps,
   client: string,
-  q: Paging & { collection?: string; name?: string },
+  q: Paging & { collection?: string; name?: string; after?: string },
 ): Promise<Paged<FacePersonView>> {
   let collection: string | undefined;
   if (q.collection !== undefined) {
@@ -151,8 +151,10 @@ export async function listFacePersons(
     if (!c) throw new UnknownCollectionError('collection');
     collection = c._id;
   }
+  // A cursor naming a person that does not exist (erased since, or another tenant's) cannot say where to resume.
+  if (q.after !== undefined && !(await deps.store.facePersons.get(client, q.after))) throw new NotFoundError('person');
   const search = q.name?.trim() || undefined;
-  const page = await deps.store.facePersons.list(client, { page: q.page, limit: q.limit, collection, search });
+  const page = await deps.store.facePersons.list(client, { page: q.page, limit: q.limit, collection, search, after: q.after });
   const items: FacePersonView[] = [];
   for (const p of page.items) items.push(await view(deps.store, p));
   return { items, total: page.total, page: q.page, limit: q.limit };

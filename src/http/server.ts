@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { authHook } from './auth.js';
+import { installConsole } from './console/index.js';
 import type { RouteContext } from './context.js';
 import { installAudit } from './audit.js';
 import { installErrorHandling } from './errors.js';
@@ -91,6 +92,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
         { name: 'Search', description: '1:N search, de-duplicating enrolment, verify, compare, liveness, detect.' },
         { name: 'Persons' },
         { name: 'System' },
+        { name: 'Console', description: 'Sign-in of the operator console (/console): a session cookie that /v2 routes accept.' },
       ],
     },
   });
@@ -102,10 +104,13 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
 
   await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer });
 
+  // The operator console (/console); /v2 also accepts its session cookie in place of a bearer token.
+  const consoleUi = await installConsole(app, { store: deps.store });
+
   const ctx: RouteContext = { deps, signer, config };
   await app.register(
     async (v2) => {
-      v2.addHook('onRequest', authHook(deps.store));
+      v2.addHook('onRequest', consoleUi.v2Auth(authHook(deps.store)));
       await installRateLimit(v2, config);
       v2.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;

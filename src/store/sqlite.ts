@@ -477,8 +477,16 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
           ? q('SELECT count(*) AS n FROM face_person_collections WHERE collection_id = ?').get(collectionId)
           : q(`SELECT count(*) AS n FROM face_persons p WHERE ${where}`).get(...args)
       ) as { n: number };
-      const rows = q(`SELECT p.* FROM face_persons p WHERE ${where} ORDER BY p.rowid DESC LIMIT ${limit} OFFSET ${offset}`).all(
-        ...args,
+      // Keyset paging: start right after a given person in the list's order (newest first), so a deep page costs
+      // what the first one does instead of skipping every row before it.
+      let pageWhere = where;
+      const pageArgs = [...args];
+      if (query.after !== undefined) {
+        pageWhere += ' AND p.rowid < (SELECT rowid FROM face_persons WHERE client_id = ? AND id = ?)';
+        pageArgs.push(client, query.after);
+      }
+      const rows = q(`SELECT p.* FROM face_persons p WHERE ${pageWhere} ORDER BY p.rowid DESC LIMIT ${limit} OFFSET ${offset}`).all(
+        ...pageArgs,
       ) as Row[];
       const members = membershipsOf(rows.map((r) => r.id as string));
       return { items: rows.map((r) => toFacePerson(r, members.get(r.id as string) ?? [])), total: total.n };

@@ -140,7 +140,8 @@ export interface FacePersonRepo {
    */
   create(p: NewFacePerson): Promise<FacePerson>;
   get(client: string, id: string): Promise<FacePerson | null>;
-  list(client: string, q: PageQuery & { collection?: string; search?: string }): Promise<Page<FacePerson>>;
+  /** `after`: a person `_id`; the page then starts right after that person (keyset paging). */
+  list(client: string, q: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>>;
   update(
     client: string,
     id: string,

@@ -61,6 +61,13 @@ const ListQuery = Type.Object(
     ...PageQuery,
     collection: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only members of this collection (`_id` or `code`).' })),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Only persons whose name contains this text.' })),
+    after: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'Keyset paging: the `_id` of the last person of the previous page; the answer starts right after it (`page` then counts from there). Unknown → 404.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
