@@ -60,7 +60,7 @@ export class FaceCountError extends Error {
     super(
       problem === 'no_face'
         ? `no_face_detected: "${field}" contains no face`
-        : `multiple_faces_detected: "${field}" contains more than one face; send one face per image`,
+        : `multiple_faces_detected: "${field}" contains several faces of similar size; send a photo in which the person's face is clearly the largest`,
     );
   }
 }

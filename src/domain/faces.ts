@@ -34,12 +34,23 @@ export async function analyseImages(engine: FaceEngine, images: InputImage[], op
   }
 }
 
-/** The one face of each image; an image with none or several fails the request naming that image. */
+/**
+ * A face whose box side is below this share of the largest face's is a bystander (someone in the background of a
+ * portrait), not a second subject: like Rekognition, which indexes the largest faces, we enrol the subject. Two faces
+ * of comparable size stay ambiguous (which one is the person?) and are refused. On LFW's portraits the subject's
+ * face is 2–6× a bystander's; two people posing together are within a factor 1.5.
+ */
+export const BYSTANDER_RATIO = 0.5;
+
+/** The one face of each image; an image with none, or with two faces of comparable size, fails naming that image. */
 export function oneFacePerImage(result: AnalysisResult, images: InputImage[]): DetectedFace[] {
   return result.images.map((img, i) => {
     if (img.faces.length === 0) throw new FaceCountError('no_face', images[i].field);
-    if (img.faces.length > 1) throw new FaceCountError('multiple_faces', images[i].field);
-    return img.faces[0];
+    const [subject, next] = img.faces; // largest first
+    if (next && Math.max(next.box.width, next.box.height) >= BYSTANDER_RATIO * Math.max(subject.box.width, subject.box.height)) {
+      throw new FaceCountError('multiple_faces', images[i].field);
+    }
+    return subject;
   });
 }
 

@@ -25,14 +25,14 @@ export interface Match {
   score: number;
 }
 
-/** A liveness check that did not reach the requested score (409 with the sub-scores in the message). */
+/**
+ * A liveness check that did not reach the requested score. The message holds the score only: sub-scores would let
+ * an attacker tune a spoof cue by cue (the HTTP layer adds them when the operator sets LIVENESS_DETAILS=true).
+ */
 export class LivenessFailedError extends ConflictError {
   override readonly name = 'LivenessFailedError';
   constructor(readonly liveness: LivenessResult, readonly minScore: number) {
-    const signals = Object.entries(liveness.signals)
-      .map(([k, v]) => `${k}=${v.toFixed(3)}`)
-      .join(', ');
-    super(`liveness_failed: score ${liveness.score.toFixed(3)} < ${minScore} (${signals})`);
+    super(`liveness_failed: score ${liveness.score.toFixed(3)} < ${minScore}`);
   }
 }
 

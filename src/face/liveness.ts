@@ -17,9 +17,9 @@ export interface LivenessInput {
   landmarks: Point[];
 }
 
-/** Loads the anti-spoofing network (idempotent). */
+/** Loads the anti-spoofing network when the fusion uses it (idempotent). */
 export async function loadLivenessModels(): Promise<void> {
-  await loadModels();
+  if (FUSION.weights.model > 0) await loadModels();
 }
 
 function checkInput({ image, box }: LivenessInput): void {
@@ -35,7 +35,7 @@ function checkInput({ image, box }: LivenessInput): void {
 /** Passive liveness of one face: a score in [0, 1] (higher: live) and the sub-scores it was fused from. */
 export async function faceLiveness(input: LivenessInput): Promise<LivenessResult> {
   checkInput(input);
-  const measures = await measureFace(input.image, input.box, input.landmarks);
+  const measures = await measureFace(input.image, input.box, input.landmarks, { model: FUSION.weights.model > 0 });
   const signals = signalsFrom(measures);
   return { score: sigmoid(fuseLogit(signals, FUSION)), signals: { ...signals } };
 }

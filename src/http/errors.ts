@@ -46,7 +46,12 @@ export const missingParameter = (message: string, field?: string) => new ApiErro
 const imageStatus = (problem: ImageInputError['problem']) => (problem === 'too_large' || problem === 'too_many_pixels' ? 413 : 412);
 
 /** Maps an error to status + body (+ headers). Exported for tests and for plugins that answer by hand. */
-export function toApiError(err: unknown): ApiError | null {
+export interface ErrorOptions {
+  /** Liveness sub-scores in 409 details (LIVENESS_DETAILS). */
+  livenessDetails?: boolean;
+}
+
+export function toApiError(err: unknown, opts: ErrorOptions = {}): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof NotFoundError) return new ApiError(404, 'NOT_FOUND', 'not_found');
   if (err instanceof UnknownCollectionError) return new ApiError(404, 'NOT_FOUND', err.message, err.field);
@@ -69,7 +74,9 @@ export function toApiError(err: unknown): ApiError | null {
   }
   if (err instanceof LivenessFailedError) {
     const { score, signals } = err.liveness;
-    return new ApiError(409, 'ERROR', err.message, undefined, {}, { liveness_score: score, min_score: err.minScore, signals });
+    const details: Record<string, unknown> = { liveness_score: score, min_score: err.minScore };
+    if (opts.livenessDetails) details.signals = signals;
+    return new ApiError(409, 'ERROR', err.message, undefined, {}, details);
   }
   if (err instanceof DifferentPersonError) {
     return new ApiError(409, 'DIFFERENT_PERSON', err.message, err.field, {}, { other: err.otherField, score: err.score, min_score: err.minScore });
@@ -114,9 +121,11 @@ export function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
   return reply.code(e.statusCode).headers(e.headers).type('application/json; charset=utf-8').send(body);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, opts: ErrorOptions = {}): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const mapped = toApiError(err);
+    // Sub-scores stay in the server's log (debug) whatever the answer shows.
+    if (err instanceof LivenessFailedError) req.log.debug({ livenessSignals: err.liveness.signals, score: err.liveness.score }, 'liveness failed');
+    const mapped = toApiError(err, opts);
     if (mapped) {
       if (mapped.statusCode >= 500) req.log.warn({ code: mapped.code }, mapped.message);
       return sendError(reply, mapped);

@@ -72,7 +72,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   });
 
   installValidation(app);
-  installErrorHandling(app);
+  installErrorHandling(app, { livenessDetails: config.livenessDetails });
   installAudit(app, deps.store);
   const registry = installMetrics(app, { engine: deps.engine, index: deps.index });
 

@@ -165,7 +165,7 @@ describe('create', () => {
     const many = await enrol(acme.token, { name: 'Crowd', images: [(await groupJpeg()).toString('base64')] });
     expect(many.status).toBe(422);
     expect(many.body).toEqual({
-      message: 'multiple_faces_detected: "images[0]" contains more than one face; send one face per image',
+      message: `multiple_faces_detected: "images[0]" contains several faces of similar size; send a photo in which the person's face is clearly the largest`,
       code: 'MULTIPLE_FACES',
       field: 'images[0]',
     });

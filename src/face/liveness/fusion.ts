@@ -10,8 +10,8 @@ export interface FusionWeights {
 }
 
 export const FUSION: FusionWeights = {
-  bias: 1.9653,
-  weights: { model: 1, moire: 1.6501, colour: 0.8754, texture: 1.0003, sharpness: 1.7077, specular: 1.0093, border: 1.5371 },
+  bias: 2.4174,
+  weights: { model: 0.2557, moire: 1.6374, colour: 0.9579, texture: 1.0004, sharpness: 1.6069, specular: 1.0091, border: 1.5748 },
 };
 
 export const logit = (p: number) => Math.log(p / (1 - p));

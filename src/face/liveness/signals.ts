@@ -61,17 +61,29 @@ export interface FaceMeasures {
   laplacianRatio: number;
   glare: number;
   border: BorderMeasure;
-  /** P(live) from the trained anti-spoofing network. */
+  /** How many times the face box's side fits in the image's shorter side: the context the network sees. */
+  context: number;
+  /** P(live) from the trained anti-spoofing network (NaN when the image holds too little around the face). */
   model: number;
 }
 
-export async function measureFace(img: RgbImage, box: Box, landmarks: Point[]): Promise<FaceMeasures> {
+/**
+ * The anti-spoofing network judges the face with its surroundings (the box widened 2.7×: bezels, paper edges,
+ * fingers). On images cut tight around the face it has nothing of that to see and its answer is meaningless (on
+ * liveness-crops/ it ranked every screen replay above every live face), so below this much context it gives no
+ * evidence either way and the forensic cues decide. A camera frame always has the context; send the frame.
+ */
+export const MIN_MODEL_CONTEXT = 1.5;
+
+/** `model: false` skips the network (a fusion that gives it no weight does not pay for running it). */
+export async function measureFace(img: RgbImage, box: Box, landmarks: Point[], opts: { model?: boolean } = {}): Promise<FaceMeasures> {
   const region = skinRegion(box, landmarks);
   const moire = measureMoire(img, region);
   const skin = measureSkin(img, region);
   const specular = measureSpecular(img, box);
   const border = measureBorder(img, box);
-  const models = await runModels(img, box);
+  const context = Math.min(img.width, img.height) / Math.max(box.width, box.height);
+  const models = opts.model !== false && context >= MIN_MODEL_CONTEXT ? await runModels(img, box) : { model: NaN };
   return {
     moireDb: moire.peakDb,
     grayscale: skin.grayscale,
@@ -80,6 +92,7 @@ export async function measureFace(img: RgbImage, box: Box, landmarks: Point[]): 
     laplacianRatio: skin.laplacianRatio,
     glare: specular.glare,
     border,
+    context,
     ...models,
   };
 }

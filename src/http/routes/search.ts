@@ -284,7 +284,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
               liveness_score: Type.Number(),
               min_score: Type.Number(),
               passed: Type.Boolean(),
-              signals: Type.Record(Type.String(), Type.Number()),
+              signals: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'Sub-scores, only when the server runs with LIVENESS_DETAILS=true.' })),
             }),
           ),
           ...imageErrors,
@@ -297,7 +297,9 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
       if (b.image !== undefined && b.images !== undefined) throw missingParameter('"image" and "images" cannot be sent together', 'images');
       const images = b.image !== undefined ? [decodeImage(b.image, 'image', limits)] : decodeImages(b.images!, 'images', limits);
       const res = await flows.liveness(deps, { images, min_score: b.liveness_min_score ?? 0.6 }, req.client);
-      return answer(req, signer, { liveness_score: res.score, min_score: res.minScore, passed: res.passed, signals: res.signals }, res.notes);
+      req.log.debug({ livenessSignals: res.signals, score: res.score }, 'liveness sub-scores');
+      const data = { liveness_score: res.score, min_score: res.minScore, passed: res.passed, ...(config.livenessDetails ? { signals: res.signals } : {}) };
+      return answer(req, signer, data, res.notes);
     },
   );
 
