@@ -12,6 +12,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { ConflictError, UnknownReferenceError } from './errors.js';
 import { newCollectionCode, newObjectId, newPersonRecordId } from './ids.js';
 import { migrations as defaultMigrations, type Migration } from './migrations/index.js';
+import { buildLivenessSessionRepo } from './livenessSessions.js';
 import type {
   Client,
   ClientRepo,
@@ -95,26 +96,34 @@ function applyPragmas(db: Db, opts: { busyTimeoutMs: number; synchronous: string
 
 /** Brings the file's schema up to the newest migration; returns the resulting version. */
 export function migrate(db: Db, list: readonly Migration[] = defaultMigrations): number {
+  // Versions must increase but may skip numbers: work merged from parallel branches can land a later number before
+  // an earlier one. Every migration not yet recorded in schema_migrations is applied, in version order.
   for (let i = 0; i < list.length; i++) {
-    if (list[i].version !== i + 1) throw new Error(`migrations must be numbered 1..n in order (found ${list[i].version} at ${i})`);
+    if (!Number.isInteger(list[i].version) || list[i].version < 1 || (i > 0 && list[i].version <= list[i - 1].version)) {
+      throw new Error(`migrations must have increasing positive versions (found ${list[i].version} at ${i})`);
+    }
   }
+  const latest = list.length > 0 ? list[list.length - 1].version : 0;
   const run = db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    INTEGER PRIMARY KEY,
       name       TEXT NOT NULL,
       applied_at TEXT NOT NULL
     ) STRICT`);
-    const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-    if (current > list.length) {
-      throw new Error(`database schema is at version ${current}, newer than this build knows (${list.length}); upgrade Facegate`);
+    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    const known = new Set(list.map((m) => m.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0) {
+      throw new Error(`database schema is at version ${Math.max(...applied)}, newer than this build knows (${latest}); upgrade Facegate`);
     }
     const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    for (const m of list.slice(current)) {
+    for (const m of list) {
+      if (applied.has(m.version)) continue;
       db.exec(m.sql);
       insert.run(m.version, m.name, ISO_NOW());
     }
-    db.pragma(`user_version = ${list.length}`);
-    return list.length;
+    db.pragma(`user_version = ${latest}`);
+    return latest;
   });
   // IMMEDIATE: take the write lock before reading the version, so concurrent openers serialise here.
   const version = run.immediate();
@@ -610,11 +619,13 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
     },
   };
 
-  return { clients, tokens, collections, facePersons, templates, persons };
+  const livenessSessions = buildLivenessSessionRepo(db, q, hooks);
+
+  return { clients, tokens, collections, facePersons, templates, persons, livenessSessions };
 }
 
-const REPO_NAMES = ['clients', 'tokens', 'collections', 'facePersons', 'templates', 'persons'] as const;
-const WRITE_METHODS = new Set(['create', 'update', 'delete', 'revoke', 'add', 'deleteForPerson']);
+const REPO_NAMES = ['clients', 'tokens', 'collections', 'facePersons', 'templates', 'persons', 'livenessSessions'] as const;
+const WRITE_METHODS = new Set(['create', 'update', 'delete', 'revoke', 'add', 'deleteForPerson', 'addFrames', 'pruneFrames', 'expireStale']);
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
 

@@ -9,6 +9,10 @@ import { DB_FILE_NAME, openSqliteStore, type SqliteStore } from '../../src/store
 import type { Client } from '../../src/store/types.js';
 import { embedding, openTemp, personInput, tempDir } from './helpers.js';
 
+/** Versions may skip numbers (branches merged out of order), so the newest is the last one's, not the count. */
+const latestVersion = migrations[migrations.length - 1].version;
+const nextVersion = latestVersion + 1;
+
 const UUID_V4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -42,9 +46,9 @@ describe('open', () => {
   it('uses WAL, an owner-only folder and file, and records the schema version', () => {
     const db = raw();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(latestVersion);
     db.close();
-    expect(store.schemaVersion()).toBe(migrations.length);
+    expect(store.schemaVersion()).toBe(latestVersion);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(store.file).mode & 0o777).toBe(0o600);
   });
@@ -54,7 +58,7 @@ describe('open', () => {
     await store.close();
     for (let i = 0; i < 2; i++) {
       const again = openSqliteStore({ dataDir: dir });
-      expect(again.schemaVersion()).toBe(migrations.length);
+      expect(again.schemaVersion()).toBe(latestVersion);
       expect((await again.collections.list(a.id, { page: 1, limit: 10 })).items.map((c) => c.name)).toEqual(['kept']);
       await again.close();
     }
@@ -73,7 +77,7 @@ describe('open', () => {
     const p = await old.facePersons.create(personInput(c.id, 'Ann', [col._id]));
     await old.close();
     const s = openSqliteStore({ dataDir: t.dir });
-    expect(s.schemaVersion()).toBe(migrations.length);
+    expect(s.schemaVersion()).toBe(latestVersion);
     expect(await s.facePersons.list(c.id, { page: 1, limit: 10, collection: col.code })).toEqual({ items: [p], total: 1 });
     await s.close();
     const db = new Database(path.join(t.dir, DB_FILE_NAME), { readonly: true });
@@ -87,25 +91,42 @@ describe('open', () => {
   it('refuses a database from a newer build', async () => {
     await store.close();
     const db = new Database(path.join(dir, DB_FILE_NAME));
-    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migrations.length + 1, 'future', new Date().toISOString());
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(nextVersion, 'future', new Date().toISOString());
     db.close();
     expect(() => openSqliteStore({ dataDir: dir })).toThrow(/newer than this build/);
-    store = openSqliteStore({ dataDir: dir, migrations: [...migrations, { version: migrations.length + 1, name: 'future', sql: 'SELECT 1' }] });
+    store = openSqliteStore({ dataDir: dir, migrations: [...migrations, { version: nextVersion, name: 'future', sql: 'SELECT 1' }] });
   });
 
   it('applies a failing migration not at all', async () => {
     await store.close();
     const broken = [
       ...migrations,
-      { version: migrations.length + 1, name: 'half', sql: 'CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
+      { version: nextVersion, name: 'half', sql: 'CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
     ];
     expect(() => openSqliteStore({ dataDir: dir, migrations: broken })).toThrow(/no_such_table/);
     const db = raw();
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()).toEqual({ n: 0 });
-    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(latestVersion);
     db.close();
     store = openSqliteStore({ dataDir: dir });
-    expect(store.schemaVersion()).toBe(migrations.length);
+    expect(store.schemaVersion()).toBe(latestVersion);
+  });
+
+  it('tolerates a gap in the version numbers and fills it later', async () => {
+    const t = tempDir();
+    const base = migrations.slice(0, 3);
+    const gap = [...base, { version: 5, name: 'five', sql: 'CREATE TABLE five (x INTEGER)' }];
+    const first = openSqliteStore({ dataDir: t.dir, migrations: gap });
+    expect(first.schemaVersion()).toBe(5);
+    await first.close();
+    const filled = [...base, { version: 4, name: 'four', sql: 'CREATE TABLE four (x INTEGER)' }, gap[3]];
+    const second = openSqliteStore({ dataDir: t.dir, migrations: filled });
+    await second.close();
+    const db = new Database(path.join(t.dir, DB_FILE_NAME), { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('four', 'five')").get()).toEqual({ n: 2 });
+    db.close();
+    expect(() => openSqliteStore({ dataDir: t.dir, migrations: [...base, gap[3], filled[3]] })).toThrow(/increasing/);
+    t.cleanup();
   });
 
   it('opens an explicit file path too', async () => {
