@@ -16,6 +16,7 @@ import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
+import { livenessSessionRoutes } from './routes/livenessSessions.js';
 import { personRoutes } from './routes/persons.js';
 import { searchRoutes } from './routes/search.js';
 import { systemRoutes } from './routes/system.js';
@@ -23,7 +24,7 @@ import type { ResponseSigner } from './signing.js';
 import { installValidation } from './validation.js';
 
 /** Every authenticated resource, mounted under /v2. Add a resource by adding its plugin here. */
-export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, personRoutes];
+export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, personRoutes, livenessSessionRoutes];
 
 export interface HttpServerOptions {
   config: Config;
@@ -86,6 +87,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
         { name: 'Face persons' },
         { name: 'Search', description: '1:N search, de-duplicating enrolment, verify, compare, liveness, detect.' },
         { name: 'Persons' },
+        { name: 'Liveness sessions', description: 'Challenge-response liveness: the person performs random head movements in front of the camera.' },
         { name: 'System' },
       ],
     },
