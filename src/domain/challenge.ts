@@ -33,6 +33,12 @@ export const CHALLENGE = {
   yaw: 20,
   /** Look up / down beyond this many degrees of pitch (the pitch fit is noisier than yaw). */
   pitch: 20,
+  /**
+   * A movement that was not asked for fails the attempt only beyond this many degrees: a margin over `yaw` and
+   * `pitch`, so that a neutral pose read a few degrees off (the pose fit is noisy) or a half-hearted glance is not
+   * taken for a wrong move.
+   */
+  wrongMove: 30,
   /** "Back" to neutral on the step's own axis. */
   back: 12,
   /** Smile: mouth width at least this multiple of neutral, on this many frames. */
@@ -87,9 +93,9 @@ const isHead = (s: ChallengeStep) => s === 'turn_left' || s === 'turn_right' || 
  * The person's own left and right: a camera that is not mirrored sees a head turning to its own left with the nose
  * towards the image's right, where the engine's yaw is positive.
  */
-function headAction(dy: number, dp: number): Action {
-  if (Math.abs(dy) >= CHALLENGE.yaw) return dy > 0 ? 'turn_left' : 'turn_right';
-  if (Math.abs(dp) >= CHALLENGE.pitch) return dp > 0 ? 'look_up' : 'look_down';
+function headAction(dy: number, dp: number, yaw: number = CHALLENGE.yaw, pitch: number = CHALLENGE.pitch): Action {
+  if (Math.abs(dy) >= yaw) return dy > 0 ? 'turn_left' : 'turn_right';
+  if (Math.abs(dp) >= pitch) return dp > 0 ? 'look_up' : 'look_down';
   return null;
 }
 
@@ -140,6 +146,7 @@ export function verifyChallenge(frames: FrameMeasure[], steps: readonly Challeng
     const f = frames[i];
     const dy = f.yaw! - base.yaw, dp = f.pitch! - base.pitch;
     const action = headAction(dy, dp);
+    const clearMove = headAction(dy, dp, CHALLENGE.wrongMove, CHALLENGE.wrongMove);
     // A frame can finish one step and be judged against the next (a turn straight into the opposite turn).
     for (let again = true; again && k < steps.length; ) {
       again = false;
@@ -174,8 +181,8 @@ export function verifyChallenge(frames: FrameMeasure[], steps: readonly Challeng
         continue;
       }
       const previous = k > 0 ? steps[k - 1] : undefined;
-      if (action !== null && action !== step && action !== previous) {
-        return fail('wrong_order', `${action} was performed while ${step} was asked`);
+      if (clearMove !== null && clearMove !== step && clearMove !== previous) {
+        return fail('wrong_order', `${clearMove} was performed while ${step} was asked`);
       }
     }
   }

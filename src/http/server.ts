@@ -14,6 +14,7 @@ import { authHook } from './auth.js';
 import type { RouteContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
+import { captureRoutes } from './routes/capture.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
 import { livenessSessionRoutes } from './routes/livenessSessions.js';
@@ -99,6 +100,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   });
 
   await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer });
+  await app.register(captureRoutes);
 
   const ctx: RouteContext = { deps, signer, config };
   await app.register(
