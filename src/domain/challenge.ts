@@ -22,6 +22,10 @@ export interface FrameMeasure {
   /** The engine's passive liveness score of the face, in [0, 1]. */
   passive?: number;
   landmarks?: Point[];
+  /** The frame's size and the face box, in pixels. */
+  width?: number;
+  height?: number;
+  box?: { x: number; y: number; width: number; height: number };
 }
 
 /**
@@ -51,6 +55,12 @@ export const CHALLENGE = {
   neutralFrames: 3,
   /** Consecutive timestamps at least this far apart (a camera above 50 fps is not what a browser gives). */
   minGapMs: 20,
+  /**
+   * Continuity between consecutive frames with a face: a camera stream keeps its size, and a face does not jump
+   * (size ratio within this factor, centre shift within `maxShift` face sizes); a series of different photos does.
+   */
+  maxScale: 1.5,
+  maxShift: 1,
   /** Share of frames allowed to hold no face (motion blur at the peak of a turn). */
   maxFaceless: 0.5,
 } as const;
@@ -59,7 +69,8 @@ export type FailureReason =
   | 'multiple_faces'
   | 'face_lost'
   | 'bad_timestamps'
-  | 'wrong_order';
+  | 'wrong_order'
+  | 'discontinuous';
 
 export interface StepOutcome {
   name: ChallengeStep;
@@ -118,6 +129,18 @@ export function verifyChallenge(frames: FrameMeasure[], steps: readonly Challeng
   outcome.usable = usable;
   const faceless = frames.length - usable.length;
   if (frames.length >= 4 && faceless / frames.length > CHALLENGE.maxFaceless) return fail('face_lost', 'most frames hold no face');
+  const sized = frames.filter((f) => f.width !== undefined);
+  if (sized.some((f) => f.width !== sized[0].width || f.height !== sized[0].height)) {
+    return fail('discontinuous', 'the frames do not all have the same size');
+  }
+  for (let j = 1; j < usable.length; j++) {
+    const a = frames[usable[j - 1]].box, b = frames[usable[j]].box;
+    if (!a || !b) continue;
+    const size = Math.max(a.width, b.width);
+    const scale = Math.max(a.width / b.width, b.width / a.width);
+    const shift = Math.hypot(a.x + a.width / 2 - b.x - b.width / 2, a.y + a.height / 2 - b.y - b.height / 2) / size;
+    if (scale > CHALLENGE.maxScale || shift > CHALLENGE.maxShift) return fail('discontinuous', 'the face jumps between frames');
+  }
   if (usable.length < CHALLENGE.neutralFrames) return outcome;
 
   const neutral = usable.slice(0, CHALLENGE.neutralFrames).map((i) => frames[i]);

@@ -44,6 +44,7 @@ export type SessionFailureReason =
   | 'face_lost'
   | 'bad_timestamps'
   | 'wrong_order'
+  | 'discontinuous'
   | 'identity_changed'
   | 'flat_motion'
   | 'passive_liveness'
@@ -178,7 +179,7 @@ function mouthAndEyes(l: Point[]): { mouth: number; ear: number } {
   return { mouth: d(l[48], l[54]) / d(l[36], l[45]), ear: (eye(36) + eye(42)) / 2 };
 }
 
-function analysisOf(image: { width: number; height: number; faces: DetectedFace[] }): { analysis: FrameAnalysis; embedding: Float32Array | null } {
+export function analysisOf(image: { width: number; height: number; faces: DetectedFace[] }): { analysis: FrameAnalysis; embedding: Float32Array | null } {
   const face = image.faces.length === 1 ? image.faces[0] : undefined;
   const base = { width: image.width, height: image.height, faces: image.faces.length };
   if (!face) return { analysis: base, embedding: null };
@@ -192,6 +193,7 @@ function analysisOf(image: { width: number; height: number; faces: DetectedFace[
       ...(landmarks.length === 68 ? mouthAndEyes(face.landmarks) : {}),
       passive: face.liveness?.score,
       landmarks,
+      box: { x: r1(face.box.x), y: r1(face.box.y), width: r1(face.box.width), height: r1(face.box.height) },
     },
     embedding: face.embedding,
   };

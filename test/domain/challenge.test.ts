@@ -71,6 +71,17 @@ describe('verifyChallenge', () => {
     expect(judge([N, N, N, { faces: 0 }, ...LEFT], ['turn_left']).completed).toBe(true);
   });
 
+  it('fails frames of changing size and a face that jumps (a series of photos, not a camera stream)', () => {
+    const box = { x: 100, y: 100, width: 100, height: 120 };
+    const frames = track([N, N, N, ...LEFT]).map((f) => ({ ...f, width: 640, height: 480, box }));
+    expect(verifyChallenge(frames, ['turn_left']).completed).toBe(true);
+    expect(verifyChallenge(frames.map((f, i) => (i === 4 ? { ...f, width: 800 } : f)), ['turn_left']).failure?.reason).toBe('discontinuous');
+    const jump = frames.map((f, i) => (i === 4 ? { ...f, box: { ...box, x: 250 } } : f));
+    expect(verifyChallenge(jump, ['turn_left']).failure?.reason).toBe('discontinuous');
+    const zoom = frames.map((f, i) => (i === 4 ? { ...f, box: { ...box, width: 160, height: 190 } } : f));
+    expect(verifyChallenge(zoom, ['turn_left']).failure?.reason).toBe('discontinuous');
+  });
+
   it('fails timestamps that do not increase by at least 20 ms', () => {
     const frames = track([N, N, N, ...LEFT]);
     frames[4].timestampMs = frames[3].timestampMs + 5;

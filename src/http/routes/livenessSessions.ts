@@ -40,7 +40,7 @@ export const LivenessSessionSchema = Type.Object(
     failure: Type.Optional(
       Type.Object(
         { reason: Type.String(), message: Type.String() },
-        { description: 'Why the (last) attempt failed: multiple_faces, face_lost, bad_timestamps, wrong_order, identity_changed, flat_motion, passive_liveness, too_many_frames.' },
+        { description: 'Why the (last) attempt failed: multiple_faces, face_lost, bad_timestamps, wrong_order, discontinuous, identity_changed, flat_motion, passive_liveness, too_many_frames.' },
       ),
     ),
     consumed: Type.Boolean({ description: 'A flow (enrolment, search-live-face, person liveness) already used the session.' }),
