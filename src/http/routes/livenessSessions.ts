@@ -40,7 +40,7 @@ export const LivenessSessionSchema = Type.Object(
     failure: Type.Optional(
       Type.Object(
         { reason: Type.String(), message: Type.String() },
-        { description: 'Why the (last) attempt failed: multiple_faces, face_lost, bad_timestamps, wrong_order, discontinuous, identity_changed, flat_motion, passive_liveness, too_many_frames.' },
+        { description: 'Why the (last) attempt failed: multiple_faces, face_lost, bad_timestamps, wrong_order, discontinuous, identity_changed, not_a_stream, flat_motion, passive_liveness, too_many_frames.' },
       ),
     ),
     consumed: Type.Boolean({ description: 'A flow (enrolment, search-live-face, person liveness) already used the session.' }),
@@ -88,7 +88,7 @@ export const livenessSessionRoutes: FastifyPluginAsync<RouteContext> = async (ap
         Type.Integer({ minimum: L.minExpirySeconds, maximum: L.maxExpirySeconds, default: L.defaultExpirySeconds, description: 'Seconds until the session expires.' }),
       ),
       max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: L.maxAttempts, default: L.defaultAttempts, description: 'Retry budget.' })),
-      min_score: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Passive liveness floor; default LIVENESS_MIN_SCORE.' })),
+      min_score: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: `Passive liveness floor; default ${sessions.SESSION_MIN_SCORE} (fitted, docs/liveness.md).` })),
     },
     { additionalProperties: false },
   );
