@@ -24,6 +24,8 @@ const NEUTRAL_MS = 1200;
 /** Frames per POST: small enough to keep the prompts close to what the server has seen. */
 const BATCH = 3;
 const MAX_PER_POST = 10;
+/** The server wants timestamps at least 20 ms apart; a late timer can fire twice in a row. */
+const MIN_GAP_MS = 50;
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.hash.slice(1));
@@ -111,6 +113,7 @@ async function run(token) {
   let sending = false;
   let finished = false;
   let sent = 0;
+  let lastTs = -Infinity;
 
   const prompt = () => {
     if (finished) return;
@@ -134,9 +137,12 @@ async function run(token) {
   };
 
   const flush = async () => {
-    if (sending || finished || queue.length < BATCH) return;
+    // Frames leave in capture order: only the encoded ones at the head of the queue.
+    let ready = 0;
+    while (ready < queue.length && ready < MAX_PER_POST && queue[ready].blob) ready++;
+    if (sending || finished || ready < BATCH) return;
     sending = true;
-    const items = queue.splice(0, MAX_PER_POST).sort((a, b) => a.ts - b.ts);
+    const items = queue.splice(0, ready);
     try {
       const frames = await Promise.all(items.map(async (f) => ({ image: await blobToBase64(f.blob), timestamp_ms: f.ts })));
       session = await call('POST', `${SESSIONS}/${session.session_id}/frames`, { frames });
@@ -170,9 +176,17 @@ async function run(token) {
     canvas.height = video.videoHeight;
     canvas.getContext('2d').drawImage(video, 0, 0);
     const ts = Math.round(performance.now() - t0);
+    if (ts - lastTs < MIN_GAP_MS) return;
+    lastTs = ts;
+    const entry = { ts, blob: null };
+    queue.push(entry);
     canvas.toBlob((blob) => {
-      if (!blob || finished) return;
-      queue.push({ blob, ts });
+      if (finished) return;
+      if (!blob) {
+        queue = queue.filter((e) => e !== entry);
+      } else {
+        entry.blob = blob;
+      }
       flush();
     }, 'image/jpeg', 0.85);
   };

@@ -43,6 +43,12 @@ export const CHALLENGE = {
    * taken for a wrong move.
    */
   wrongMove: 30,
+  /**
+   * …and only when the engine's absolute pose agrees (at least this many degrees off-axis the same way): returning
+   * from a neutral pose that was itself off-axis (the person was looking up while the first frames were taken) is
+   * no move at all.
+   */
+  wrongMoveAbsolute: 10,
   /** "Back" to neutral on the step's own axis. */
   back: 12,
   /** Smile: mouth width at least this multiple of neutral, on this many frames. */
@@ -110,6 +116,13 @@ function headAction(dy: number, dp: number, yaw: number = CHALLENGE.yaw, pitch: 
   return null;
 }
 
+function unaskedMove(a: Action, f: FrameMeasure): Action {
+  const t = CHALLENGE.wrongMoveAbsolute;
+  const agrees =
+    (a === 'turn_left' && f.yaw! >= t) || (a === 'turn_right' && f.yaw! <= -t) || (a === 'look_up' && f.pitch! >= t) || (a === 'look_down' && f.pitch! <= -t);
+  return agrees ? a : null;
+}
+
 /**
  * Checks the frames of one attempt against the steps. Frames must be in capture order. A head movement (turn or
  * look) other than the one asked for, or than the one just done (people overshoot and repeat), fails the attempt:
@@ -169,7 +182,7 @@ export function verifyChallenge(frames: FrameMeasure[], steps: readonly Challeng
     const f = frames[i];
     const dy = f.yaw! - base.yaw, dp = f.pitch! - base.pitch;
     const action = headAction(dy, dp);
-    const clearMove = headAction(dy, dp, CHALLENGE.wrongMove, CHALLENGE.wrongMove);
+    const clearMove = unaskedMove(headAction(dy, dp, CHALLENGE.wrongMove, CHALLENGE.wrongMove), f);
     // A frame can finish one step and be judged against the next (a turn straight into the opposite turn).
     for (let again = true; again && k < steps.length; ) {
       again = false;
