@@ -12,6 +12,7 @@ export const LivenessSessionId = Type.String({
 /** Exactly one of `field` and `liveness_session_id` (409 MissingParameter otherwise, like every missing field). */
 export function oneOf(body: object, field: string): void {
   const has = (k: string) => (body as Record<string, unknown>)[k] !== undefined;
-  if (!has(field) && !has('liveness_session_id')) throw missingParameter(`"${field}" or "liveness_session_id" is required`, field);
+  // Verifik's message when neither is sent: integrations written for it match on it.
+  if (!has(field) && !has('liveness_session_id')) throw missingParameter(`"${field}" is required`, field);
   if (has(field) && has('liveness_session_id')) throw missingParameter(`"${field}" and "liveness_session_id" cannot be sent together`, 'liveness_session_id');
 }

@@ -133,7 +133,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
     },
     async (req) => {
       if (req.body.biometricData?.faceImage === undefined && req.body.liveness_session_id === undefined) {
-        throw missingParameter('"biometricData.faceImage" or "liveness_session_id" is required', 'biometricData.faceImage');
+        throw missingParameter('"biometricData" is required', 'biometricData');
       }
       if (req.body.biometricData !== undefined && req.body.liveness_session_id !== undefined) {
         throw missingParameter('"biometricData" and "liveness_session_id" cannot be sent together', 'liveness_session_id');
