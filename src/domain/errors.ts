@@ -4,7 +4,7 @@
 /** An id that does not exist for this client. Foreign ids are reported exactly the same way. */
 export class NotFoundError extends Error {
   override readonly name: string = 'NotFoundError';
-  constructor(readonly resource: 'collection' | 'person') {
+  constructor(readonly resource: 'collection' | 'person' | 'liveness session') {
     super('not_found');
   }
 }

@@ -12,6 +12,7 @@ import { normaliseBirthDate } from './dates.js';
 import { DEFAULT_SAME_PERSON_MIN_SCORE, type DomainDeps, type Paged, type Paging } from './deps.js';
 import { InvalidFieldError, NotFoundError, UnknownCollectionError } from './errors.js';
 import { analyseEnrolment, assertOnePerson, templateRows, type InputImage } from './faces.js';
+import { consumeSession } from './livenessSessions.js';
 
 export interface FacePersonInput {
   name: string;
@@ -22,6 +23,8 @@ export interface FacePersonInput {
   /** Collection `_id`s or `code`s. */
   collections?: string[];
   notes?: string;
+  /** A SUCCEEDED liveness session whose reference frame is enrolled instead of `images` (used up by this). */
+  liveness_session_id?: string;
 }
 
 /** PUT: every field optional; `null` clears an optional field; `images` replaces all templates. */
@@ -75,10 +78,11 @@ async function addTemplates(deps: DomainDeps, tx: Repos, client: string, person:
 }
 
 export async function createFacePerson(deps: DomainDeps, client: string, input: FacePersonInput): Promise<FacePersonView> {
-  const { images, ...fields } = input;
-  // Cheap checks first: a bad date or an unknown collection should not cost an engine run.
+  const { images: given, liveness_session_id: session, ...fields } = input;
+  // Cheap checks first: a bad date or an unknown collection should not cost an engine run (nor a liveness session).
   checkFields(deps, fields);
   await resolveCollections(deps.store, client, fields.collections ?? [], 'collections');
+  const images = session !== undefined ? [(await consumeSession(deps, client, session)).reference] : given;
   const { faces } = await analyseEnrolment(deps.engine, images, { tenant: client });
   assertOnePerson(deps.engine, faces, images, samePersonMinScore(deps));
   return createAnalysedFacePerson(deps, client, fields, faces);

@@ -7,6 +7,7 @@ import { normaliseBirthDate } from './dates.js';
 import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
+import { consumeSession } from './livenessSessions.js';
 
 type Details = Pick<PersonRecord, 'firstName' | 'lastName' | 'email' | 'phone' | 'dateOfBirth' | 'documentType' | 'documentNumber'>;
 
@@ -91,13 +92,22 @@ export async function createPerson(deps: DomainDeps, client: string, input: Pers
 export async function createPersonWithLiveness(
   deps: DomainDeps,
   client: string,
-  input: PersonInput & { faceImage: InputImage },
+  input: PersonInput & ({ faceImage: InputImage } | { livenessSessionId: string }),
   minScore: number = deps.settings.livenessMinScore,
 ): Promise<PersonView & { liveness: LivenessOutcome }> {
   const now = deps.now?.() ?? new Date();
   const details = cleanDetails(input, now);
-  const { faces, analysis } = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true, tenant: client });
-  const result = analysis.liveness ?? faces[0].liveness;
+  let faces, result;
+  if ('livenessSessionId' in input) {
+    // A SUCCEEDED session (used up here): its challenge was the liveness check, its reference frame the face.
+    const session = await consumeSession(deps, client, input.livenessSessionId);
+    faces = (await analyseEnrolment(deps.engine, [session.reference], { thumbnails: false, tenant: client })).faces;
+    result = { score: session.score, signals: {} };
+  } else {
+    const analysed = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true, tenant: client });
+    faces = analysed.faces;
+    result = analysed.analysis.liveness ?? faces[0].liveness;
+  }
   if (!result) throw new Error('face engine returned no liveness result');
   const passed = result.score >= minScore;
   const id = newPersonRecordId();

@@ -11,6 +11,7 @@ import { normaliseBirthDate } from './dates.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
 import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
+import { consumeSession } from './livenessSessions.js';
 
 export type Os = 'ANDROID' | 'IOS' | 'DESKTOP';
 
@@ -231,7 +232,9 @@ function roundAll(signals: Record<string, number>): Record<string, number> {
 
 export interface SearchLiveFaceInput {
   name: string;
-  images: InputImage[];
+  /** The capture, or (instead) a SUCCEEDED liveness session whose reference frame is used. */
+  images?: InputImage[];
+  liveness_session_id?: string;
   gender: 'M' | 'F';
   date_of_birth: string;
   nationality?: string;
@@ -252,13 +255,26 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   if (name === '') throw new InvalidFieldError('name', '"name" must contain letters');
   normaliseBirthDate(input.date_of_birth, 'date_of_birth', deps.now?.() ?? new Date());
   const collection = (await collectionId(deps, client, input.collection_id, 'collection_id'))!;
-  const { result, faces: largest, liveness } = await captureLiveness(deps, input.images, { thumbnails: true, tenant: client });
-  // One capture, one person, checked before the liveness verdict: images of two people are named as such, not
-  // reported as a weak liveness score (the multi-frame check would also fail on them).
-  assertOnePerson(deps.engine, largest, input.images, samePersonMinScore(deps));
-  if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
+  let images: InputImage[];
+  let result: AnalysisResult;
+  if (input.liveness_session_id !== undefined) {
+    // The session's challenge was the liveness check; its score is its frames' passive liveness together.
+    const session = await consumeSession(deps, client, input.liveness_session_id);
+    if (session.score < input.liveness_min_score) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
+    images = [session.reference];
+    result = await analyseImages(deps.engine, images, { maxFaces: 2, thumbnails: true, tenant: client });
+  } else {
+    images = input.images ?? [];
+    const captured = await captureLiveness(deps, images, { thumbnails: true, tenant: client });
+    result = captured.result;
+    // One capture, one person, checked before the liveness verdict: images of two people are named as such, not
+    // reported as a weak liveness score (the multi-frame check would also fail on them).
+    assertOnePerson(deps.engine, captured.faces, images, samePersonMinScore(deps));
+    const liveness = captured.liveness;
+    if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
+  }
   // Enrolment needs exactly one face per image, as POST /persons does.
-  const faces = oneFacePerImage(result, input.images);
+  const faces = oneFacePerImage(result, images);
 
   return withEnrolLock(`${client}\u0000${collection}`, async () => {
     const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });

@@ -17,8 +17,10 @@ import { installAudit } from './audit.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
 import { installRateLimit } from './rateLimit.js';
+import { captureRoutes } from './routes/capture.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
+import { livenessSessionRoutes } from './routes/livenessSessions.js';
 import { personRoutes } from './routes/persons.js';
 import { searchRoutes } from './routes/search.js';
 import { systemRoutes } from './routes/system.js';
@@ -26,7 +28,7 @@ import type { ResponseSigner } from './signing.js';
 import { installValidation } from './validation.js';
 
 /** Every authenticated resource, mounted under /v2. Add a resource by adding its plugin here. */
-export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, personRoutes];
+export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, personRoutes, livenessSessionRoutes];
 
 export interface HttpServerOptions {
   config: Config;
@@ -91,6 +93,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
         { name: 'Face persons' },
         { name: 'Search', description: '1:N search, de-duplicating enrolment, verify, compare, liveness, detect.' },
         { name: 'Persons' },
+        { name: 'Liveness sessions', description: 'Challenge-response liveness: the person performs random head movements in front of the camera.' },
         { name: 'System' },
         { name: 'Console', description: 'Sign-in of the operator console (/console): a session cookie that /v2 routes accept.' },
       ],
@@ -103,6 +106,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   });
 
   await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer });
+  await app.register(captureRoutes);
 
   // The operator console (/console); /v2 also accepts its session cookie in place of a bearer token.
   const consoleUi = await installConsole(app, { store: deps.store });

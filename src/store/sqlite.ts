@@ -13,6 +13,7 @@ import { auditRepo } from './audit.js';
 import { ConflictError, UnknownReferenceError } from './errors.js';
 import { newCollectionCode, newObjectId, newPersonRecordId } from './ids.js';
 import { migrations as defaultMigrations, type Migration } from './migrations/index.js';
+import { buildLivenessSessionRepo } from './livenessSessions.js';
 import type {
   Client,
   ClientRepo,
@@ -101,6 +102,8 @@ function applyPragmas(db: Db, opts: { busyTimeoutMs: number; synchronous: string
  * `schema_migrations` runs, in version order; one the file has but this build does not know means a newer build.
  */
 export function migrate(db: Db, list: readonly Migration[] = defaultMigrations): number {
+  // Versions must increase but may skip numbers: work merged from parallel branches can land a later number before
+  // an earlier one. Every migration not yet recorded in schema_migrations is applied, in version order.
   for (let i = 0; i < list.length; i++) {
     if (!Number.isInteger(list[i].version) || list[i].version < 1 || (i > 0 && list[i].version <= list[i - 1].version)) {
       throw new Error(`migrations must have increasing positive versions (found ${list[i].version} at ${i})`);
@@ -652,11 +655,13 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
     },
   };
 
-  return { audit: auditRepo(q), clients, tokens, collections, facePersons, templates, persons };
+  const livenessSessions = buildLivenessSessionRepo(db, q, hooks);
+
+  return { audit: auditRepo(q), clients, tokens, collections, facePersons, templates, persons, livenessSessions };
 }
 
-const REPO_NAMES = ['audit', 'clients', 'tokens', 'collections', 'facePersons', 'templates', 'persons'] as const;
-const WRITE_METHODS = new Set(['create', 'update', 'delete', 'revoke', 'add', 'deleteForPerson', 'reembed', 'append', 'prune']);
+const REPO_NAMES = ['audit', 'clients', 'tokens', 'collections', 'facePersons', 'templates', 'persons', 'livenessSessions'] as const;
+const WRITE_METHODS = new Set(['create', 'update', 'delete', 'revoke', 'add', 'deleteForPerson', 'reembed', 'append', 'prune', 'addFrames', 'pruneFrames', 'expireStale']);
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
 

@@ -1,6 +1,9 @@
 // Repository contracts. SQLite (better-sqlite3) implements them now, PostgreSQL next: every method is async so
 // that a networked store fits, and all writes of one request go through one `transaction` call.
 // Every query is scoped by `client` (the tenant): a row of another client is indistinguishable from a missing one.
+import type { LivenessSessionRepo } from './livenessSessions.js';
+
+export type * from './livenessSessions.js';
 
 export interface Client {
   id: string;
@@ -223,6 +226,7 @@ export interface Repos {
   facePersons: FacePersonRepo;
   templates: TemplateRepo;
   persons: PersonRecordRepo;
+  livenessSessions: LivenessSessionRepo;
 }
 
 export interface Store extends Repos {

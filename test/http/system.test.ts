@@ -225,6 +225,9 @@ describe('operations', () => {
       '/v2/persons': ['post', 'get'],
       '/v2/persons/liveness': ['post'],
       '/v2/persons/{id}': ['get', 'put', 'delete'],
+      '/v2/face-recognition/liveness/sessions': ['post'],
+      '/v2/face-recognition/liveness/sessions/{session_id}': ['get'],
+      '/v2/face-recognition/liveness/sessions/{session_id}/frames': ['post'],
       '/health': ['get'],
       '/metrics': ['get'],
       '/.well-known/jwks.json': ['get'],
@@ -235,7 +238,9 @@ describe('operations', () => {
     expect(paths['/v2/face-recognition/persons'].post.security).toEqual([{ bearer: [] }]);
     expect(paths['/health'].get.security).toBeUndefined();
     const body = paths['/v2/face-recognition/persons'].post.requestBody.content['application/json'].schema;
-    expect(body.required).toEqual(expect.arrayContaining(['name', 'images']));
+    expect(body.required).toEqual(expect.arrayContaining(['name']));
+    // `images`, or instead a liveness session whose reference frame is enrolled (exactly one: checked by the route).
+    expect(Object.keys(body.properties)).toEqual(expect.arrayContaining(['images', 'liveness_session_id']));
     expect(body.additionalProperties).toBe(false);
   });
 

@@ -12,6 +12,10 @@ import { DB_FILE_NAME, openSqliteStore, type SqliteStore } from '../../src/store
 import type { Client } from '../../src/store/types.js';
 import { embedding, openTemp, personInput, tempDir } from './helpers.js';
 
+/** Versions may skip numbers (branches merged out of order), so the newest is the last one's, not the count. */
+const latestVersion = migrations[migrations.length - 1].version;
+const nextVersion = latestVersion + 1;
+
 const UUID_V4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

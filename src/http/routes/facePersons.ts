@@ -5,6 +5,7 @@ import * as facePersons from '../../domain/facePersons.js';
 import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
 import { decodeImages } from '../images.js';
+import { LivenessSessionId, oneOf } from '../livenessSessionField.js';
 import { FacePersonSchema, presentFacePerson } from '../presenters.js';
 import {
   Base64Images,
@@ -32,7 +33,8 @@ function bodies(maxImages: number) {
   const create = Type.Object(
     {
       name: Type.String({ minLength: 1, maxLength: 200 }),
-      images,
+      images: Type.Optional(images),
+      liveness_session_id: Type.Optional(LivenessSessionId),
       gender: Type.Optional(GenderEnum),
       date_of_birth: Type.Optional(BirthDate()),
       nationality: Type.Optional(Type.String({ maxLength: 64 })),
@@ -85,14 +87,15 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
       schema: {
         tags,
         summary: 'Create a person',
-        description: 'Enrols a person from 1 or more photos, each holding exactly one face; one template per photo.',
+        description: 'Enrols a person from 1 or more photos, each holding exactly one face; one template per photo. Instead of `images`, `liveness_session_id` enrols the reference frame of a SUCCEEDED liveness session (used up here).',
         body: CreateBody,
         response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
       },
     },
     async (req) => {
       const { images, ...rest } = req.body;
-      const view = await facePersons.createFacePerson(deps, req.client, { ...rest, images: decodeImages(images, 'images', limits) });
+      oneOf(req.body, 'images');
+      const view = await facePersons.createFacePerson(deps, req.client, { ...rest, images: images ? decodeImages(images, 'images', limits) : [] });
       return envelope(req, signer, presentFacePerson(view));
     },
   );

@@ -5,6 +5,8 @@ import * as persons from '../../domain/persons.js';
 import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
 import { decodeImage } from '../images.js';
+import { missingParameter } from '../errors.js';
+import { LivenessSessionId } from '../livenessSessionField.js';
 import { PersonSchema, presentPerson } from '../presenters.js';
 import { Base64Image, BirthDate, commonErrors, Envelope, ErrorBody, IdParams, imageErrors, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
 
@@ -47,7 +49,7 @@ const CreateBody = Type.Object(
 );
 
 const LivenessBody = Type.Object(
-  { ...details, biometricData: BiometricData(true), liveness_min_score: LivenessMinScore },
+  { ...details, biometricData: Type.Optional(BiometricData(true)), liveness_session_id: Type.Optional(LivenessSessionId), liveness_min_score: LivenessMinScore },
   { additionalProperties: false },
 );
 
@@ -81,14 +83,17 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
   const limits = { maxImageBytes: config.maxImageBytes };
 
   function input(body: CreateBodyT): persons.PersonInput {
-    const { biometricData, liveness_min_score: _min, ...rest } = body;
+    const { biometricData, liveness_min_score: _min, liveness_session_id: _session, ...rest } = body as Static<typeof LivenessBody>;
     const out: persons.PersonInput = { ...rest };
     if (biometricData?.faceImage !== undefined) out.faceImage = decodeImage(biometricData.faceImage, FACE_IMAGE_FIELD, limits);
     return out;
   }
 
   async function createWithLiveness(client: string, body: CreateBodyT) {
-    const inp = input(body) as persons.PersonInput & { faceImage: NonNullable<persons.PersonInput['faceImage']> };
+    const session = (body as Static<typeof LivenessBody>).liveness_session_id;
+    const inp = session !== undefined
+      ? { ...input(body), livenessSessionId: session }
+      : (input(body) as persons.PersonInput & { faceImage: NonNullable<persons.PersonInput['faceImage']> });
     const res = await persons.createPersonWithLiveness(deps, client, inp, body.liveness_min_score ?? config.livenessMinScore);
     return presentPerson(res);
   }
@@ -121,12 +126,20 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         tags,
         summary: 'Create a person with liveness detection',
         description:
-          'Runs passive liveness on `biometricData.faceImage`: `verificationStatus` is `verified` when the score reaches `liveness_min_score`, else `failed` (and no face template is kept).',
+          'Runs passive liveness on `biometricData.faceImage`: `verificationStatus` is `verified` when the score reaches `liveness_min_score`, else `failed` (and no face template is kept). Instead of `biometricData`, `liveness_session_id` names a SUCCEEDED liveness session (used up here): its reference frame is the face and its score the liveness score.',
         body: LivenessBody,
         response: { 200: Envelope(PersonSchema), ...imageErrors },
       },
     },
-    async (req) => envelope(req, signer, await createWithLiveness(req.client, req.body)),
+    async (req) => {
+      if (req.body.biometricData?.faceImage === undefined && req.body.liveness_session_id === undefined) {
+        throw missingParameter('"biometricData" is required', 'biometricData');
+      }
+      if (req.body.biometricData !== undefined && req.body.liveness_session_id !== undefined) {
+        throw missingParameter('"biometricData" and "liveness_session_id" cannot be sent together', 'liveness_session_id');
+      }
+      return envelope(req, signer, await createWithLiveness(req.client, req.body));
+    },
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(

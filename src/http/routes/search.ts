@@ -10,6 +10,7 @@ import { missingParameter } from '../errors.js';
 import { decodeImage, decodeImages } from '../images.js';
 import { FacePersonSchema, presentFacePerson } from '../presenters.js';
 import type { ResponseSigner } from '../signing.js';
+import { LivenessSessionId, oneOf } from '../livenessSessionField.js';
 import { Base64Image, Base64Images, BirthDate, ErrorBody, GenderEnum, imageErrors, Signature } from '../schemas.js';
 
 const Score = (description: string, extra: { default?: number } = {}) => Type.Number({ minimum: 0.5, maximum: 1, description, ...extra });
@@ -129,7 +130,8 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
   const LiveFaceBody = Type.Object(
     {
       name: Type.String({ minLength: 1, maxLength: 200, description: 'Digits are stripped.' }),
-      images: Base64Images(config.maxImages, 'Raw base64 photos of one capture; two or more feed the multi-frame 3-D liveness check.'),
+      images: Type.Optional(Base64Images(config.maxImages, 'Raw base64 photos of one capture; two or more feed the multi-frame 3-D liveness check.')),
+      liveness_session_id: Type.Optional(LivenessSessionId),
       gender: GenderEnum,
       date_of_birth: BirthDate(),
       nationality: Type.Optional(Type.String({ maxLength: 64 })),
@@ -147,14 +149,15 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         tags,
         summary: 'Create a person with liveness',
         description:
-          'Every image must show the same person (409 `DIFFERENT_PERSON` naming the image), then liveness (409 `liveness_failed …` below liveness_min_score), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
+          'Liveness first (409 `liveness_failed …` below liveness_min_score; or, with `liveness_session_id` instead of `images`, a SUCCEEDED liveness session, used up here, whose reference frame is the face), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
         body: LiveFaceBody,
         response: { 200: SearchEnvelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
       },
     },
     async (req) => {
       const { images, ...rest } = req.body;
-      const view = await flows.searchLiveFace(deps, req.client, { ...rest, images: decodeImages(images, 'images', limits) });
+      oneOf(req.body, 'images');
+      const view = await flows.searchLiveFace(deps, req.client, { ...rest, images: images && decodeImages(images, 'images', limits) });
       return answer(req, signer, presentFacePerson(view));
     },
   );

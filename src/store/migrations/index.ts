@@ -151,6 +151,46 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'liveness sessions (challenge-response) and their frames',
+    // Frames keep what the engine measured and the image only until the verdict; then only the reference and a
+    // few audit frames keep their image (role set), the rest is deleted.
+    sql: /* sql */ `
+      CREATE TABLE liveness_sessions (
+        id              TEXT PRIMARY KEY,
+        client_id       TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        status          TEXT NOT NULL CHECK (status IN ('CREATED', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'EXPIRED')),
+        steps           TEXT NOT NULL CHECK (json_valid(steps)),
+        nonce           TEXT NOT NULL,
+        min_score       REAL NOT NULL,
+        max_attempts    INTEGER NOT NULL,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        result          TEXT CHECK (result IS NULL OR json_valid(result)),
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        expires_at      TEXT NOT NULL,
+        consumed_at     TEXT,
+        UNIQUE (client_id, id)
+      ) STRICT;
+      CREATE INDEX liveness_sessions_open_by_expiry ON liveness_sessions(status, expires_at);
+
+      CREATE TABLE liveness_session_frames (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id    TEXT NOT NULL,
+        session_id   TEXT NOT NULL,
+        attempt      INTEGER NOT NULL,
+        seq          INTEGER NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        analysis     TEXT NOT NULL CHECK (json_valid(analysis)),
+        embedding    BLOB,
+        image        BLOB,
+        role         TEXT,
+        FOREIGN KEY (client_id, session_id) REFERENCES liveness_sessions(client_id, id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX liveness_session_frames_by_session ON liveness_session_frames(session_id, attempt, seq);
+    `,
+  },
+  {
     version: 6,
     name: 'audit trail: an append-only record of security-relevant actions',
     // Ids only (client, token, request, the person acted on, the ids a search returned): never names, images or

@@ -1,0 +1,390 @@
+// Liveness sessions: the server issues an unpredictable challenge (ordered head movements, a smile, a blink), the
+// client posts the camera frames, and the server decides whether one live person performed it. A session is
+// tenant-scoped, expires, has a retry budget, and can be used once by a flow (enrolment, search-live-face).
+// The per-frame judgement is src/domain/challenge.ts; here: lifecycle, storage, identity, 3-D motion, passive cues.
+import { randomBytes, randomInt } from 'node:crypto';
+import { motionEvidence } from '../face/motion3d.js';
+import type { DetectedFace, Point } from '../face/types.js';
+import { newObjectId } from '../store/ids.js';
+import type { LivenessFrameRecord, LivenessSessionRecord, LivenessSessionStatus } from '../store/types.js';
+import { CHALLENGE_STEPS, randomSteps, verifyChallenge, type ChallengeStep, type FrameMeasure, type StepOutcome } from './challenge.js';
+import type { DomainDeps } from './deps.js';
+import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js';
+import { analyseImages, type InputImage } from './faces.js';
+
+export const SESSION_LIMITS = {
+  defaultExpirySeconds: 180,
+  maxExpirySeconds: 600,
+  minExpirySeconds: 10,
+  defaultAttempts: 3,
+  maxAttempts: 5,
+  /** Frames one POST may carry (one engine job). */
+  framesPerCall: 10,
+  /** Frames one attempt may hold before it is failed for never completing. */
+  framesPerAttempt: 120,
+  /** Slack for the client's clock: frames may span at most the session's age plus this. */
+  clockSlackMs: 2000,
+};
+
+/**
+ * Identity: every frame's face must match the reference frame's at least this calibrated score. The engine's
+ * scores map to false-accept rates (docs/calibration.md); 0.5 sits above every different-person pair measured
+ * except ~1 %, and below every same-session frame measured, turned heads included.
+ */
+export const SAME_PERSON_MIN_SCORE = 0.5;
+
+/**
+ * Default passive floor of a session (`min_score`): fitted by scripts/eval-sessions.ts on the FIT part of the live
+ * capture and its phone replay (docs/liveness.md, "Liveness sessions"). Lower than LIVENESS_MIN_SCORE for single
+ * photos because a session's score averages every frame of a moving head (turned and blurred frames score lower)
+ * and the challenge itself carries much of the evidence. Refit when the passive model changes.
+ */
+export const SESSION_MIN_SCORE = 0.43;
+
+/**
+ * Stream coherence: the first frames of an attempt (the neutral pose, a fraction of a second apart) must be nearly
+ * the same face image, as consecutive frames of one camera are: calibrated similarity at least this between each
+ * pair. Different photos of one person (a series arranged to mimic the challenge) score lower; measured in
+ * docs/liveness.md ("Liveness sessions").
+ */
+export const STREAM_MIN_SCORE = 0.9;
+
+/**
+ * The 3-D motion check over the challenge's key frames must not lean "flat picture" (a logit below this): a
+ * photo or a screen tilted in front of the camera moves as a plane.
+ */
+export const MOTION_MIN_LOGIT = 0;
+
+export type SessionFailureReason =
+  | 'multiple_faces'
+  | 'face_lost'
+  | 'bad_timestamps'
+  | 'wrong_order'
+  | 'discontinuous'
+  | 'identity_changed'
+  | 'not_a_stream'
+  | 'flat_motion'
+  | 'passive_liveness'
+  | 'too_many_frames';
+
+/** What the session row keeps as its verdict (`result`). */
+export interface SessionResult {
+  steps: { name: ChallengeStep; passed: boolean }[];
+  score: number | null;
+  failure?: { reason: SessionFailureReason; message: string };
+  /** Stored frame ids of the reference and audit frames (their images survive the verdict). */
+  reference?: number;
+  audit?: { step: string; frame: number }[];
+}
+
+/** Stored per frame: what the verification needs, never the pixels (those are kept apart until the verdict). */
+interface FrameAnalysis extends Omit<FrameMeasure, 'timestampMs'> {
+  width: number;
+  height: number;
+}
+
+export interface SessionView {
+  session: LivenessSessionRecord;
+  result: SessionResult | null;
+  /** Frames of the current attempt. */
+  framesReceived: number;
+  referenceImage?: Uint8Array;
+  auditImages: { step: string; image: Uint8Array }[];
+}
+
+/** A flow was given a session it cannot use (409). */
+export class LivenessSessionStateError extends ConflictError {
+  override readonly name = 'LivenessSessionStateError';
+  constructor(readonly status: LivenessSessionStatus | 'CONSUMED', message: string) {
+    super(message);
+  }
+}
+
+export interface CreateSessionInput {
+  steps?: ChallengeStep[];
+  expires_in?: number;
+  max_attempts?: number;
+  min_score?: number;
+}
+
+const nowOf = (deps: DomainDeps) => deps.now?.() ?? new Date();
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** One POST at a time per session, so two concurrent calls cannot interleave their frames. */
+const sessionLocks = new Map<string, Promise<unknown>>();
+async function withSessionLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = sessionLocks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  sessionLocks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (sessionLocks.get(key) === tail) sessionLocks.delete(key);
+  }
+}
+
+export async function createSession(deps: DomainDeps, client: string, input: CreateSessionInput): Promise<SessionView> {
+  const now = nowOf(deps);
+  // Abandoned sessions: mark them expired and drop their frames (biometric data) whenever a new one starts.
+  await deps.store.livenessSessions.expireStale(now.toISOString());
+  const expiresIn = input.expires_in ?? SESSION_LIMITS.defaultExpirySeconds;
+  if (input.steps?.some((s) => !CHALLENGE_STEPS.includes(s))) throw new InvalidFieldError('steps', `"steps" must be among ${CHALLENGE_STEPS.join(', ')}`);
+  const steps = input.steps ?? randomSteps(randomInt(2, 5), (max) => randomInt(max));
+  const session = await deps.store.livenessSessions.create({
+    id: newObjectId(),
+    client,
+    steps,
+    nonce: randomBytes(16).toString('hex'),
+    minScore: input.min_score ?? SESSION_MIN_SCORE,
+    maxAttempts: input.max_attempts ?? SESSION_LIMITS.defaultAttempts,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+  });
+  return { session, result: null, framesReceived: 0, auditImages: [] };
+}
+
+/** The session, expired on the way if its time is up. 404 for another tenant's or an unknown id. */
+async function load(deps: DomainDeps, client: string, id: string): Promise<LivenessSessionRecord> {
+  const s = await deps.store.livenessSessions.get(client, id);
+  if (!s) throw new NotFoundError('liveness session');
+  if ((s.status === 'CREATED' || s.status === 'IN_PROGRESS') && nowOf(deps).getTime() >= Date.parse(s.expiresAt)) {
+    const expired = await deps.store.livenessSessions.update(client, id, { status: 'EXPIRED' }, ['CREATED', 'IN_PROGRESS']);
+    await deps.store.livenessSessions.pruneFrames(client, id, []);
+    return expired ?? (await deps.store.livenessSessions.get(client, id))!;
+  }
+  return s;
+}
+
+async function view(deps: DomainDeps, session: LivenessSessionRecord): Promise<SessionView> {
+  const result = session.result as SessionResult | null;
+  const open = session.status === 'CREATED' || session.status === 'IN_PROGRESS';
+  const frames = open
+    ? await deps.store.livenessSessions.listFrames(session.client, session.id, { attempt: session.failedAttempts })
+    : await deps.store.livenessSessions.listFrames(session.client, session.id, { roles: true, images: true });
+  const byId = new Map(frames.map((f) => [f.id, f]));
+  const referenceImage = !open && result?.reference !== undefined ? byId.get(result.reference)?.image : undefined;
+  const auditImages = open
+    ? []
+    : (result?.audit ?? []).flatMap((a) => {
+        const image = byId.get(a.frame)?.image;
+        return image ? [{ step: a.step, image }] : [];
+      });
+  return { session, result, framesReceived: open ? frames.length : 0, referenceImage, auditImages };
+}
+
+export async function getSession(deps: DomainDeps, client: string, id: string): Promise<SessionView> {
+  return view(deps, await load(deps, client, id));
+}
+
+function statusError(s: LivenessSessionRecord): LivenessSessionStateError {
+  switch (s.status) {
+    case 'EXPIRED':
+      return new LivenessSessionStateError('EXPIRED', 'liveness_session_expired: the session expired before it succeeded');
+    case 'FAILED':
+      return new LivenessSessionStateError('FAILED', 'liveness_session_failed: the session failed its liveness challenge');
+    case 'SUCCEEDED':
+      return new LivenessSessionStateError('SUCCEEDED', 'liveness_session_finished: the session already succeeded; no more frames');
+    default:
+      return new LivenessSessionStateError(s.status, 'liveness_session_not_finished: the session has not succeeded yet');
+  }
+}
+
+function mouthAndEyes(l: Point[]): { mouth: number; ear: number } {
+  const d = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+  const eye = (i: number) => (d(l[i + 1], l[i + 5]) + d(l[i + 2], l[i + 4])) / (2 * d(l[i], l[i + 3]));
+  return { mouth: d(l[48], l[54]) / d(l[36], l[45]), ear: (eye(36) + eye(42)) / 2 };
+}
+
+export function analysisOf(image: { width: number; height: number; faces: DetectedFace[] }): { analysis: FrameAnalysis; embedding: Float32Array | null } {
+  const face = image.faces.length === 1 ? image.faces[0] : undefined;
+  const base = { width: image.width, height: image.height, faces: image.faces.length };
+  if (!face) return { analysis: base, embedding: null };
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const landmarks = face.landmarks.map(([x, y]) => [r1(x), r1(y)] as Point);
+  return {
+    analysis: {
+      ...base,
+      yaw: face.quality.yaw,
+      pitch: face.quality.pitch,
+      ...(landmarks.length === 68 ? mouthAndEyes(face.landmarks) : {}),
+      passive: face.liveness?.score,
+      landmarks,
+      box: { x: r1(face.box.x), y: r1(face.box.y), width: r1(face.box.width), height: r1(face.box.height) },
+    },
+    embedding: face.embedding,
+  };
+}
+
+const measureOf = (f: LivenessFrameRecord): FrameMeasure => ({ ...(f.analysis as FrameAnalysis), timestampMs: f.timestampMs });
+
+const logit = (p: number) => {
+  const q = Math.min(0.99, Math.max(0.01, p));
+  return Math.log(q / (1 - q));
+};
+
+/** Passive liveness of the attempt: the engine's per-frame scores, averaged in the logit (as its capture score). */
+export function passiveScore(frames: FrameMeasure[]): number | null {
+  const scores = frames.flatMap((f) => (f.faces === 1 && typeof f.passive === 'number' ? [f.passive] : []));
+  if (scores.length === 0) return null;
+  const mean = scores.reduce((s, p) => s + logit(p), 0) / scores.length;
+  return 1 / (1 + Math.exp(-mean));
+}
+
+export interface AttemptVerdict {
+  outcome: 'in_progress' | 'succeeded' | 'failed';
+  steps: StepOutcome[];
+  score: number | null;
+  failure?: { reason: SessionFailureReason; message: string };
+  reference?: number;
+  /** Frame indices worth keeping for audit, with the step they show. */
+  audit: { step: string; frame: number }[];
+}
+
+/**
+ * Judges the frames of one attempt (capture order): the challenge itself, then, once it is complete, identity
+ * across frames, 3-D motion over the key frames, and the passive cues of every frame. Exported for the evaluation.
+ */
+export function judgeAttempt(
+  frames: FrameMeasure[],
+  embeddings: (Float32Array | null)[],
+  steps: ChallengeStep[],
+  opts: { similarity: (a: Float32Array, b: Float32Array) => number; minScore: number },
+): AttemptVerdict {
+  const c = verifyChallenge(frames, steps);
+  const audit = c.steps.flatMap((s) => (s.frame !== undefined ? [{ step: s.name, frame: s.frame }] : []));
+  const verdict = (outcome: AttemptVerdict['outcome'], extra: Partial<AttemptVerdict> = {}): AttemptVerdict => ({
+    outcome,
+    steps: c.steps,
+    score: null,
+    reference: c.reference,
+    audit,
+    ...extra,
+  });
+  if (c.failure) return verdict('failed', { failure: c.failure });
+
+  // Identity: checked as frames arrive, so a swap of faces half-way fails at once.
+  const ref = c.reference !== undefined ? embeddings[c.reference] : null;
+  if (ref) {
+    for (const i of c.usable) {
+      const e = embeddings[i];
+      if (e && opts.similarity(ref, e) < SAME_PERSON_MIN_SCORE) {
+        return verdict('failed', { failure: { reason: 'identity_changed', message: 'the frames do not all show the same person' } });
+      }
+    }
+  }
+  const coherence = neutralCoherence(c.usable, embeddings, opts.similarity);
+  if (coherence !== null && coherence < STREAM_MIN_SCORE) {
+    return verdict('failed', { failure: { reason: 'not_a_stream', message: 'the first frames are not consecutive frames of one camera' } });
+  }
+  if (!c.completed) return verdict('in_progress');
+
+  const key = [c.reference!, ...audit.map((a) => a.frame)];
+  const motion = motionEvidence(key.map((i) => frames[i].landmarks ?? []));
+  if (motion && motion.logit < MOTION_MIN_LOGIT) {
+    return verdict('failed', { failure: { reason: 'flat_motion', message: 'the face moved like a flat picture, not a head' } });
+  }
+  const score = passiveScore(c.usable.map((i) => frames[i]));
+  const rounded = score === null ? null : round(score);
+  if (score === null || score < opts.minScore) {
+    return verdict('failed', { score: rounded, failure: { reason: 'passive_liveness', message: 'the frames look like a presentation attack' } });
+  }
+  return verdict('succeeded', { score: rounded });
+}
+
+/** Lowest similarity between the first three frames with a face (null with fewer). Exported for the evaluation. */
+export function neutralCoherence(
+  usable: number[],
+  embeddings: (Float32Array | null)[],
+  similarity: (a: Float32Array, b: Float32Array) => number,
+): number | null {
+  const e = usable.slice(0, 3).map((i) => embeddings[i]);
+  if (e.length < 3 || e.some((x) => !x)) return null;
+  return Math.min(similarity(e[0]!, e[1]!), similarity(e[0]!, e[2]!), similarity(e[1]!, e[2]!));
+}
+
+export interface FrameInput {
+  image: InputImage;
+  timestampMs: number;
+}
+
+/** `POST …/sessions/{id}/frames`: analyses the frames, adds them to the current attempt, and judges it. */
+export async function postFrames(deps: DomainDeps, client: string, id: string, input: FrameInput[]): Promise<SessionView> {
+  return withSessionLock(`${client}\u0000${id}`, async () => {
+    let session = await load(deps, client, id);
+    if (session.status !== 'CREATED' && session.status !== 'IN_PROGRESS') throw statusError(session);
+    const repo = deps.store.livenessSessions;
+    const attempt = session.failedAttempts;
+    const existing = await repo.listFrames(client, id, { attempt });
+
+    // The slow part, outside any transaction; a frame the engine cannot read fails the call, not the attempt.
+    const result = await analyseImages(deps.engine, input.map((f) => f.image), { liveness: true, maxFaces: 3 });
+    const added = input.map((f, i) => ({ ...analysisOf(result.images[i]), timestampMs: f.timestampMs, image: f.image.bytes }));
+    await repo.addFrames(
+      client,
+      id,
+      added.map((f, i) => ({ attempt, seq: existing.length + i, timestampMs: f.timestampMs, analysis: f.analysis, embedding: f.embedding, image: f.image })),
+    );
+    const frames = await repo.listFrames(client, id, { attempt });
+    const measures = frames.map(measureOf);
+
+    const elapsed = nowOf(deps).getTime() - Date.parse(session.createdAt);
+    let verdict = judgeAttempt(measures, frames.map((f) => f.embedding), session.steps as ChallengeStep[], {
+      similarity: (a, b) => deps.engine.similarity(a, b),
+      minScore: session.minScore,
+    });
+    if (verdict.outcome !== 'failed' && measures.length > 1 && measures[measures.length - 1].timestampMs - measures[0].timestampMs > elapsed + SESSION_LIMITS.clockSlackMs) {
+      verdict = { ...verdict, outcome: 'failed', failure: { reason: 'bad_timestamps', message: 'the frames span more time than the session has existed' } };
+    }
+    if (verdict.outcome === 'in_progress' && frames.length >= SESSION_LIMITS.framesPerAttempt) {
+      verdict = { ...verdict, outcome: 'failed', failure: { reason: 'too_many_frames', message: `the challenge was not completed within ${SESSION_LIMITS.framesPerAttempt} frames` } };
+    }
+
+    const stored: SessionResult = {
+      steps: verdict.steps.map((s) => ({ name: s.name, passed: s.passed })),
+      score: verdict.score,
+      ...(verdict.failure ? { failure: verdict.failure } : {}),
+    };
+    const open: LivenessSessionStatus[] = ['CREATED', 'IN_PROGRESS'];
+    if (verdict.outcome === 'in_progress') {
+      session = (await repo.update(client, id, { status: 'IN_PROGRESS', result: stored }, open)) ?? session;
+      return view(deps, session);
+    }
+    const finalAttempt = verdict.outcome === 'succeeded' || attempt + 1 >= session.maxAttempts;
+    if (!finalAttempt) {
+      // A failed attempt with budget left: its frames go, the client starts the same challenge again.
+      session = (await repo.update(client, id, { status: 'IN_PROGRESS', failedAttempts: attempt + 1, result: stored }, open)) ?? session;
+      await repo.pruneFrames(client, id, []);
+      return view(deps, session);
+    }
+    const keep = [
+      ...(verdict.reference !== undefined ? [{ id: frames[verdict.reference].id, role: 'reference' }] : []),
+      ...verdict.audit.map((a) => ({ id: frames[a.frame].id, role: 'audit' })),
+    ];
+    const final: SessionResult = {
+      ...stored,
+      ...(verdict.reference !== undefined ? { reference: frames[verdict.reference].id } : {}),
+      audit: verdict.audit.map((a) => ({ step: a.step, frame: frames[a.frame].id })),
+    };
+    const status = verdict.outcome === 'succeeded' ? 'SUCCEEDED' : 'FAILED';
+    const failedAttempts = status === 'FAILED' ? attempt + 1 : attempt;
+    session = (await repo.update(client, id, { status, failedAttempts, result: final }, open)) ?? session;
+    await repo.pruneFrames(client, id, keep);
+    return view(deps, session);
+  });
+}
+
+/**
+ * For the flows (enrolment, search-live-face, person liveness): takes the session's reference frame and marks the
+ * session used. Anything but an unused SUCCEEDED session is a 409 that says why.
+ */
+export async function consumeSession(deps: DomainDeps, client: string, id: string): Promise<{ reference: InputImage; score: number }> {
+  const session = await load(deps, client, id);
+  if (session.status !== 'SUCCEEDED') throw statusError(session);
+  if (session.consumedAt) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  const v = await view(deps, session);
+  if (!v.referenceImage) throw new LivenessSessionStateError('FAILED', 'liveness_session_failed: the session kept no reference frame');
+  const used = await deps.store.livenessSessions.update(client, id, { consumedAt: nowOf(deps).toISOString() }, ['SUCCEEDED']);
+  if (!used) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  return { reference: { field: 'liveness_session_id', bytes: v.referenceImage }, score: v.result?.score ?? 0 };
+}
