@@ -9,7 +9,8 @@ interface Liveness {
   liveness_score: number;
   min_score: number;
   passed: boolean;
-  signals: Record<string, number>;
+  /** Only when the server runs with LIVENESS_DETAILS=true. */
+  signals?: Record<string, number>;
 }
 
 export function LivenessPage() {
@@ -66,17 +67,19 @@ export function LivenessPage() {
           <p>
             Liveness score {fmtScore(result.liveness_score)} (passes at {result.min_score.toFixed(2)})
           </p>
-          <details>
-            <summary>Signals</summary>
-            <dl class="fields">
-              {Object.entries(result.signals).map(([k, v]) => (
-                <>
-                  <dt>{k}</dt>
-                  <dd>{fmtScore(v)}</dd>
-                </>
-              ))}
-            </dl>
-          </details>
+          {result.signals && (
+            <details>
+              <summary>Signals</summary>
+              <dl class="fields">
+                {Object.entries(result.signals).map(([k, v]) => (
+                  <>
+                    <dt>{k}</dt>
+                    <dd>{fmtScore(v)}</dd>
+                  </>
+                ))}
+              </dl>
+            </details>
+          )}
         </div>
       )}
     </section>
