@@ -6,6 +6,7 @@ import type { PersonRecord, Repos, VerificationStatus } from '../store/types.js'
 import { normaliseBirthDate } from './dates.js';
 import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError } from './errors.js';
+import { roundScore } from './scores.js';
 import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
 
 type Details = Pick<PersonRecord, 'firstName' | 'lastName' | 'email' | 'phone' | 'dateOfBirth' | 'documentType' | 'documentNumber'>;
@@ -97,8 +98,10 @@ export async function createPersonWithLiveness(
   const now = deps.now?.() ?? new Date();
   const details = cleanDetails(input, now);
   const { faces, analysis } = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true });
-  const result = analysis.liveness ?? faces[0].liveness;
-  if (!result) throw new Error('face engine returned no liveness result');
+  const raw = analysis.liveness ?? faces[0].liveness;
+  if (!raw) throw new Error('face engine returned no liveness result');
+  // Rounded as /face-recognition/liveness rounds it, before the comparison, so the stored score decides.
+  const result = { score: roundScore(raw.score), signals: Object.fromEntries(Object.entries(raw.signals).map(([k, v]) => [k, roundScore(v)])) };
   const passed = result.score >= minScore;
   const id = newPersonRecordId();
   const created = await deps.store.transaction(async (tx) => {

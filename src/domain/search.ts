@@ -1,13 +1,14 @@
-// The biometric flows of issue 4: 1:N search, de-duplicating enrolment, 1:1 verify, compare, liveness, detect.
+// The biometric flows: 1:N search, de-duplicating enrolment, 1:1 verify, compare, liveness, detect.
 // Scores are the engine's calibrated match scores in [0, 1]; the vector index works in cosine similarity, and
 // `engine.cosineForScore(min_score)` turns a threshold into a similarity bound the index can prune with.
 import type { AnalysisResult, AnalyzedImage, DetectedFace, LivenessResult } from '../face/types.js';
 import { TemplateVersionError } from '../face/errors.js';
 import type { SearchMode } from '../index/types.js';
 import type { FacePerson } from '../store/types.js';
-import { resolveCollections } from './collections.js';
+import { resolveCollection } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { normaliseBirthDate } from './dates.js';
+import { roundScore } from './scores.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, oneFacePerImage, type InputImage } from './faces.js';
 import { createAnalysedFacePerson, type FacePersonView } from './facePersons.js';
@@ -79,8 +80,7 @@ async function probeFaces(deps: DomainDeps, images: InputImage[]): Promise<{ fac
 
 async function collectionId(deps: DomainDeps, client: string, ref: string | undefined, field: string): Promise<string | undefined> {
   if (ref === undefined) return undefined;
-  const [id] = await resolveCollections(deps.store, client, [ref], field);
-  return id;
+  return resolveCollection(deps.store, client, ref, field);
 }
 
 /** Best persons for several probe faces of one identity: a person's score is its best over every probe. */
@@ -104,7 +104,7 @@ function searchIndex(
     .slice(0, opts.k);
 }
 
-const round = (x: number) => Math.round(x * 1e4) / 1e4;
+const round = roundScore;
 
 export interface SearchActiveUserInput {
   image: InputImage;
@@ -253,7 +253,8 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   normaliseBirthDate(input.date_of_birth, 'date_of_birth', deps.now?.() ?? new Date());
   const collection = (await collectionId(deps, client, input.collection_id, 'collection_id'))!;
   const { result, liveness } = await captureLiveness(deps, input.images, { thumbnails: true });
-  if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
+  const livenessScore = round(liveness.score);
+  if (livenessScore < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: livenessScore }, input.liveness_min_score);
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, input.images);
 

@@ -17,9 +17,23 @@ export const Base64Images = (maxImages: number, description?: string) =>
 export const GenderEnum = Type.Unsafe<'M' | 'F'>({ type: 'string', enum: ['M', 'F'] });
 export const NullableGender = Type.Unsafe<'M' | 'F' | null>({ type: ['string', 'null'], enum: ['M', 'F', null] });
 
+/** What each `pattern` used in a schema means, so a validation error can name the expected format. */
+const PATTERN_MEANINGS = new Map<string, string>();
+
+/** A `pattern` keyword with its meaning in words (`a date in the format YYYY-MM-DD`). */
+export function describedPattern(pattern: string, meaning: string): { pattern: string } {
+  PATTERN_MEANINGS.set(pattern, meaning);
+  return { pattern };
+}
+
+export const patternMeaning = (pattern: string): string | undefined => PATTERN_MEANINGS.get(pattern);
+
+/** The start of a birth date: `YYYY-MM-DD` (the domain checks the rest, and that the date exists). */
+export const DATE_PATTERN = describedPattern('^\\d{4}-\\d{2}-\\d{2}', 'a date in the format YYYY-MM-DD (e.g. 1990-01-15)');
+
 /** `YYYY-MM-DD` (an ISO date-time is accepted and cut to its date). */
 export const BirthDate = (opts: SchemaOptions = {}) =>
-  Type.String({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}', examples: ['1990-01-15'], ...opts });
+  Type.String({ minLength: 10, maxLength: 40, ...DATE_PATTERN, description: 'YYYY-MM-DD', examples: ['1990-01-15'], ...opts });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 
@@ -37,6 +51,9 @@ export const ErrorBody = Type.Object(
       Type.Record(Type.String(), Type.Unknown(), {
         description: 'Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`.',
       }),
+    ),
+    hint: Type.Optional(
+      Type.String({ description: 'What was wrong and what to do about it (the expected Authorization header, the allowed fields, the limit and the setting that changes it).' }),
     ),
   },
   { description: 'Error' },

@@ -143,8 +143,14 @@ describe('create', () => {
     for (const [i, b] of bad.entries()) {
       const r = await enrol(acme.token, { name: 'Bad image', images: [good, b] });
       expect(r.status, `case ${i}`).toBe(412);
-      expect(r.body, `case ${i}`).toEqual({ message: 'only_images_in_base64', code: 'ERROR', field: 'images[1]' });
+      expect(r.body, `case ${i}`).toMatchObject({ message: 'only_images_in_base64', code: 'ERROR', field: 'images[1]' });
+      expect(r.body.hint, `case ${i}`).toMatch(/^"images\[1\]": /);
     }
+    // Each hint says what is wrong with that image, and for a data: URL, what to do.
+    const hints = [];
+    for (const b of bad.slice(0, 2)) hints.push((await enrol(acme.token, { name: 'Bad image', images: [good, b] })).body.hint);
+    expect(hints[0]).toBe('"images[1]": starts with the data: URL prefix "data:image/jpeg;base64,"; remove the prefix and send only the base64 after the comma');
+    expect(hints[1]).toMatch(/not valid base64/);
   });
 
   it('413 for an image over MAX_IMAGE_BYTES and for a pixel bomb', async () => {
@@ -152,6 +158,8 @@ describe('create', () => {
     const r = await enrol(acme.token, { name: 'Big', images: [big] });
     expect(r.status).toBe(413);
     expect(r.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'images[0]' });
+    // The limit, and the setting that changes it.
+    expect(r.body.hint).toBe(`"images[0]": 3 MB once decoded, over the limit of ${t.config.maxImageBytes / 1024 / 1024} MB; the server's MAX_IMAGE_BYTES setting changes it`);
     const bomb = await enrol(acme.token, { name: 'Bomb', images: [await faceBase64('s1a'), pixelBombPng().toString('base64')] });
     expect(bomb.status).toBe(413);
     expect(bomb.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'images[1]' });

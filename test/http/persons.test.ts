@@ -135,7 +135,8 @@ describe('create', () => {
       body: { ...details, biometricData: { faceImage: `data:image/jpeg;base64,${await faceBase64('s1a')}` } },
     });
     expect(dataUrl.status).toBe(412);
-    expect(dataUrl.body).toEqual({ message: 'only_images_in_base64', code: 'ERROR', field: 'biometricData.faceImage' });
+    expect(dataUrl.body).toMatchObject({ message: 'only_images_in_base64', code: 'ERROR', field: 'biometricData.faceImage' });
+    expect(dataUrl.body.hint).toMatch(/remove the prefix/);
     const none = await t.request('POST', PERSONS, { token: acme.token, body: { ...details, biometricData: { faceImage: (await noFaceJpeg()).toString('base64') } } });
     expect(none.status).toBe(422);
     expect(none.body).toMatchObject({ code: 'NO_FACE', field: 'biometricData.faceImage' });

@@ -30,11 +30,24 @@ afterAll(async () => {
 const COLLECTIONS = '/v2/face-recognition/collections';
 
 describe('authentication', () => {
-  it('401 without a token, with a malformed header, or with an unknown token', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer fg_not-a-real-token' }]) {
+  it('401 without a token, with a malformed header, or with an unknown token: Verifik\'s answer plus a hint saying what was wrong', async () => {
+    const { tokenId } = await t.token('hinted');
+    const cases: [Record<string, string>, RegExp][] = [
+      [{}, /^no Authorization header; send "Authorization: Bearer <token>"$/],
+      [{ authorization: 'Basic abc' }, /uses the "Basic" scheme; send "Authorization: Bearer <token>"/],
+      [{ authorization: `jwt ${token}` }, /uses the "jwt" scheme; send "Authorization: Bearer <token>"/],
+      [{ authorization: token }, /a value without a scheme; send "Authorization: Bearer <token>"/],
+      [{ authorization: 'Bearer' }, /says "Bearer" but holds no token/],
+      [{ authorization: 'Bearer fg_not-a-real-token' }, /not known to this server: check it was issued on the DATA_DIR the server uses/],
+      [{ authorization: `Bearer ${tokenId}` }, /looks like a token id .* not a token: send the secret/],
+    ];
+    for (const [headers, hint] of cases) {
       const r = await t.request('GET', COLLECTIONS, { headers });
       expect(r.status).toBe(401);
-      expect(r.body).toEqual({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+      expect(r.body).toMatchObject({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+      expect(Object.keys(r.body).sort()).toEqual(['code', 'hint', 'message']);
+      expect(r.body.hint).toMatch(hint);
+      expect(r.body.hint).not.toContain(token); // the secret is never echoed back
     }
   });
 
@@ -44,7 +57,8 @@ describe('authentication', () => {
     expect(await t.store.tokens.revoke(tokenId)).toBe(true);
     const r = await t.request('GET', COLLECTIONS, { token: tk });
     expect(r.status).toBe(401);
-    expect(r.body).toEqual({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+    expect(r.body).toMatchObject({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+    expect(r.body.hint).toMatch(/revoked/);
   });
 
   it('403 token_expired once a token is past its expiry', async () => {
@@ -53,7 +67,8 @@ describe('authentication', () => {
     await t.store.tokens.create({ client: clientId, hash: hashToken(secret), label: 'test', expiresAt: new Date(Date.now() - 1000).toISOString() });
     const r = await t.request('GET', COLLECTIONS, { token: secret });
     expect(r.status).toBe(403);
-    expect(r.body).toEqual({ message: 'token_expired', code: 'FORBIDDEN' });
+    expect(r.body).toMatchObject({ message: 'token_expired', code: 'FORBIDDEN' });
+    expect(r.body.hint).toMatch(/tokens create/);
   });
 
   it('accepts the static API_TOKEN for its default client', async () => {
@@ -73,7 +88,8 @@ describe('authentication', () => {
     expect(log.length).toBeGreaterThan(0);
     expect(log).not.toContain(token);
     expect(log).not.toContain('QUJDRA==');
-    expect(log.toLowerCase()).not.toContain('bearer');
+    // "Bearer" appears only in the hints' description of the expected header, never followed by a real value.
+    expect(log).not.toMatch(/bearer\s+[^<\s]/i);
     expect(log).not.toContain('Jane');
     expect(log).toContain('"url":"/v2/face-recognition/persons"');
   });
@@ -155,7 +171,11 @@ describe('HTTP-level errors', () => {
   it('413 for a body over BODY_LIMIT', async () => {
     const r = await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'big', images: ['A'.repeat(100 * 1024)] } });
     expect(r.status).toBe(413);
-    expect(r.body).toEqual({ message: 'payload_too_large', code: 'PAYLOAD_TOO_LARGE' });
+    expect(r.body).toEqual({
+      message: 'payload_too_large',
+      code: 'PAYLOAD_TOO_LARGE',
+      hint: "the request body is over the limit of 64 KB; the server's BODY_LIMIT setting changes it",
+    });
   });
 
   it('404 with the error shape for an unknown route', async () => {

@@ -6,13 +6,13 @@ import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
 import { decodeImage } from '../images.js';
 import { PersonSchema, presentPerson } from '../presenters.js';
-import { Base64Image, BirthDate, commonErrors, Envelope, ErrorBody, IdParams, imageErrors, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
+import { Base64Image, BirthDate, commonErrors, DATE_PATTERN, describedPattern, Envelope, ErrorBody, IdParams, imageErrors, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
 
 const FACE_IMAGE_FIELD = 'biometricData.faceImage';
 
 const text = (max: number, extra: object = {}) => Type.String({ minLength: 1, maxLength: max, ...extra });
 const EMAIL = { format: 'email' };
-const PHONE = { pattern: '^\\+?[0-9][0-9 ().-]{2,31}$' };
+const PHONE = describedPattern('^\\+?[0-9][0-9 ().-]{2,31}$', 'a phone number: digits, spaces and ( ) . -, with an optional leading +');
 
 /** PUT fields: optional, and `null` clears. */
 const nullable = (max: number, extra: object = {}) => Type.Optional(NullableString({ minLength: 1, maxLength: max, ...extra }));
@@ -57,7 +57,7 @@ const UpdateBody = Type.Object(
     lastName: nullable(100),
     email: nullable(254, EMAIL),
     phone: nullable(32, PHONE),
-    dateOfBirth: nullable(40, { minLength: 10, pattern: '^\\d{4}-\\d{2}-\\d{2}' }),
+    dateOfBirth: nullable(40, { minLength: 10, ...DATE_PATTERN }),
     documentType: nullable(64),
     documentNumber: nullable(64),
     biometricData: Type.Optional(

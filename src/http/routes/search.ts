@@ -1,4 +1,4 @@
-// The biometric flows (issue 4): 1:N search, de-duplicating enrolment with liveness, verify, compare, liveness,
+// The biometric flows: 1:N search, de-duplicating enrolment with liveness, verify, compare, liveness,
 // detect. Contracts: ../shared/spec pages where they exist, Verifik's public docs otherwise (docs/api.md).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
