@@ -1,4 +1,4 @@
-// `npm start`: opens the store in DATA_DIR, loads the face engine, rebuilds the vector index (reusing the graphs
+// `npm start`: locks DATA_DIR against a second server, opens the store in it, loads the face engine, rebuilds the vector index (reusing the graphs
 // saved at the last shutdown when the store is unchanged), listens; shuts down cleanly on SIGINT/SIGTERM (in-flight
 // requests finish, the graphs are saved, then the engine and the store close).
 import { mkdir } from 'node:fs/promises';
@@ -9,11 +9,14 @@ import { ensureStaticToken } from './domain/tokens.js';
 import { createFaceEngine } from './face/index.js';
 import type { FaceEngine } from './face/types.js';
 import { createFaceIndex } from './index/index.js';
+import { DataDirLockedError, lockDataDir } from './store/serverLock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Logger } from 'pino';
 
 async function start(config: Config, log: Logger): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
+  // Before anything slow: a second server on the same data refuses in a second, not after loading the models.
+  const lock = lockDataDir(config.dataDir);
   const store = openSqliteStore({ dataDir: config.dataDir });
   log.info({ dataDir: config.dataDir }, 'store open');
 
@@ -65,6 +68,7 @@ async function start(config: Config, log: Logger): Promise<void> {
       }
       await engine.close();
       await store.close();
+      lock.release();
       log.info('stopped');
       log.flush?.();
       process.exit(0);
@@ -89,6 +93,12 @@ try {
 }
 const log = createLogger(config);
 start(config, log).catch((err) => {
+  if (err instanceof DataDirLockedError) {
+    // Said to a person at a terminal as well as to the log: this is an operator's mistake, not a crash.
+    log.fatal({ dataDir: err.dataDir, holder: err.holder }, err.message);
+    console.error(`facegate: ${err.message}`);
+    process.exit(1);
+  }
   log.fatal({ err }, 'could not start');
   process.exit(1);
 });
