@@ -9,14 +9,12 @@ import { FacePersonSchema, presentFacePerson } from '../presenters.js';
 import {
   Base64Images,
   BirthDate,
-  commonErrors,
   DATE_PATTERN,
   Deleted,
   Envelope,
-  ErrorBody,
+  errorResponses,
   GenderEnum,
   IdParams,
-  imageErrors,
   ListEnvelope,
   NullableGender,
   NullableString,
@@ -81,7 +79,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         summary: 'Create a person',
         description: 'Enrols a person from 1 or more photos, each holding exactly one face; one template per photo.',
         body: CreateBody,
-        response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(FacePersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -93,7 +91,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/face-recognition/persons',
-    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(FacePersonSchema), 404: ErrorBody, ...commonErrors } } },
+    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(FacePersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => {
       const res = await facePersons.listFacePersons(deps, req.client, req.query);
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentFacePerson) });
@@ -102,7 +100,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/face-recognition/persons/:id',
-    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...commonErrors } } },
+    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(FacePersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => envelope(req, signer, presentFacePerson(await facePersons.getFacePerson(deps, req.client, req.params.id))),
   );
 
@@ -115,7 +113,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         description: 'Partial update; `null` clears an optional field; `images` re-enrols (replaces every template).',
         params: IdParams,
         body: UpdateBody,
-        response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(FacePersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -134,7 +132,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         summary: 'Delete a person',
         description: 'Erases the person, its templates and thumbnails.',
         params: IdParams,
-        response: { 200: Envelope(Deleted), 404: ErrorBody, ...commonErrors },
+        response: { 200: Envelope(Deleted), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => {

@@ -6,7 +6,7 @@ import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
 import { decodeImage } from '../images.js';
 import { PersonSchema, presentPerson } from '../presenters.js';
-import { Base64Image, BirthDate, commonErrors, DATE_PATTERN, describedPattern, Envelope, ErrorBody, IdParams, imageErrors, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
+import { Base64Image, BirthDate, DATE_PATTERN, describedPattern, Envelope, errorResponses, IdParams, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
 
 const FACE_IMAGE_FIELD = 'biometricData.faceImage';
 
@@ -102,7 +102,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description:
           '`biometricData.faceImage` enrols one face template (the image is not kept). With `biometricData.livenessDetection: true` the capture goes through the liveness flow of /v2/persons/liveness.',
         body: CreateBody,
-        response: { 200: Envelope(PersonSchema), ...imageErrors },
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -123,7 +123,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description:
           'Runs passive liveness on `biometricData.faceImage`: `verificationStatus` is `verified` when the score reaches `liveness_min_score`, else `failed` (and no face template is kept).',
         body: LivenessBody,
-        response: { 200: Envelope(PersonSchema), ...imageErrors },
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine') },
       },
     },
     async (req) => envelope(req, signer, await createWithLiveness(req.client, req.body)),
@@ -131,7 +131,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/persons',
-    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(PersonSchema), ...commonErrors } } },
+    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(PersonSchema), ...errorResponses('auth', 'input') } } },
     async (req) => {
       const res = await persons.listPersons(deps, req.client, req.query);
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentPerson) });
@@ -140,7 +140,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/persons/:id',
-    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(PersonSchema), 404: ErrorBody, ...commonErrors } } },
+    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => envelope(req, signer, presentPerson(await persons.getPerson(deps, req.client, req.params.id))),
   );
 
@@ -153,7 +153,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description: 'Partial update; `null` clears a field.',
         params: IdParams,
         body: UpdateBody,
-        response: { 200: Envelope(PersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -172,7 +172,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         summary: 'Delete a person',
         description: 'Erases the record and its face template.',
         params: IdParams,
-        response: { 200: Envelope(Type.Object({ id: Type.String(), deleted: Type.Literal(true) })), 404: ErrorBody, ...commonErrors },
+        response: { 200: Envelope(Type.Object({ id: Type.String(), deleted: Type.Literal(true) })), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => {
