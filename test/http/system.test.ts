@@ -1,5 +1,7 @@
 // Cross-cutting behaviour: authentication, envelope and signature, errors of the HTTP layer, health, metrics, docs.
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +30,7 @@ afterAll(async () => {
 });
 
 const COLLECTIONS = '/v2/face-recognition/collections';
+const require = createRequire(import.meta.url);
 
 describe('authentication', () => {
   it('401 without a token, with a malformed header, or with an unknown token: Verifik\'s answer plus a hint saying what was wrong', async () => {
@@ -266,5 +269,26 @@ describe('operations', () => {
     expect(bundle.status).toBe(200);
     const init = await t.request('GET', '/docs/static/swagger-initializer.js');
     expect(init.text).toContain('"validatorUrl":null');
+  });
+});
+
+describe('dependencies pinned for Node 20 (package.json overrides)', () => {
+  // content-disposition 3 and cookie 2 declare Node >= 22; the CommonJS versions pinned instead must still do
+  // what @fastify/static (under /docs) and light-my-request (under app.inject) call them for.
+  it('@fastify/static gets a working content-disposition', () => {
+    const fromStatic = createRequire(require.resolve('@fastify/static'));
+    // Its package.json is not exported: read it beside the entry point (dist/index.js).
+    const pkgFile = path.join(path.dirname(fromStatic.resolve('content-disposition')), '..', 'package.json');
+    expect(JSON.parse(readFileSync(pkgFile, 'utf8')).engines.node).toBe('>=18');
+    const { create } = fromStatic('content-disposition') as { create: (name: string) => string };
+    expect(create('face report.pdf')).toBe('attachment; filename="face report.pdf"');
+  });
+
+  it('light-my-request gets a working cookie', async () => {
+    const fromInject = createRequire(require.resolve('light-my-request'));
+    expect((fromInject('cookie/package.json') as { engines: { node: string } }).engines.node).toBe('>=18');
+    const inject = fromInject('light-my-request') as typeof import('light-my-request');
+    const res = await inject((req, res) => res.end(req.headers.cookie), { url: '/', cookies: { session: 'a b' } });
+    expect(res.body).toBe('session=a%20b');
   });
 });
