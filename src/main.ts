@@ -1,6 +1,7 @@
-// `npm start`: locks DATA_DIR against a second server, opens the store in it, loads the face engine, rebuilds the vector index (reusing the graphs
-// saved at the last shutdown when the store is unchanged), listens; shuts down cleanly on SIGINT/SIGTERM (in-flight
-// requests finish, the graphs are saved, then the engine and the store close).
+// `npm start`: locks DATA_DIR against a second server, opens the store in it, loads the face engine, rebuilds the
+// vector index (reusing the graphs saved at the last shutdown when the store is unchanged), listens; shuts down
+// cleanly on SIGINT/SIGTERM (in-flight requests finish, the graphs are saved, then the engine and the store close).
+// package.json's start script `exec`s node, so the SIGTERM npm forwards reaches this process, not a shell.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildApp, createLogger, rebuildIndex, saveIndexSnapshot } from './app.js';
