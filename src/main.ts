@@ -14,6 +14,9 @@ import { DataDirLockedError, lockDataDir } from './store/serverLock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Logger } from 'pino';
 
+/** Signals closer together than this are one request to stop (see shutdown()). */
+const SAME_SIGNAL_MS = 1000;
+
 async function start(config: Config, log: Logger): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
   // Before anything slow: a second server on the same data refuses in a second, not after loading the models.
@@ -45,13 +48,16 @@ async function start(config: Config, log: Logger): Promise<void> {
   const app = await buildApp({ config, store, engine, index, logger: log });
   await app.listen({ port: config.port, host: config.host });
 
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const shutdown = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      // Ctrl-C under `npm start` arrives twice: from the terminal, and forwarded by npm a moment later. Only a
+      // signal sent well after the first means "stop now, don't wait".
+      if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       log.error('shutdown took longer than 15 s; exiting');
