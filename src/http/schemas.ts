@@ -11,8 +11,11 @@ export const NullableString = (opts: SchemaOptions & { minLength?: number; maxLe
 export const Base64Image = (description = 'Raw base64 image (JPEG, PNG or WebP); no data: URL prefix.') =>
   Type.String({ minLength: 1, description, contentEncoding: 'base64' });
 
+/** Named in the description of image lists whose length MAX_IMAGES limits; validation.ts points to the setting. */
+export const MAX_IMAGES_NOTE = "the server's MAX_IMAGES setting";
+
 export const Base64Images = (maxImages: number, description?: string) =>
-  Type.Array(Base64Image(description), { minItems: 1, maxItems: maxImages });
+  Type.Array(Base64Image(description), { minItems: 1, maxItems: maxImages, description: `1 to ${maxImages} images (${MAX_IMAGES_NOTE}).` });
 
 export const GenderEnum = Type.Unsafe<'M' | 'F'>({ type: 'string', enum: ['M', 'F'] });
 export const NullableGender = Type.Unsafe<'M' | 'F' | null>({ type: ['string', 'null'], enum: ['M', 'F', null] });

@@ -5,7 +5,7 @@
 // and path parameters are coerced, since everything arrives there as text.
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { patternMeaning } from './schemas.js';
+import { MAX_IMAGES_NOTE, patternMeaning } from './schemas.js';
 
 interface AjvError {
   instancePath: string;
@@ -13,7 +13,7 @@ interface AjvError {
   params: Record<string, unknown>;
   message?: string;
   /** The schema holding the failed keyword (Ajv's `verbose`): names the allowed fields and the expected format. */
-  parentSchema?: { properties?: Record<string, unknown>; pattern?: string };
+  parentSchema?: { properties?: Record<string, unknown>; pattern?: string; description?: string };
 }
 
 type CompilerFactory = (externalSchemas: unknown, options: { customOptions: Record<string, unknown>; plugins?: unknown[] }) => (route: {
@@ -134,6 +134,9 @@ export function validationFailure(errors: AjvError[], context = 'body'): { field
     const where = fieldName(e.instancePath) || (context === 'querystring' ? 'the query string' : `the ${context}`);
     const hint = allowed.length > 0 ? `fields allowed in ${where}: ${allowed.join(', ')}` : `${where} takes no fields`;
     return { field, message, hint };
+  }
+  if (e.keyword === 'maxItems' && e.parentSchema?.description?.includes(MAX_IMAGES_NOTE)) {
+    return { field, message, hint: `at most ${e.params.limit} images per request; ${MAX_IMAGES_NOTE} changes it` };
   }
   return { field, message };
 }

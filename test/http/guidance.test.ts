@@ -43,6 +43,18 @@ describe('errors that say what to do', () => {
     expect(phone.body.message).toBe('"phone" must be a phone number: digits, spaces and ( ) . -, with an optional leading +');
   });
 
+  it('too many images: the limit, and the setting that changes it', async () => {
+    const image = await faceBase64('s1a');
+    const r = await t.request('POST', FACE_PERSONS, { token, body: { name: 'Many', images: Array(t.config.maxImages + 1).fill(image) } });
+    expect(r.status).toBe(409);
+    expect(r.body).toEqual({
+      message: `"images" must contain less than or equal to ${t.config.maxImages} items`,
+      code: 'MissingParameter',
+      field: 'images',
+      hint: `at most ${t.config.maxImages} images per request; the server's MAX_IMAGES setting changes it`,
+    });
+  });
+
   it('an unknown field lists the allowed ones, in the body, nested, and in the query string', async () => {
     const body = await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Staff', colour: 'blue' } });
     expect(body.status).toBe(409);

@@ -43,7 +43,7 @@ function bodies(maxImages: number) {
   const update = Type.Object(
     {
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      images: Type.Optional({ ...images, description: 'Replaces every enrolled face (re-enrolment).' }),
+      images: Type.Optional({ ...images, description: `${images.description} Replaces every enrolled face (re-enrolment).` }),
       gender: Type.Optional(NullableGender),
       date_of_birth: Type.Optional(NullableString({ minLength: 10, maxLength: 40, ...DATE_PATTERN })),
       nationality: Type.Optional(NullableString({ maxLength: 64 })),
