@@ -1,6 +1,7 @@
 // Operators' command line: `npm run cli -- tokens create --client acme --ttl 30d` (or `node dist/src/cli.js …`).
 // Safe while the server runs on the same DATA_DIR: both open the database in WAL mode with a busy timeout, and the
-// CLI's writes are single short transactions.
+// CLI's writes are single short transactions. It never creates a database unless told to (`--create`): a token
+// written into a new, empty database on a mistyped DATA_DIR would be one the server has never heard of.
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +16,11 @@ import type { Store, TokenRecord } from './store/types.js';
 
 export const USAGE = `Usage: npm run cli -- <command>
 
-  tokens create --client NAME [--ttl 30d|12h|15m] [--label TEXT]
-      Issues a token for client NAME (created if missing). The token is printed once, as the last line of stdout.
-      Without --ttl the token never expires.
+  tokens create --client NAME [--ttl 30d|12h|15m] [--label TEXT] [--create]
+      Issues a token for client NAME (created if missing). The secret is printed once, as the last line of stdout
+      (send it as "Authorization: Bearer <secret>"); its id (for list and revoke) goes to stderr.
+      Without --ttl the token never expires. The database must exist (the server creates it on its first start);
+      --create makes a new one in DATA_DIR instead.
   tokens list [--client NAME]
       Lists tokens (never their secrets; only the first 8 hex chars of their hashes).
   tokens revoke ID
@@ -92,9 +95,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const dataDir = io.env.DATA_DIR || './data';
   let store: Store | undefined;
-  const openStore = (mustExist: boolean): Store => {
-    const file = resolveDbFile({ dataDir });
-    if (mustExist && !existsSync(file)) throw new CliFailure(`no database at ${file} (is DATA_DIR right?)`);
+  const file = path.resolve(resolveDbFile({ dataDir }));
+  const openStore = (mayCreate = false): Store => {
+    if (!mayCreate && !existsSync(file)) {
+      throw new CliFailure(
+        `no database at ${file} (is DATA_DIR right? it is "${dataDir}"). The server creates it on its first start; ` +
+          'run this with the DATA_DIR the server uses, or add --create to tokens create to make a new database here.',
+      );
+    }
     store = openSqliteStore({ dataDir });
     return store;
   };
@@ -104,9 +112,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const key = group === 'reindex' ? group : `${group} ${command ?? ''}`.trim();
     switch (key) {
       case 'tokens create': {
-        const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' } }, 0);
+        const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' }, create: { type: 'boolean' } }, 0);
         if (!values.client) throw new UsageError('--client NAME is required');
-        const s = openStore(false);
+        const created = !existsSync(file);
+        const s = openStore(Boolean(values.create));
         let issued;
         try {
           issued = await issueToken(s, { clientName: values.client, ttl: values.ttl, label: values.label, now: now() });
@@ -114,16 +123,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           if (e instanceof RangeError) throw new UsageError(e.message);
           throw e;
         }
-        io.err(`client:  ${issued.client.name} (${issued.client.id})`);
-        io.err(`token:   ${issued.record.id}${issued.record.label ? ` (${issued.record.label})` : ''}`);
-        io.err(`expires: ${issued.record.expiresAt ?? 'never'}`);
-        io.err('The secret below is shown once; it is stored only as a hash.');
+        io.err(`database: ${file}${created ? ' (created now)' : ''}`);
+        io.err(`client:   ${issued.client.name} (${issued.client.id})`);
+        io.err(`token id: ${issued.record.id}${issued.record.label ? ` (${issued.record.label})` : ''}  <- for "tokens list" and "tokens revoke"; not a credential`);
+        io.err(`expires:  ${issued.record.expiresAt ?? 'never'}`);
+        io.err('secret:   the line below, shown once (stored only as a hash); send it as "Authorization: Bearer <secret>"');
         io.out(issued.token);
         return 0;
       }
       case 'tokens list': {
         const { values } = parse(rest, { client: { type: 'string' } }, 0);
-        const s = openStore(true);
+        const s = openStore();
         const clients = new Map((await s.clients.list()).map((c) => [c.id, c.name]));
         let clientId: string | undefined;
         if (values.client !== undefined) {
@@ -154,7 +164,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'tokens revoke': {
         const { positionals } = parse(rest, {}, 1);
-        const s = openStore(true);
+        const s = openStore();
         if (!(await revokeToken(s, positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
         io.out(`revoked ${positionals[0]}`);
         return 0;
@@ -163,7 +173,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const { values } = parse(command === undefined ? rest : [command, ...rest], { workers: { type: 'string' } }, 0);
         const workers = values.workers === undefined ? undefined : Number(values.workers);
         if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new UsageError('--workers must be an integer from 1 to 64');
-        const s = openStore(true);
+        const s = openStore();
         const engine = createFaceEngine({ workers });
         try {
           await engine.ready();
@@ -182,7 +192,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'clients list': {
         parse(rest, {}, 0);
-        const s = openStore(true);
+        const s = openStore();
         const clients = await s.clients.list();
         if (clients.length === 0) {
           io.err('no clients');
@@ -200,7 +210,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'keys rotate': {
         parse(rest, {}, 0);
-        const s = openStore(true);
+        const s = openStore();
         const r = await rotateSigningKey(dataDir);
         await s.audit.append(cliEvent('cli keys rotate', 'signing_key.rotate', { client: null, subject: r.current, details: { retired: r.retired } }));
         io.out(`signing key ${r.current} in use from the next start${r.retired ? `; ${r.retired} retired (still published)` : ''}`);
@@ -211,7 +221,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (!values.since) throw new UsageError('--since ISO-DATE is required');
         const t = Date.parse(values.since);
         if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError(`--since must be an ISO 8601 date (got "${values.since}")`);
-        const s = openStore(true);
+        const s = openStore();
         for await (const e of exportAudit(s, new Date(t).toISOString())) io.out(JSON.stringify(e));
         return 0;
       }

@@ -1,6 +1,7 @@
-// `npm start`: opens the store in DATA_DIR, loads the face engine, rebuilds the vector index (reusing the graphs
-// saved at the last shutdown when the store is unchanged), listens; shuts down cleanly on SIGINT/SIGTERM (in-flight
-// requests finish, the graphs are saved, then the engine and the store close).
+// `npm start`: locks DATA_DIR against a second server, opens the store in it, loads the face engine, rebuilds the
+// vector index (reusing the graphs saved at the last shutdown when the store is unchanged), listens; shuts down
+// cleanly on SIGINT/SIGTERM (in-flight requests finish, the graphs are saved, then the engine and the store close).
+// package.json's start script `exec`s node, so the SIGTERM npm forwards reaches this process, not a shell.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildApp, createLogger, rebuildIndex, saveIndexSnapshot, startBackgroundReindex } from './app.js';
@@ -9,11 +10,17 @@ import { ensureStaticToken } from './domain/tokens.js';
 import { createFaceEngine } from './face/index.js';
 import type { FaceEngine } from './face/types.js';
 import { createFaceIndex } from './index/index.js';
+import { DataDirLockedError, lockDataDir } from './store/serverLock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Logger } from 'pino';
 
+/** Signals closer together than this are one request to stop (see shutdown()). */
+const SAME_SIGNAL_MS = 1000;
+
 async function start(config: Config, log: Logger): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
+  // Before anything slow: a second server on the same data refuses in a second, not after loading the models.
+  const lock = lockDataDir(config.dataDir);
   const store = openSqliteStore({ dataDir: config.dataDir });
   log.info({ dataDir: config.dataDir }, 'store open');
 
@@ -47,13 +54,16 @@ async function start(config: Config, log: Logger): Promise<void> {
     else log.warn({ stale }, 'templates of an earlier model version are not searchable: run `npm run cli -- reindex` or set REINDEX_ON_START=true');
   }
 
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const shutdown = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      // Ctrl-C under `npm start` arrives twice: from the terminal, and forwarded by npm a moment later. Only a
+      // signal sent well after the first means "stop now, don't wait".
+      if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       log.error('shutdown took longer than 15 s; exiting');
@@ -72,6 +82,7 @@ async function start(config: Config, log: Logger): Promise<void> {
       }
       await engine.close();
       await store.close();
+      lock.release();
       log.info('stopped');
       log.flush?.();
       process.exit(0);
@@ -96,6 +107,12 @@ try {
 }
 const log = createLogger(config);
 start(config, log).catch((err) => {
+  if (err instanceof DataDirLockedError) {
+    // Said to a person at a terminal as well as to the log: this is an operator's mistake, not a crash.
+    log.fatal({ dataDir: err.dataDir, holder: err.holder }, err.message);
+    console.error(`facegate: ${err.message}`);
+    process.exit(1);
+  }
   log.fatal({ err }, 'could not start');
   process.exit(1);
 });

@@ -28,13 +28,21 @@ function hasOpen(pid: number, file: string): boolean | undefined {
 
 let dir: string;
 let removeDir: () => void;
-beforeEach(() => ({ dir, cleanup: removeDir } = tempDir('facegate-cli-')));
+beforeEach(async () => {
+  ({ dir, cleanup: removeDir } = tempDir('facegate-cli-'));
+  // The database the server creates on its first start: the CLI works on it, and never creates one unasked.
+  await openSqliteStore({ dataDir: dir }).close();
+});
 afterEach(() => removeDir());
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  return cliOn(dir, ...argv);
+}
+
+async function cliOn(dataDir: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, { env: { DATA_DIR: dir }, out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')) });
+  const code = await runCli(argv, { env: { DATA_DIR: dataDir }, out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')) });
   return { code, out, err };
 }
 
@@ -61,7 +69,7 @@ describe('cli (in-process)', () => {
     expect(r.code).toBe(0);
     const token = r.out.at(-1)!;
     expect(token).toMatch(/^fg_[A-Za-z0-9_-]{43}$/);
-    expect(r.err.join('\n')).toMatch(/expires: \d{4}-/);
+    expect(r.err.join('\n')).toMatch(/expires: +\d{4}-/);
     const store = openSqliteStore({ dataDir: dir });
     const auth = await authenticate(store, token);
     expect(auth).toMatchObject({ client: { name: 'acme' }, token: { label: 'ci' } });
@@ -133,10 +141,41 @@ describe('cli (in-process)', () => {
   });
 
   it('does not create a database just to read one', async () => {
-    const r = await cli('tokens', 'list');
+    const missing = path.join(dir, 'dat');
+    const r = await cliOn(missing, 'tokens', 'list');
     expect(r.code).toBe(1);
     expect(r.err[0]).toMatch(/no database at .*is DATA_DIR right/);
-    expect((await cli('clients', 'list')).code).toBe(1);
+    expect((await cliOn(missing, 'clients', 'list')).code).toBe(1);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('tokens create on a mistyped DATA_DIR refuses, naming the file and the way out; --create makes one there', async () => {
+    const missing = path.join(dir, 'dat');
+    const r = await cliOn(missing, 'tokens', 'create', '--client', 'acme');
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([]); // no token that the server would not know
+    expect(r.err[0]).toContain(`no database at ${path.join(missing, 'facegate.db')}`);
+    expect(r.err[0]).toMatch(/DATA_DIR the server uses, or add --create/);
+    expect(existsSync(missing)).toBe(false);
+
+    const c = await cliOn(missing, 'tokens', 'create', '--client', 'acme', '--create');
+    expect(c.code).toBe(0);
+    expect(c.err[0]).toBe(`database: ${path.join(missing, 'facegate.db')} (created now)`);
+    expect(existsSync(path.join(missing, 'facegate.db'))).toBe(true);
+  });
+
+  it('tokens create says which database it wrote to, and labels the token id apart from the secret', async () => {
+    const r = await cli('tokens', 'create', '--client', 'acme');
+    expect(r.code).toBe(0);
+    const secret = r.out.at(-1)!;
+    expect(r.out).toEqual([secret]); // stdout holds the secret alone
+    const err = r.err.join('\n');
+    expect(r.err[0]).toBe(`database: ${path.join(dir, 'facegate.db')}`);
+    const id = /^token id: ([0-9a-f]{24}) .*not a credential/m.exec(err)?.[1];
+    expect(id).toBeDefined();
+    expect(err).toMatch(/^secret: .*Authorization: Bearer <secret>/m);
+    expect(err).not.toContain(secret);
+    expect((await cli('tokens', 'list')).out[1].startsWith(id!)).toBe(true);
   });
 
   it('prints usage for help (0) and for nothing (2)', async () => {

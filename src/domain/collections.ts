@@ -62,6 +62,13 @@ export async function deleteCollection(deps: DomainDeps, client: string, idOrCod
   return deleted;
 }
 
+/** Resolves one collection reference (`_id` or `code`) to its `_id`; `field` names the request field as it is. */
+export async function resolveCollection(repos: Pick<Repos, 'collections'>, client: string, ref: string, field: string): Promise<string> {
+  const c = await repos.collections.get(client, ref);
+  if (!c) throw new UnknownCollectionError(field);
+  return c._id;
+}
+
 /**
  * Resolves collection references (`_id` or `code`) to `_id`s, in the order given, without duplicates. `field`
  * names the request field, for the error (`collections` → `collections[1]`).

@@ -183,7 +183,8 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
 
   const { person, templates } = await deps.store.transaction(async (tx) => {
     if (patch.collections) fields.collections = await resolveCollections(tx, client, patch.collections, 'collections');
-    const person = Object.keys(fields).length > 0 ? await tx.facePersons.update(client, id, fields) : await tx.facePersons.get(client, id);
+    // New faces change the person even when no field does: the update also moves updatedAt.
+    const person = Object.keys(fields).length > 0 || faces ? await tx.facePersons.update(client, id, fields) : await tx.facePersons.get(client, id);
     if (!person) throw new NotFoundError('person');
     let templates: FaceTemplate[];
     if (faces) {

@@ -6,6 +6,7 @@ import type { PersonRecord, Repos, VerificationStatus } from '../store/types.js'
 import { normaliseBirthDate } from './dates.js';
 import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError } from './errors.js';
+import { roundScore } from './scores.js';
 import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
 import { consumeSession } from './livenessSessions.js';
 
@@ -97,18 +98,20 @@ export async function createPersonWithLiveness(
 ): Promise<PersonView & { liveness: LivenessOutcome }> {
   const now = deps.now?.() ?? new Date();
   const details = cleanDetails(input, now);
-  let faces, result;
+  let faces, raw;
   if ('livenessSessionId' in input) {
     // A SUCCEEDED session (used up here): its challenge was the liveness check, its reference frame the face.
     const session = await consumeSession(deps, client, input.livenessSessionId);
     faces = (await analyseEnrolment(deps.engine, [session.reference], { thumbnails: false, tenant: client })).faces;
-    result = { score: session.score, signals: {} };
+    raw = { score: session.score, signals: {} };
   } else {
     const analysed = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true, tenant: client });
     faces = analysed.faces;
-    result = analysed.analysis.liveness ?? faces[0].liveness;
+    raw = analysed.analysis.liveness ?? faces[0].liveness;
   }
-  if (!result) throw new Error('face engine returned no liveness result');
+  if (!raw) throw new Error('face engine returned no liveness result');
+  // Rounded as /face-recognition/liveness rounds it, before the comparison, so the stored score decides.
+  const result = { score: roundScore(raw.score), signals: Object.fromEntries(Object.entries(raw.signals).map(([k, v]) => [k, roundScore(v)])) };
   const passed = result.score >= minScore;
   const id = newPersonRecordId();
   const created = await deps.store.transaction(async (tx) => {

@@ -1,13 +1,14 @@
-// The biometric flows of issue 4: 1:N search, de-duplicating enrolment, 1:1 verify, compare, liveness, detect.
+// The biometric flows: 1:N search, de-duplicating enrolment, 1:1 verify, compare, liveness, detect.
 // Scores are the engine's calibrated match scores in [0, 1]; the vector index works in cosine similarity, and
 // `engine.cosineForScore(min_score)` turns a threshold into a similarity bound the index can prune with.
 import type { AnalysisResult, AnalyzedImage, DetectedFace, LivenessResult } from '../face/types.js';
 import { TemplateVersionError } from '../face/errors.js';
 import type { SearchMode } from '../index/types.js';
 import type { FacePerson } from '../store/types.js';
-import { resolveCollections } from './collections.js';
+import { resolveCollection } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { normaliseBirthDate } from './dates.js';
+import { roundScore } from './scores.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
 import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
@@ -80,8 +81,7 @@ async function probeFaces(deps: DomainDeps, client: string, images: InputImage[]
 
 async function collectionId(deps: DomainDeps, client: string, ref: string | undefined, field: string): Promise<string | undefined> {
   if (ref === undefined) return undefined;
-  const [id] = await resolveCollections(deps.store, client, [ref], field);
-  return id;
+  return resolveCollection(deps.store, client, ref, field);
 }
 
 /** Best persons for several probe faces of one identity: a person's score is its best over every probe. */
@@ -105,7 +105,7 @@ function searchIndex(
     .slice(0, opts.k);
 }
 
-const round = (x: number) => Math.round(x * 1e4) / 1e4;
+const round = roundScore;
 
 export interface SearchActiveUserInput {
   image: InputImage;

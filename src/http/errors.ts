@@ -22,6 +22,8 @@ export interface ApiErrorBody {
   field?: string;
   /** Machine-readable facts behind the error (the duplicate's id and score, liveness sub-scores). */
   details?: Record<string, unknown>;
+  /** What to do about it, where the message alone does not say (authentication mistakes). */
+  hint?: string;
 }
 
 /** An answer the HTTP layer decides itself (authentication, body parsing). */
@@ -33,17 +35,33 @@ export class ApiError extends Error {
     readonly field?: string,
     readonly headers: Record<string, string> = {},
     readonly details?: Record<string, unknown>,
+    readonly hint?: string,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
-export const unauthorized = () => new ApiError(401, 'UNAUTHORIZED', 'Authentication required');
-export const tokenExpired = () => new ApiError(403, 'FORBIDDEN', 'token_expired');
+export const unauthorized = (hint?: string) => new ApiError(401, 'UNAUTHORIZED', 'Authentication required', undefined, {}, undefined, hint);
+export const tokenExpired = () =>
+  new ApiError(403, 'FORBIDDEN', 'token_expired', undefined, {}, undefined, 'issue a new token with `npm run cli -- tokens create --client NAME`');
 export const missingParameter = (message: string, field?: string) => new ApiError(409, 'MissingParameter', message, field);
 
 const imageStatus = (problem: ImageInputError['problem']) => (problem === 'too_large' || problem === 'too_many_pixels' ? 413 : 412);
+
+/** `26214400` → `25 MB`: limits are quoted in the unit operators set them in. */
+export function formatBytes(n: number): string {
+  const mb = n / 1024 / 1024;
+  if (mb >= 1) return `${Math.round(mb * 10) / 10} MB`;
+  const kb = n / 1024;
+  return kb >= 1 ? `${Math.round(kb * 10) / 10} KB` : `${n} bytes`;
+}
+
+/** What the error handler knows about the request beyond the error itself. */
+export interface ErrorContext {
+  /** The body limit of the route (BODY_LIMIT), for the 413's message. */
+  bodyLimit?: number;
+}
 
 /** Maps an error to status + body (+ headers). Exported for tests and for plugins that answer by hand. */
 export interface ErrorOptions {
@@ -51,15 +69,17 @@ export interface ErrorOptions {
   livenessDetails?: boolean;
 }
 
-export function toApiError(err: unknown, opts: ErrorOptions = {}): ApiError | null {
+export function toApiError(err: unknown, ctx: ErrorContext & ErrorOptions = {}): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof NotFoundError) return new ApiError(404, 'NOT_FOUND', 'not_found');
   if (err instanceof UnknownCollectionError) return new ApiError(404, 'NOT_FOUND', err.message, err.field);
   if (err instanceof InvalidFieldError) return missingParameter(err.message, err.field);
   if (err instanceof ImageInputError) {
     const status = imageStatus(err.problem);
+    // Verifik's message stays as it is (callers match on it); the hint says what is wrong with this field and what
+    // to do. Neither ever holds image data.
     const message = status === 413 ? `image_too_large: "${err.field}" is too large` : 'only_images_in_base64';
-    return new ApiError(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'ERROR', message, err.field);
+    return new ApiError(status, status === 413 ? 'PAYLOAD_TOO_LARGE' : 'ERROR', message, err.field, {}, undefined, `"${err.field}": ${err.message}`);
   }
   if (err instanceof ImageError) {
     // The engine's own error when a caller did not go through analyseImages: no field name to give.
@@ -75,7 +95,7 @@ export function toApiError(err: unknown, opts: ErrorOptions = {}): ApiError | nu
   if (err instanceof LivenessFailedError) {
     const { score, signals } = err.liveness;
     const details: Record<string, unknown> = { liveness_score: score, min_score: err.minScore };
-    if (opts.livenessDetails) details.signals = signals;
+    if (ctx.livenessDetails) details.signals = signals;
     return new ApiError(409, 'ERROR', err.message, undefined, {}, details);
   }
   if (err instanceof DifferentPersonError) {
@@ -92,12 +112,15 @@ export function toApiError(err: unknown, opts: ErrorOptions = {}): ApiError | nu
 
   const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
-    const { message, field } = validationFailure(fe.validation as never, fe.validationContext);
-    return missingParameter(message, field);
+    const { message, field, hint } = validationFailure(fe.validation as never, fe.validationContext);
+    return new ApiError(409, 'MissingParameter', message, field, {}, undefined, hint);
   }
   switch (fe?.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'payload_too_large');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = ctx.bodyLimit === undefined ? '' : ` of ${formatBytes(ctx.bodyLimit)}`;
+      const hint = `the request body is over the limit${limit}; the server's BODY_LIMIT setting changes it`;
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'payload_too_large', undefined, {}, undefined, hint);
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -118,21 +141,35 @@ export function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
   const body: ApiErrorBody = { message: e.message, code: e.code };
   if (e.field !== undefined) body.field = e.field;
   if (e.details !== undefined) body.details = e.details;
+  if (e.hint !== undefined) body.hint = e.hint;
   return reply.code(e.statusCode).headers(e.headers).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Why a request got a 4xx, for whoever reads the server log. The messages this module builds name fields, limits
+ * and settings, never the values sent (no names, no images), so they are safe to log as they are.
+ */
+function logRejection(req: FastifyRequest, e: ApiError): void {
+  req.log.info({ status: e.statusCode, code: e.code, field: e.field, hint: e.hint }, `request rejected: ${e.message}`);
 }
 
 export function installErrorHandling(app: FastifyInstance, opts: ErrorOptions = {}): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     // Sub-scores stay in the server's log (debug) whatever the answer shows.
     if (err instanceof LivenessFailedError) req.log.debug({ livenessSignals: err.liveness.signals, score: err.liveness.score }, 'liveness failed');
-    const mapped = toApiError(err, opts);
+    const mapped = toApiError(err, { ...opts, bodyLimit: req.routeOptions?.bodyLimit });
     if (mapped) {
       if (mapped.statusCode >= 500) req.log.warn({ code: mapped.code }, mapped.message);
+      else logRejection(req, mapped);
       return sendError(reply, mapped);
     }
     // Logged with its stack here; the client learns nothing beyond "internal_error".
     req.log.error({ err }, 'unhandled error');
     return sendError(reply, new ApiError(500, 'ERROR', 'internal_error'));
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'NOT_FOUND', 'route_not_found')));
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError(404, 'NOT_FOUND', 'route_not_found');
+    logRejection(req, e);
+    return sendError(reply, e);
+  });
 }

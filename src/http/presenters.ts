@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FacePersonView } from '../domain/facePersons.js';
 import type { PersonView } from '../domain/persons.js';
+import { roundScore } from '../domain/scores.js';
 import type { Collection } from '../store/types.js';
 import { NullableString } from './schemas.js';
 
@@ -82,7 +83,8 @@ export const PersonSchema = Type.Object({
 export function presentPerson(v: PersonView) {
   const r = v.record;
   const biometricData: { livenessScore?: number; faceEnrolled: boolean } = { faceEnrolled: v.faceEnrolled };
-  if (r.livenessScore !== null) biometricData.livenessScore = r.livenessScore;
+  // Records written before scores were rounded on the way in still leave with 4 decimals, as every route's do.
+  if (r.livenessScore !== null) biometricData.livenessScore = roundScore(r.livenessScore);
   return {
     id: r.id,
     firstName: r.firstName,

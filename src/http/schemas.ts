@@ -11,15 +11,32 @@ export const NullableString = (opts: SchemaOptions & { minLength?: number; maxLe
 export const Base64Image = (description = 'Raw base64 image (JPEG, PNG or WebP); no data: URL prefix.') =>
   Type.String({ minLength: 1, description, contentEncoding: 'base64' });
 
+/** Named in the description of image lists whose length MAX_IMAGES limits; validation.ts points to the setting. */
+export const MAX_IMAGES_NOTE = "the server's MAX_IMAGES setting";
+
 export const Base64Images = (maxImages: number, description?: string) =>
-  Type.Array(Base64Image(description), { minItems: 1, maxItems: maxImages });
+  Type.Array(Base64Image(description), { minItems: 1, maxItems: maxImages, description: `1 to ${maxImages} images (${MAX_IMAGES_NOTE}).` });
 
 export const GenderEnum = Type.Unsafe<'M' | 'F'>({ type: 'string', enum: ['M', 'F'] });
 export const NullableGender = Type.Unsafe<'M' | 'F' | null>({ type: ['string', 'null'], enum: ['M', 'F', null] });
 
+/** What each `pattern` used in a schema means, so a validation error can name the expected format. */
+const PATTERN_MEANINGS = new Map<string, string>();
+
+/** A `pattern` keyword with its meaning in words (`a date in the format YYYY-MM-DD`). */
+export function describedPattern(pattern: string, meaning: string): { pattern: string } {
+  PATTERN_MEANINGS.set(pattern, meaning);
+  return { pattern };
+}
+
+export const patternMeaning = (pattern: string): string | undefined => PATTERN_MEANINGS.get(pattern);
+
+/** The start of a birth date: `YYYY-MM-DD` (the domain checks the rest, and that the date exists). */
+export const DATE_PATTERN = describedPattern('^\\d{4}-\\d{2}-\\d{2}', 'a date in the format YYYY-MM-DD (e.g. 1990-01-15)');
+
 /** `YYYY-MM-DD` (an ISO date-time is accepted and cut to its date). */
 export const BirthDate = (opts: SchemaOptions = {}) =>
-  Type.String({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}', examples: ['1990-01-15'], ...opts });
+  Type.String({ minLength: 10, maxLength: 40, ...DATE_PATTERN, description: 'YYYY-MM-DD', examples: ['1990-01-15'], ...opts });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 
@@ -37,6 +54,9 @@ export const ErrorBody = Type.Object(
       Type.Record(Type.String(), Type.Unknown(), {
         description: 'Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`.',
       }),
+    ),
+    hint: Type.Optional(
+      Type.String({ description: 'What was wrong and what to do about it (the expected Authorization header, the allowed fields, the limit and the setting that changes it).' }),
     ),
   },
   { description: 'Error' },
@@ -82,7 +102,49 @@ export const Deleted = Type.Object({
   deleted: Type.Literal(true),
 });
 
-/** Error responses every authenticated route can give. */
+/**
+ * What can go wrong on a route, each with the statuses it answers. A route declares its failures once, in
+ * `errorResponses(...)`: that one list makes the route's documented responses, and test/http/openapi.test.ts
+ * triggers them (and checks that the route answers no status it does not declare).
+ */
+export const FAILURES = {
+  /** Every /v2 route: no valid bearer token (401), an expired one (403). */
+  auth: { 401: 'No valid bearer token; `hint` says what was wrong.', 403: 'The token has expired.' },
+  /** A body, query string or path parameter that fails validation. */
+  input: { 409: 'A field fails validation (`MissingParameter`), or a conflict with stored data.' },
+  /** The route reads a request body (any method but GET): too large, or not JSON. */
+  body: { 413: 'The body is over BODY_LIMIT (or one image over MAX_IMAGE_BYTES).', 415: 'The body is not `application/json`.' },
+  /** An id or a collection named in the request that the client does not have. */
+  notFound: { 404: 'No such id or collection for this client.' },
+  /** Image fields: not raw base64 of a usable image (412), over MAX_IMAGE_BYTES or too many pixels (413). */
+  images: { 412: 'An image is not raw base64 of a JPEG, PNG or WebP (`hint` says why).', 413: 'The body is over BODY_LIMIT or an image over MAX_IMAGE_BYTES.' },
+  /** Photos that must show a face (exactly one, on enrolment). */
+  faces: { 422: 'An image holds no face (or several where one is required).' },
+  /** The face engine's queue is full. */
+  engine: { 503: 'The face engine is busy (ENGINE_QUEUE); retry after `Retry-After` seconds.' },
+} as const;
+
+export type Failure = keyof typeof FAILURES;
+
+/** The error responses of a route that can fail in these ways, plus 500 (any route). */
+export function errorResponses(...failures: Failure[]): Record<number, TSchema> {
+  const descriptions = new Map<number, string[]>();
+  for (const f of failures) {
+    for (const [status, text] of Object.entries(FAILURES[f])) {
+      const list = descriptions.get(Number(status)) ?? [];
+      if (!list.includes(text)) list.push(text);
+      descriptions.set(Number(status), list);
+    }
+  }
+  descriptions.set(500, ['Unexpected error; details are in the server log under the request id.']);
+  const out: Record<number, TSchema> = {};
+  for (const [status, texts] of [...descriptions.entries()].sort((a, b) => a[0] - b[0])) {
+    out[status] = Type.Object(ErrorBody.properties, { description: texts.join(' ') });
+  }
+  return out;
+}
+
+/** Error responses every authenticated route can give. Kept for routes not yet declared with errorResponses(). */
 export const commonErrors = {
   401: ErrorBody,
   403: ErrorBody,
@@ -91,7 +153,7 @@ export const commonErrors = {
   500: ErrorBody,
 };
 
-/** Plus the ones of routes that take images. */
+/** Plus the ones of routes that take images. Kept for routes not yet declared with errorResponses(). */
 export const imageErrors = {
   ...commonErrors,
   412: ErrorBody,

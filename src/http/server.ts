@@ -65,8 +65,11 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    // maxParamLength above the ids' own limit (128), so a long id is a 409 naming the field, not a bare 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
+  // Bodies are JSON only: a text/plain body gets the same 415 as any other that is not JSON.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('client', '');
   app.decorateRequest('tokenId', '');
   app.addHook('onSend', async (req, reply) => {

@@ -5,12 +5,15 @@
 // and path parameters are coerced, since everything arrives there as text.
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifySchema } from 'fastify';
+import { MAX_IMAGES_NOTE, patternMeaning } from './schemas.js';
 
 interface AjvError {
   instancePath: string;
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
+  /** The schema holding the failed keyword (Ajv's `verbose`): names the allowed fields and the expected format. */
+  parentSchema?: { properties?: Record<string, unknown>; pattern?: string; description?: string };
 }
 
 type CompilerFactory = (externalSchemas: unknown, options: { customOptions: Record<string, unknown>; plugins?: unknown[] }) => (route: {
@@ -23,7 +26,9 @@ type CompilerFactory = (externalSchemas: unknown, options: { customOptions: Reco
 // @fastify/ajv-compiler is CommonJS with a default-function export.
 const AjvCompiler = createRequire(import.meta.url)('@fastify/ajv-compiler') as () => CompilerFactory;
 
-const COMMON = { useDefaults: true, allErrors: false, removeAdditional: false, allowUnionTypes: true } as const;
+// verbose: errors carry their schema, so a message can list the allowed fields or name a format. (It also carries
+// the value sent, which no message ever uses: values may be images or personal data.)
+const COMMON = { useDefaults: true, allErrors: false, removeAdditional: false, allowUnionTypes: true, verbose: true } as const;
 
 export function installValidation(app: FastifyInstance): void {
   const strict = AjvCompiler()({}, { customOptions: { ...COMMON, coerceTypes: false } });
@@ -61,6 +66,9 @@ function typeList(t: unknown): string {
 function describe(e: AjvError, field: string): string {
   const f = `"${field}"`;
   const p = e.params;
+  // A length error on a field with a known format (a date too short) is better told as the format it must have.
+  const format = e.parentSchema?.pattern === undefined ? undefined : patternMeaning(e.parentSchema.pattern);
+  if (format && ['pattern', 'minLength', 'maxLength'].includes(e.keyword)) return `${f} must be ${format}`;
   switch (e.keyword) {
     case 'required':
       return `${f} is required`;
@@ -109,8 +117,8 @@ export function validationMessage(errors: AjvError[], context = 'body'): string 
   return validationFailure(errors, context).message;
 }
 
-/** The first Ajv error as the field at fault and a message naming it. */
-export function validationFailure(errors: AjvError[], context = 'body'): { field: string; message: string } {
+/** The first Ajv error as the field at fault, a message naming it, and a hint where one helps (unknown fields). */
+export function validationFailure(errors: AjvError[], context = 'body'): { field: string; message: string; hint?: string } {
   const e = errors[0];
   if (!e) return { field: context, message: `"${context}" is invalid` };
   const extra =
@@ -120,5 +128,15 @@ export function validationFailure(errors: AjvError[], context = 'body'): { field
         ? (e.params.additionalProperty as string)
         : undefined;
   const field = fieldName(e.instancePath, extra) || (context === 'querystring' ? 'query' : context);
-  return { field, message: describe(e, field) };
+  const message = describe(e, field);
+  if (e.keyword === 'additionalProperties') {
+    const allowed = Object.keys(e.parentSchema?.properties ?? {});
+    const where = fieldName(e.instancePath) || (context === 'querystring' ? 'the query string' : `the ${context}`);
+    const hint = allowed.length > 0 ? `fields allowed in ${where}: ${allowed.join(', ')}` : `${where} takes no fields`;
+    return { field, message, hint };
+  }
+  if (e.keyword === 'maxItems' && e.parentSchema?.description?.includes(MAX_IMAGES_NOTE)) {
+    return { field, message, hint: `at most ${e.params.limit} images per request; ${MAX_IMAGES_NOTE} changes it` };
+  }
+  return { field, message };
 }

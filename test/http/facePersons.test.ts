@@ -113,7 +113,7 @@ describe('create', () => {
       [{ name: 'x', images: img }, '"images" must be an array'],
       [{ name: 'x', images: [img, 7] }, '"images[1]" must be a string'],
       [{ name: 'x', images: [img], gender: 'X' }, '"gender" must be one of [M, F]'],
-      [{ name: 'x', images: [img], date_of_birth: '15/01/1990' }, '"date_of_birth" has an invalid format'],
+      [{ name: 'x', images: [img], date_of_birth: '15/01/1990' }, '"date_of_birth" must be a date in the format YYYY-MM-DD (e.g. 1990-01-15)'],
       [{ name: 'x', images: [img], date_of_birth: '1990-02-30' }, '"date_of_birth" must be a valid date'],
       [{ name: 'x', images: [img], date_of_birth: '2999-01-01' }, '"date_of_birth" must be a date between 1900-01-01 and today'],
       [{ name: 'x', images: [img], collections: 'abc' }, '"collections" must be an array'],
@@ -123,7 +123,7 @@ describe('create', () => {
     for (const [body, message] of cases) {
       const r = await enrol(acme.token, body);
       expect(r.status, message).toBe(409);
-      expect(r.body, message).toEqual({ message, code: 'MissingParameter', field: message.split('"')[1] });
+      expect(r.body, message).toMatchObject({ message, code: 'MissingParameter', field: message.split('"')[1] });
     }
   });
 
@@ -143,8 +143,14 @@ describe('create', () => {
     for (const [i, b] of bad.entries()) {
       const r = await enrol(acme.token, { name: 'Bad image', images: [good, b] });
       expect(r.status, `case ${i}`).toBe(412);
-      expect(r.body, `case ${i}`).toEqual({ message: 'only_images_in_base64', code: 'ERROR', field: 'images[1]' });
+      expect(r.body, `case ${i}`).toMatchObject({ message: 'only_images_in_base64', code: 'ERROR', field: 'images[1]' });
+      expect(r.body.hint, `case ${i}`).toMatch(/^"images\[1\]": /);
     }
+    // Each hint says what is wrong with that image, and for a data: URL, what to do.
+    const hints = [];
+    for (const b of bad.slice(0, 2)) hints.push((await enrol(acme.token, { name: 'Bad image', images: [good, b] })).body.hint);
+    expect(hints[0]).toBe('"images[1]": starts with the data: URL prefix "data:image/jpeg;base64,"; remove the prefix and send only the base64 after the comma');
+    expect(hints[1]).toMatch(/not valid base64/);
   });
 
   it('413 for an image over MAX_IMAGE_BYTES and for a pixel bomb', async () => {
@@ -152,6 +158,8 @@ describe('create', () => {
     const r = await enrol(acme.token, { name: 'Big', images: [big] });
     expect(r.status).toBe(413);
     expect(r.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'images[0]' });
+    // The limit, and the setting that changes it.
+    expect(r.body.hint).toBe(`"images[0]": 3 MB once decoded, over the limit of ${t.config.maxImageBytes / 1024 / 1024} MB; the server's MAX_IMAGE_BYTES setting changes it`);
     const bomb = await enrol(acme.token, { name: 'Bomb', images: [await faceBase64('s1a'), pixelBombPng().toString('base64')] });
     expect(bomb.status).toBe(413);
     expect(bomb.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'images[1]' });
@@ -275,7 +283,8 @@ describe('update', () => {
     expect(t.index.search(acme.clientId, q, { mode: 'ACCURATE', k: 3, collection: staff._id }).map((h) => h.person)).not.toContain(created._id);
     expect(t.index.search(acme.clientId, q, { mode: 'ACCURATE', k: 3, collection: visitors._id })[0]?.person).toBe(created._id);
     const bad = await t.request('PUT', `${PERSONS}/${created._id}`, { token: acme.token, body: { name: 'x', _id: 'mine' } });
-    expect(bad.body).toEqual({ message: '"_id" is not allowed', code: 'MissingParameter', field: '_id' });
+    expect(bad.body).toMatchObject({ message: '"_id" is not allowed', code: 'MissingParameter', field: '_id' });
+    expect(bad.body.hint).toBe('fields allowed in the body: name, images, gender, date_of_birth, nationality, collections, notes');
   });
 
   it('re-enrols from new images: old templates and thumbnails are replaced, the index follows', async () => {

@@ -1,4 +1,4 @@
-// The biometric flows of issue 4 through the whole HTTP stack, on the real engine, index and SQLite store.
+// The biometric flows (search, de-duplicating enrolment, verify, compare, liveness, detect) through the whole HTTP stack, on the real engine, index and SQLite store.
 // Photos: faces cut from face-api's demo pictures (always installed), where s1c and s3a are the same woman and
 // every other pair is a different person.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

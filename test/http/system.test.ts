@@ -1,5 +1,7 @@
 // Cross-cutting behaviour: authentication, envelope and signature, errors of the HTTP layer, health, metrics, docs.
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,13 +30,27 @@ afterAll(async () => {
 });
 
 const COLLECTIONS = '/v2/face-recognition/collections';
+const require = createRequire(import.meta.url);
 
 describe('authentication', () => {
-  it('401 without a token, with a malformed header, or with an unknown token', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer fg_not-a-real-token' }]) {
+  it('401 without a token, with a malformed header, or with an unknown token: Verifik\'s answer plus a hint saying what was wrong', async () => {
+    const { tokenId } = await t.token('hinted');
+    const cases: [Record<string, string>, RegExp][] = [
+      [{}, /^no Authorization header; send "Authorization: Bearer <token>"$/],
+      [{ authorization: 'Basic abc' }, /uses the "Basic" scheme; send "Authorization: Bearer <token>"/],
+      [{ authorization: `jwt ${token}` }, /uses the "jwt" scheme; send "Authorization: Bearer <token>"/],
+      [{ authorization: token }, /a value without a scheme; send "Authorization: Bearer <token>"/],
+      [{ authorization: 'Bearer' }, /says "Bearer" but holds no token/],
+      [{ authorization: 'Bearer fg_not-a-real-token' }, /not known to this server: check it was issued on the DATA_DIR the server uses/],
+      [{ authorization: `Bearer ${tokenId}` }, /looks like a token id .* not a token: send the secret/],
+    ];
+    for (const [headers, hint] of cases) {
       const r = await t.request('GET', COLLECTIONS, { headers });
       expect(r.status).toBe(401);
-      expect(r.body).toEqual({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+      expect(r.body).toMatchObject({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+      expect(Object.keys(r.body).sort()).toEqual(['code', 'hint', 'message']);
+      expect(r.body.hint).toMatch(hint);
+      expect(r.body.hint).not.toContain(token); // the secret is never echoed back
     }
   });
 
@@ -44,7 +60,8 @@ describe('authentication', () => {
     expect(await t.store.tokens.revoke(tokenId)).toBe(true);
     const r = await t.request('GET', COLLECTIONS, { token: tk });
     expect(r.status).toBe(401);
-    expect(r.body).toEqual({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+    expect(r.body).toMatchObject({ message: 'Authentication required', code: 'UNAUTHORIZED' });
+    expect(r.body.hint).toMatch(/revoked/);
   });
 
   it('403 token_expired once a token is past its expiry', async () => {
@@ -53,7 +70,8 @@ describe('authentication', () => {
     await t.store.tokens.create({ client: clientId, hash: hashToken(secret), label: 'test', expiresAt: new Date(Date.now() - 1000).toISOString() });
     const r = await t.request('GET', COLLECTIONS, { token: secret });
     expect(r.status).toBe(403);
-    expect(r.body).toEqual({ message: 'token_expired', code: 'FORBIDDEN' });
+    expect(r.body).toMatchObject({ message: 'token_expired', code: 'FORBIDDEN' });
+    expect(r.body.hint).toMatch(/tokens create/);
   });
 
   it('accepts the static API_TOKEN for its default client', async () => {
@@ -73,7 +91,8 @@ describe('authentication', () => {
     expect(log.length).toBeGreaterThan(0);
     expect(log).not.toContain(token);
     expect(log).not.toContain('QUJDRA==');
-    expect(log.toLowerCase()).not.toContain('bearer');
+    // "Bearer" appears only in the hints' description of the expected header, never followed by a real value.
+    expect(log).not.toMatch(/bearer\s+[^<\s]/i);
     expect(log).not.toContain('Jane');
     expect(log).toContain('"url":"/v2/face-recognition/persons"');
   });
@@ -157,7 +176,11 @@ describe('HTTP-level errors', () => {
   it('413 for a body over BODY_LIMIT', async () => {
     const r = await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'big', images: ['A'.repeat(100 * 1024)] } });
     expect(r.status).toBe(413);
-    expect(r.body).toEqual({ message: 'payload_too_large', code: 'PAYLOAD_TOO_LARGE' });
+    expect(r.body).toEqual({
+      message: 'payload_too_large',
+      code: 'PAYLOAD_TOO_LARGE',
+      hint: "the request body is over the limit of 64 KB; the server's BODY_LIMIT setting changes it",
+    });
   });
 
   it('404 with the error shape for an unknown route', async () => {
@@ -253,5 +276,26 @@ describe('operations', () => {
     expect(bundle.status).toBe(200);
     const init = await t.request('GET', '/docs/static/swagger-initializer.js');
     expect(init.text).toContain('"validatorUrl":null');
+  });
+});
+
+describe('dependencies pinned for Node 20 (package.json overrides)', () => {
+  // content-disposition 3 and cookie 2 declare Node >= 22; the CommonJS versions pinned instead must still do
+  // what @fastify/static (under /docs) and light-my-request (under app.inject) call them for.
+  it('@fastify/static gets a working content-disposition', () => {
+    const fromStatic = createRequire(require.resolve('@fastify/static'));
+    // Its package.json is not exported: read it beside the entry point (dist/index.js).
+    const pkgFile = path.join(path.dirname(fromStatic.resolve('content-disposition')), '..', 'package.json');
+    expect(JSON.parse(readFileSync(pkgFile, 'utf8')).engines.node).toBe('>=18');
+    const { create } = fromStatic('content-disposition') as { create: (name: string) => string };
+    expect(create('face report.pdf')).toBe('attachment; filename="face report.pdf"');
+  });
+
+  it('light-my-request gets a working cookie', async () => {
+    const fromInject = createRequire(require.resolve('light-my-request'));
+    expect((fromInject('cookie/package.json') as { engines: { node: string } }).engines.node).toBe('>=18');
+    const inject = fromInject('light-my-request') as typeof import('light-my-request');
+    const res = await inject((req, res) => res.end(req.headers.cookie), { url: '/', cookies: { session: 'a b' } });
+    expect(res.body).toBe('session=a%20b');
   });
 });

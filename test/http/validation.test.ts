@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fieldName, validationMessage } from '../../src/http/validation.js';
 import { canonicalJson } from '../../src/http/canonical.js';
+import { DATE_PATTERN } from '../../src/http/schemas.js';
 
 describe('validation messages', () => {
   it('names nested fields the way clients write them', () => {
@@ -22,6 +23,11 @@ describe('validation messages', () => {
     expect(m('minLength', { limit: 1 }, '/name')).toBe('"name" is not allowed to be empty');
     expect(m('format', { format: 'email' }, '/email')).toBe('"email" must be a valid email');
     expect(m('pattern', { pattern: 'x' }, '/phone')).toBe('"phone" has an invalid format');
+    // A pattern registered with its meaning is named, for length errors too (a date too short).
+    const withSchema = (keyword: string, params: Record<string, unknown>) =>
+      validationMessage([{ instancePath: '/dob', keyword, params, parentSchema: { pattern: DATE_PATTERN.pattern } }]);
+    expect(withSchema('pattern', { pattern: DATE_PATTERN.pattern })).toBe('"dob" must be a date in the format YYYY-MM-DD (e.g. 1990-01-15)');
+    expect(withSchema('minLength', { limit: 10 })).toBe('"dob" must be a date in the format YYYY-MM-DD (e.g. 1990-01-15)');
     expect(validationMessage([{ instancePath: '', keyword: 'type', params: { type: 'object' } }], 'body')).toBe('"body" must be an object');
   });
 });

@@ -5,7 +5,7 @@ import * as collections from '../../domain/collections.js';
 import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
 import { CollectionSchema, presentCollection } from '../presenters.js';
-import { commonErrors, Deleted, Envelope, ErrorBody, IdParams, ListEnvelope, PageQuery } from '../schemas.js';
+import { Deleted, Envelope, errorResponses, IdParams, ListEnvelope, PageQuery } from '../schemas.js';
 
 const CreateBody = Type.Object(
   {
@@ -37,13 +37,13 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/face-recognition/collections',
-    { schema: { tags, summary: 'Create a collection', body: CreateBody, response: { 200: Envelope(CollectionSchema), ...commonErrors } } },
+    { schema: { tags, summary: 'Create a collection', body: CreateBody, response: { 200: Envelope(CollectionSchema), ...errorResponses('auth', 'input', 'body') } } },
     async (req) => envelope(req, signer, presentCollection(await collections.createCollection(deps, req.client, req.body))),
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/face-recognition/collections',
-    { schema: { tags, summary: 'List collections', querystring: ListQuery, response: { 200: ListEnvelope(CollectionSchema), ...commonErrors } } },
+    { schema: { tags, summary: 'List collections', querystring: ListQuery, response: { 200: ListEnvelope(CollectionSchema), ...errorResponses('auth', 'input') } } },
     async (req) => {
       const { page, limit, name } = req.query;
       const res = await collections.listCollections(deps, req.client, { page, limit, search: name?.trim() || undefined });
@@ -54,7 +54,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
   app.get<{ Params: Static<typeof IdParams> }>(
     '/face-recognition/collections/:id',
     {
-      schema: { tags, summary: 'Retrieve a collection', description: ID_DOC, ...idParams, response: { 200: Envelope(CollectionSchema), 404: ErrorBody, ...commonErrors } },
+      schema: { tags, summary: 'Retrieve a collection', description: ID_DOC, ...idParams, response: { 200: Envelope(CollectionSchema), ...errorResponses('auth', 'input', 'notFound') } },
     },
     async (req) => envelope(req, signer, presentCollection(await collections.getCollection(deps, req.client, req.params.id))),
   );
@@ -68,7 +68,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         description: ID_DOC,
         ...idParams,
         body: UpdateBody,
-        response: { 200: Envelope(CollectionSchema), 404: ErrorBody, ...commonErrors },
+        response: { 200: Envelope(CollectionSchema), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => envelope(req, signer, presentCollection(await collections.updateCollection(deps, req.client, req.params.id, req.body))),
@@ -82,7 +82,8 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         summary: 'Delete a collection',
         description: `${ID_DOC} Its persons stay, minus this membership.`,
         ...idParams,
-        response: { 200: Envelope(Deleted), 404: ErrorBody, ...commonErrors },
+        // DELETE reads a body when one is sent (Fastify parses it), hence 413/415.
+        response: { 200: Envelope(Deleted), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => {

@@ -10,13 +10,12 @@ import { FacePersonSchema, presentFacePerson } from '../presenters.js';
 import {
   Base64Images,
   BirthDate,
-  commonErrors,
+  DATE_PATTERN,
   Deleted,
   Envelope,
-  ErrorBody,
+  errorResponses,
   GenderEnum,
   IdParams,
-  imageErrors,
   ListEnvelope,
   NullableGender,
   NullableString,
@@ -46,9 +45,9 @@ function bodies(maxImages: number) {
   const update = Type.Object(
     {
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      images: Type.Optional({ ...images, description: 'Replaces every enrolled face (re-enrolment).' }),
+      images: Type.Optional({ ...images, description: `${images.description} Replaces every enrolled face (re-enrolment).` }),
       gender: Type.Optional(NullableGender),
-      date_of_birth: Type.Optional(NullableString({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}' })),
+      date_of_birth: Type.Optional(NullableString({ minLength: 10, maxLength: 40, ...DATE_PATTERN })),
       nationality: Type.Optional(NullableString({ maxLength: 64 })),
       collections: Type.Optional({ ...CollectionRefs, description: 'Replaces the memberships.' }),
       notes: Type.Optional(NullableString({ maxLength: 4000 })),
@@ -89,7 +88,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         summary: 'Create a person',
         description: 'Enrols a person from 1 or more photos, each holding exactly one face; one template per photo. Instead of `images`, `liveness_session_id` enrols the reference frame of a SUCCEEDED liveness session (used up here).',
         body: CreateBody,
-        response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(FacePersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -102,7 +101,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/face-recognition/persons',
-    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(FacePersonSchema), 404: ErrorBody, ...commonErrors } } },
+    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(FacePersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => {
       const res = await facePersons.listFacePersons(deps, req.client, req.query);
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentFacePerson) });
@@ -111,7 +110,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/face-recognition/persons/:id',
-    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...commonErrors } } },
+    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(FacePersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => envelope(req, signer, presentFacePerson(await facePersons.getFacePerson(deps, req.client, req.params.id))),
   );
 
@@ -124,7 +123,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         description: 'Partial update; `null` clears an optional field; `images` re-enrols (replaces every template).',
         params: IdParams,
         body: UpdateBody,
-        response: { 200: Envelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(FacePersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -143,7 +142,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         summary: 'Delete a person',
         description: 'Erases the person, its templates and thumbnails.',
         params: IdParams,
-        response: { 200: Envelope(Deleted), 404: ErrorBody, ...commonErrors },
+        response: { 200: Envelope(Deleted), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => {

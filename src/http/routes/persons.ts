@@ -8,13 +8,13 @@ import { decodeImage } from '../images.js';
 import { missingParameter } from '../errors.js';
 import { LivenessSessionId } from '../livenessSessionField.js';
 import { PersonSchema, presentPerson } from '../presenters.js';
-import { Base64Image, BirthDate, commonErrors, Envelope, ErrorBody, IdParams, imageErrors, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
+import { Base64Image, BirthDate, DATE_PATTERN, describedPattern, Envelope, errorResponses, IdParams, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
 
 const FACE_IMAGE_FIELD = 'biometricData.faceImage';
 
 const text = (max: number, extra: object = {}) => Type.String({ minLength: 1, maxLength: max, ...extra });
 const EMAIL = { format: 'email' };
-const PHONE = { pattern: '^\\+?[0-9][0-9 ().-]{2,31}$' };
+const PHONE = describedPattern('^\\+?[0-9][0-9 ().-]{2,31}$', 'a phone number: digits, spaces and ( ) . -, with an optional leading +');
 
 /** PUT fields: optional, and `null` clears. */
 const nullable = (max: number, extra: object = {}) => Type.Optional(NullableString({ minLength: 1, maxLength: max, ...extra }));
@@ -59,7 +59,7 @@ const UpdateBody = Type.Object(
     lastName: nullable(100),
     email: nullable(254, EMAIL),
     phone: nullable(32, PHONE),
-    dateOfBirth: nullable(40, { minLength: 10, pattern: '^\\d{4}-\\d{2}-\\d{2}' }),
+    dateOfBirth: nullable(40, { minLength: 10, ...DATE_PATTERN }),
     documentType: nullable(64),
     documentNumber: nullable(64),
     biometricData: Type.Optional(
@@ -107,7 +107,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description:
           '`biometricData.faceImage` enrols one face template (the image is not kept). With `biometricData.livenessDetection: true` the capture goes through the liveness flow of /v2/persons/liveness.',
         body: CreateBody,
-        response: { 200: Envelope(PersonSchema), ...imageErrors },
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -128,7 +128,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description:
           'Runs passive liveness on `biometricData.faceImage`: `verificationStatus` is `verified` when the score reaches `liveness_min_score`, else `failed` (and no face template is kept). Instead of `biometricData`, `liveness_session_id` names a SUCCEEDED liveness session (used up here): its reference frame is the face and its score the liveness score.',
         body: LivenessBody,
-        response: { 200: Envelope(PersonSchema), ...imageErrors },
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -144,7 +144,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/persons',
-    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(PersonSchema), ...commonErrors } } },
+    { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(PersonSchema), ...errorResponses('auth', 'input') } } },
     async (req) => {
       const res = await persons.listPersons(deps, req.client, req.query);
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentPerson) });
@@ -153,7 +153,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/persons/:id',
-    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(PersonSchema), 404: ErrorBody, ...commonErrors } } },
+    { schema: { tags, summary: 'Retrieve a person', params: IdParams, response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => envelope(req, signer, presentPerson(await persons.getPerson(deps, req.client, req.params.id))),
   );
 
@@ -166,7 +166,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description: 'Partial update; `null` clears a field.',
         params: IdParams,
         body: UpdateBody,
-        response: { 200: Envelope(PersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {
@@ -185,7 +185,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         summary: 'Delete a person',
         description: 'Erases the record and its face template.',
         params: IdParams,
-        response: { 200: Envelope(Type.Object({ id: Type.String(), deleted: Type.Literal(true) })), 404: ErrorBody, ...commonErrors },
+        response: { 200: Envelope(Type.Object({ id: Type.String(), deleted: Type.Literal(true) })), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => {

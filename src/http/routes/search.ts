@@ -1,4 +1,4 @@
-// The biometric flows (issue 4): 1:N search, de-duplicating enrolment with liveness, verify, compare, liveness,
+// The biometric flows: 1:N search, de-duplicating enrolment with liveness, verify, compare, liveness,
 // detect. Contracts: ../shared/spec pages where they exist, Verifik's public docs otherwise (docs/api.md).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -11,7 +11,7 @@ import { decodeImage, decodeImages } from '../images.js';
 import { FacePersonSchema, presentFacePerson } from '../presenters.js';
 import type { ResponseSigner } from '../signing.js';
 import { LivenessSessionId, oneOf } from '../livenessSessionField.js';
-import { Base64Image, Base64Images, BirthDate, ErrorBody, GenderEnum, imageErrors, Signature } from '../schemas.js';
+import { Base64Image, Base64Images, BirthDate, ErrorBody, errorResponses, GenderEnum, imageErrors, Signature } from '../schemas.js';
 
 const Score = (description: string, extra: { default?: number } = {}) => Type.Number({ minimum: 0.5, maximum: 1, description, ...extra });
 const SearchMode = Type.Unsafe<'FAST' | 'ACCURATE'>({
@@ -94,6 +94,10 @@ function presentDetected(f: DetectedFace, landmarks: boolean, attributes: boolea
 }
 
 const tags = ['Search'];
+/** Photos analysed, nothing looked up: compare, liveness. */
+const ANALYSIS_FAILURES = errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine');
+/** Plus a collection or person looked up (404). */
+const SEARCH_FAILURES = errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine');
 
 export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
   const { deps, signer, config } = ctx;
@@ -117,7 +121,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         summary: 'Face search 1:N (active user)',
         description: 'Searches the probe\'s largest face among the client\'s persons (optionally one collection), without liveness. Best first, only scores ≥ min_score.',
         body: ActiveUserBody,
-        response: { 200: SearchEnvelope(Type.Array(Type.Object({ id: Type.String(), score: Type.Number() }))), 404: ErrorBody, ...imageErrors },
+        response: { 200: SearchEnvelope(Type.Array(Type.Object({ id: Type.String(), score: Type.Number() }))), ...SEARCH_FAILURES },
       },
     },
     async (req) => {
@@ -151,7 +155,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description:
           'Liveness first (409 `liveness_failed …` below liveness_min_score; or, with `liveness_session_id` instead of `images`, a SUCCEEDED liveness session, used up here, whose reference frame is the face), then a search inside collection_id (409 `409:duplicated_person` naming the match in `details`), then enrolment into that collection.',
         body: LiveFaceBody,
-        response: { 200: SearchEnvelope(FacePersonSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: SearchEnvelope(FacePersonSchema), ...SEARCH_FAILURES },
       },
     },
     async (req) => {
@@ -165,7 +169,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
   const SearchBody = Type.Object(
     {
       images: Type.Array(Base64Image('Raw base64 probe photo.'), { minItems: 1, maxItems: 3, description: '1 to 3 photos of the same person.' }),
-      min_score: Score('Match threshold.', { default: 0.8 }),
+      min_score: Type.Optional(Score('Match threshold.', { default: 0.8 })),
       search_mode: Type.Optional({ ...SearchMode, default: 'ACCURATE' }),
       collection_id: Type.Optional(CollectionId),
       max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
@@ -186,7 +190,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         summary: 'Face search 1:N',
         description: 'A person\'s score is its best over every probe and every enrolled face.',
         body: SearchBody,
-        response: { 200: SearchEnvelope(Type.Array(SearchHit)), 404: ErrorBody, ...imageErrors },
+        response: { 200: SearchEnvelope(Type.Array(SearchHit)), ...SEARCH_FAILURES },
       },
     },
     async (req) => {
@@ -210,7 +214,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
     {
       id: Type.String({ minLength: 1, maxLength: 128, description: 'The enrolled person `_id`.' }),
       images: Type.Array(Base64Image('Raw base64 probe photo.'), { minItems: 1, maxItems: 3 }),
-      min_score: Score('Match threshold.', { default: 0.8 }),
+      min_score: Type.Optional(Score('Match threshold.', { default: 0.8 })),
       search_mode: Type.Optional({ ...SearchMode, description: 'Accepted for compatibility: a 1:1 comparison is always exact.' }),
     },
     { additionalProperties: false },
@@ -222,7 +226,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         tags,
         summary: 'Verify 1:1 against an enrolled person',
         body: VerifyBody,
-        response: { 200: SearchEnvelope(Type.Object({ match: Type.Boolean(), score: Type.Number() })), 404: ErrorBody, ...imageErrors },
+        response: { 200: SearchEnvelope(Type.Object({ match: Type.Boolean(), score: Type.Number() })), ...SEARCH_FAILURES },
       },
     },
     async (req) => {
@@ -249,7 +253,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         summary: 'Compare photos 1:1',
         description: 'Score of the best probe–gallery pair (largest face of each photo); nothing is stored.',
         body: CompareBody,
-        response: { 200: SearchEnvelope(Type.Object({ score: Type.Number(), passed: Type.Boolean(), min_score: Type.Number() })), ...imageErrors },
+        response: { 200: SearchEnvelope(Type.Object({ score: Type.Number(), passed: Type.Boolean(), min_score: Type.Number() })), ...ANALYSIS_FAILURES },
       },
     },
     async (req) => {
@@ -290,7 +294,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
               signals: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'Sub-scores, only when the server runs with LIVENESS_DETAILS=true.' })),
             }),
           ),
-          ...imageErrors,
+          ...ANALYSIS_FAILURES,
         },
       },
     },
@@ -322,7 +326,8 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         summary: 'Detect faces',
         description: 'Every face, largest first, with its box, detection score and quality; an image with no face answers an empty list.',
         body: DetectBody,
-        response: { 200: SearchEnvelope(Type.Object({ width: Type.Integer(), height: Type.Integer(), faces: Type.Array(DetectedFaceSchema) })), ...imageErrors },
+        // An image without a face is an empty list here, not a 422.
+        response: { 200: SearchEnvelope(Type.Object({ width: Type.Integer(), height: Type.Integer(), faces: Type.Array(DetectedFaceSchema) })), ...errorResponses('auth', 'input', 'body', 'images', 'engine') },
       },
     },
     async (req) => {
