@@ -158,13 +158,13 @@ class TenantedFaceIndex implements TenantedIndex {
     if (this.size() > 0) throw new Error('loadSnapshot must be called on an empty index, before the rebuild');
     const graphs = loadGraphs(dir, String(generation), this.cfg);
     if (!graphs) return false;
-    for (const g of graphs) this.tenant(g.client).adoptGraph(g.graph, g.nodes);
+    for (const g of graphs) this.tenant(g.client).restore.adopt(g.graph, g.nodes);
     return true;
   }
 
   completeRestore(): { dropped: number } {
     let dropped = 0;
-    for (const t of this.tenants.values()) dropped += t.completeRestore();
+    for (const t of this.tenants.values()) dropped += t.restore.complete();
     return { dropped };
   }
 

@@ -8,7 +8,8 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGraph, type UsearchIndex } from './ann.js';
-import type { SnapshotNode, Tenant, TenantConfig } from './tenant.js';
+import type { SnapshotNode } from './restore.js';
+import type { Tenant, TenantConfig } from './tenant.js';
 import type { SnapshotInfo } from './types.js';
 
 const FORMAT = 2;
@@ -57,7 +58,7 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
   let templates = 0;
   let i = 0;
   for (const [client, tenant] of tenants) {
-    const snap = tenant.graphForSnapshot();
+    const snap = tenant.restore.graphForSnapshot();
     if (!snap) continue;
     const graphFile = `${i}.usearch`;
     const nodesFile = `${i}.nodes.json`;

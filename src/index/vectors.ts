@@ -3,6 +3,14 @@
 // into the hole, so a scan is always a handful of contiguous blocks.
 import { quantizeInto } from './kernels.js';
 
+export interface VectorRowsOptions {
+  dim: number;
+  /** log2 of the rows per chunk. */
+  chunkBits: number;
+  /** Scale of the int8 copy kept for ACCURATE's pre-scan; 0 keeps none. */
+  int8Scale: number;
+}
+
 export class VectorRows {
   readonly dim: number;
   readonly chunkRows: number;
@@ -18,7 +26,7 @@ export class VectorRows {
   int8MaxL1 = 0;
   count = 0;
 
-  constructor(dim: number, chunkBits: number, int8Scale: number) {
+  constructor({ dim, chunkBits, int8Scale }: VectorRowsOptions) {
     this.dim = dim;
     this.chunkBits = chunkBits;
     this.chunkRows = 1 << chunkBits;
@@ -45,8 +53,8 @@ export class VectorRows {
     return Math.ceil(this.count / this.chunkRows);
   }
 
-  /** Appends a row and returns its index. */
-  push(src: Float32Array, srcOffset = 0): number {
+  /** Appends a row for the template with stable handle `_handle` and returns its index. */
+  push(src: Float32Array, _handle: number, srcOffset = 0): number {
     const row = this.count;
     this.ensureRow(row);
     const c = this.chunkOf(row);
@@ -70,8 +78,8 @@ export class VectorRows {
     if (this.i8) this.i8[this.chunkOf(to)].set(this.i8[fc].subarray(fo, fo + d), this.offsetOf(to));
   }
 
-  /** Drops the last row; frees a trailing chunk once a whole spare one is empty. */
-  pop(): void {
+  /** Drops the last row (whose template, handle `_handle`, is being deleted); frees a spare trailing chunk. */
+  pop(_handle: number): void {
     this.count--;
     const needed = this.chunkCount;
     if (this.f32.length > needed + 1) {
@@ -80,10 +88,19 @@ export class VectorRows {
     }
   }
 
-  /** Copies a row out (for batched inserts into the ANN graph). */
-  copyRow(row: number, out: Float32Array, outOffset: number): void {
+  /** Adds the row's vector into `out` at `offset` (for a person's mean). */
+  addInto(row: number, out: Float32Array, offset: number): void {
+    const data = this.f32[this.chunkOf(row)];
     const off = this.offsetOf(row);
-    out.set(this.f32[this.chunkOf(row)].subarray(off, off + this.dim), outOffset);
+    for (let j = 0; j < this.dim; j++) out[offset + j] += data[off + j];
+  }
+
+  /** True when the row holds exactly `v`. */
+  sameVector(row: number, v: Float32Array): boolean {
+    const data = this.f32[this.chunkOf(row)];
+    const off = this.offsetOf(row);
+    for (let j = 0; j < this.dim; j++) if (data[off + j] !== v[j]) return false;
+    return true;
   }
 
   /** Float32 view of the live rows of chunk c (what a native exact scan reads). */
