@@ -9,6 +9,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readd
 import path from 'node:path';
 import { createGraph, type UsearchIndex } from './ann.js';
 import type { SnapshotNode } from './restore.js';
+import { scrubFreeSlots } from './scrub.js';
 import type { Tenant, TenantConfig } from './tenant.js';
 import type { SnapshotInfo } from './types.js';
 
@@ -56,31 +57,44 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
   };
   let bytes = 0;
   let templates = 0;
+  let scrubbed = 0;
   let i = 0;
-  for (const [client, tenant] of tenants) {
-    const snap = tenant.restore.graphForSnapshot();
-    if (!snap) continue;
-    const graphFile = `${i}.usearch`;
-    const nodesFile = `${i}.nodes.json`;
-    i++;
-    snap.graph.save(path.join(folderPath, graphFile));
-    writeFileSync(path.join(folderPath, nodesFile), JSON.stringify(snap.nodes.map((n) => [n.key, n.person, n.templateIds])));
-    for (const f of [graphFile, nodesFile]) {
-      chmodSync(path.join(folderPath, f), 0o600);
-      fsyncFile(path.join(folderPath, f));
-      bytes += statSync(path.join(folderPath, f)).size;
+  try {
+    for (const [client, tenant] of tenants) {
+      const snap = tenant.restore.graphForSnapshot();
+      if (!snap) continue;
+      const graphFile = `${i}.usearch`;
+      const nodesFile = `${i}.nodes.json`;
+      i++;
+      snap.graph.save(path.join(folderPath, graphFile));
+      // usearch writes removed nodes' vectors too: zero them, so an erased person never reaches disk.
+      const slots = scrubFreeSlots(path.join(folderPath, graphFile));
+      if (slots.slots - slots.scrubbed !== snap.nodes.length) {
+        throw new Error(`snapshot of ${client}: ${slots.slots - slots.scrubbed} live graph slots, ${snap.nodes.length} live persons`);
+      }
+      scrubbed += slots.scrubbed;
+      writeFileSync(path.join(folderPath, nodesFile), JSON.stringify(snap.nodes.map((n) => [n.key, n.person, n.templateIds])));
+      for (const f of [graphFile, nodesFile]) {
+        chmodSync(path.join(folderPath, f), 0o600);
+        fsyncFile(path.join(folderPath, f));
+        bytes += statSync(path.join(folderPath, f)).size;
+      }
+      const count = snap.nodes.length;
+      const tenantTemplates = snap.nodes.reduce((n, node) => n + node.templateIds.length, 0);
+      templates += tenantTemplates;
+      manifest.tenants.push({ client, graph: graphFile, nodes: nodesFile, count, templates: tenantTemplates });
     }
-    const count = snap.nodes.length;
-    const tenantTemplates = snap.nodes.reduce((n, node) => n + node.templateIds.length, 0);
-    templates += tenantTemplates;
-    manifest.tenants.push({ client, graph: graphFile, nodes: nodesFile, count, templates: tenantTemplates });
+  } catch (err) {
+    // A folder left half-written could hold an unscrubbed graph: it goes, and no snapshot is better than that.
+    rmSync(folderPath, { recursive: true, force: true });
+    throw err;
   }
   const tmp = path.join(dir, 'manifest.json.tmp');
   writeFileSync(tmp, JSON.stringify(manifest), { mode: 0o600 });
   fsyncFile(tmp);
   renameSync(tmp, path.join(dir, 'manifest.json'));
   removeFoldersExcept(dir, folder);
-  return { generation, tenants: manifest.tenants.length, templates, bytes };
+  return { generation, tenants: manifest.tenants.length, templates, bytes, scrubbed };
 }
 
 /** The snapshot's graphs, or null when there is none usable for this generation and these settings. */
