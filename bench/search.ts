@@ -50,7 +50,7 @@ const settle = () => {
 
 const indexOptions: FaceIndexOptions = {
   dim,
-  accurateInt8: args.int8,
+  rows: args.int8 ? 'i8' : 'f32',
   threads,
   ...(args.ef ? { expansionSearch: Number(args.ef) } : {}),
 };

@@ -31,8 +31,14 @@ export interface FaceIndexOptions {
   graphCandidateCost?: number;
   /** Most graph candidates a filtered FAST search asks for before scanning exactly. Default 4096. */
   annMaxCandidates?: number;
-  /** Keep an int8 copy of the templates for ACCURATE's pre-scan (exact result, +dim bytes a face). Default false. */
-  accurateInt8?: boolean;
+  /**
+   * What stays resident per template. 'f32' (default): the float32 vector, 4·dim bytes. 'i8': an int8 copy and
+   * its rounding error, dim + 4 bytes; the exact scores come from a float32 copy in `floatVectorsDir`, read only
+   * for the few candidates whose error bound leaves them in contention (docs/index.md).
+   */
+  rows?: 'f32' | 'i8';
+  /** Directory for the float32 copy of 'i8' rows (one unlinked file per tenant). Without it the copy stays in memory. */
+  floatVectorsDir?: string;
   /** Threads for native exact scans and batched graph inserts. Default min(2, cores). */
   threads?: number;
   /** log2 of rows per storage chunk. Default 16. */
@@ -53,6 +59,8 @@ export interface TenantedIndex extends FaceIndex {
   /** FAST's beam width (ef), changeable at run time: wider is slower and finds more. */
   readonly expansionSearch: number;
   setExpansionSearch(ef: number): void;
+  /** Releases every tenant's float file ('i8' rows); the index must not be used afterwards. */
+  close(): void;
 }
 
 export function createFaceIndex(opts: FaceIndexOptions): TenantedIndex {
@@ -79,8 +87,8 @@ class TenantedFaceIndex implements TenantedIndex {
     this.cfg = {
       dim: opts.dim,
       chunkBits: opts.chunkBits ?? 16,
-      // 127: a unit vector's components are within ±1, so nothing is ever clamped and the error bound stays tight.
-      int8Scale: opts.accurateInt8 ? 127 : 0,
+      precision: opts.rows ?? 'f32',
+      floatVectorsDir: opts.floatVectorsDir,
       ann,
       annMinSize: opts.annMinSize ?? 20_000,
       annBatch: opts.annBatch ?? 64,
@@ -141,6 +149,11 @@ class TenantedFaceIndex implements TenantedIndex {
   setExpansionSearch(ef: number): void {
     if (!Number.isInteger(ef) || ef < 1) throw new RangeError(`ef must be a positive integer, got ${ef}`);
     this.cfg.ann.expansionSearch = ef;
+  }
+
+  close(): void {
+    for (const t of this.tenants.values()) t.close();
+    this.tenants.clear();
   }
 
   /** How searches were answered so far, summed over tenants. */

@@ -100,7 +100,7 @@ export class TemplateRegistry {
     let added = 0;
     for (const t of templates) {
       let h = old.get(t.id);
-      if (h !== undefined && this.rows.sameVector(this.handleRow[h], t.vector)) old.delete(t.id);
+      if (h !== undefined && this.rows.sameVector(this.handleRow[h], h, t.vector)) old.delete(t.id);
       else {
         h = this.addTemplate(p, t.id, t.vector);
         added++;

@@ -1,12 +1,16 @@
 // Search strategy of one tenant: which way a query is answered (graph walk, exact scan of one collection's
 // persons, native pre-scan of every row with a proof of exactness, plain JS scan) and the exact re-rank that
 // every way ends with. Whatever the way, each similarity returned is a person's exact best over its templates.
+//
+// The re-rank works on bounds: each candidate row has an upper bound of its score (its resident int8 score plus
+// its rounding error, or its exact float32 score). Rows are taken best bound first and scored exactly (reading
+// the float copy for int8 rows) until the next bound cannot beat the k-th person found or minSimilarity: any row
+// left over provably cannot change the answer.
 import { exactSearch, MetricKind, type AnnConfig } from './ann.js';
 import { IN_GRAPH, type PersonGraph } from './graph.js';
-import { dotAt, int8ErrorBound } from './kernels.js';
 import type { Membership } from './membership.js';
 import type { TemplateRegistry } from './registry.js';
-import { TopPersons } from './topk.js';
+import { BestPersons, TopPersons } from './topk.js';
 import type { SearchHit } from './types.js';
 
 export interface SearchConfig {
@@ -39,10 +43,12 @@ export interface SearchPathCounts {
   collectionScan: number;
   /** Exact JS scan of every row (pre-scan could not settle cheaply). */
   fullScan: number;
+  /** Float32 vectors read for the exact re-rank of int8 rows (the rest were ruled out by their bounds). */
+  floatReads: number;
 }
 
 export function emptyCounts(): SearchPathCounts {
-  return { graph: 0, widened: 0, nativeScanRounds: 0, int8Rounds: 0, nativeScan: 0, collectionScan: 0, fullScan: 0 };
+  return { graph: 0, widened: 0, nativeScanRounds: 0, int8Rounds: 0, nativeScan: 0, collectionScan: 0, fullScan: 0, floatReads: 0 };
 }
 
 /**
@@ -50,11 +56,11 @@ export function emptyCounts(): SearchPathCounts {
  * re-rank by ~dim·2⁻²⁴. The stopping rule adds this margin so the float path is exact, not nearly exact.
  */
 const F32_SCAN_MARGIN = 1e-4;
+/** Rounding of a double dot product of an int8 row with a float32 query, and of ‖q‖ (far above either). */
+const SLACK = 1e-9;
 /** FAST scores exactly the first max(RESCORE_MIN, RESCORE_PER_K·k) persons of the walk's result list. */
 const RESCORE_MIN = 32;
 const RESCORE_PER_K = 4;
-/** An int8 bound wider than this would re-rank most of the index: use the float scan instead. */
-const INT8_MAX_USEFUL_BOUND = 0.25;
 /**
  * A filtered exact search scans just the collection's persons when they hold at most this share of the rows;
  * above it the native scan of every row is cheaper (≈ 0.3–0.7 µs a template in JS, scattered, vs ≈ 0.035 µs a
@@ -62,9 +68,95 @@ const INT8_MAX_USEFUL_BOUND = 0.25;
  */
 const SUBSET_SCAN_SHARE = 0.05;
 
-interface Candidate {
-  score: number;
-  row: number;
+/**
+ * Candidate rows with an upper bound of their score. Persons offered whole (addPerson) also give a lower bound
+ * of their best score; the k-th best of those can only rise, and is a lower bound of the final k-th person's
+ * score, so rows whose upper bound is below it are dropped on the way in.
+ */
+class Candidates {
+  readonly rows: number[] = [];
+  readonly uppers: number[] = [];
+  /** Float32 vectors read by rerank(). */
+  reads = 0;
+  private readonly lowers: TopPersons;
+  private readonly qNorm: number;
+
+  constructor(
+    private readonly reg: TemplateRegistry,
+    private readonly q: Float32Array,
+    k: number,
+    private readonly minSim: number,
+  ) {
+    this.lowers = new TopPersons(k);
+    let n = 0;
+    for (let j = 0; j < q.length; j++) n += q[j] * q[j];
+    this.qNorm = Math.sqrt(n);
+  }
+
+  /** Every template of person p; returns the upper bound of its best score. */
+  addPerson(p: number): number {
+    const { reg } = this;
+    const { rows } = reg;
+    let best = -Infinity;
+    let bestLower = -Infinity;
+    const first = this.rows.length;
+    for (let h = reg.personFirst[p]; h !== -1; h = reg.handleNext[h]) {
+      const row = reg.handleRow[h];
+      const a = rows.approx(row, this.q);
+      const e = rows.exactInPlace ? 0 : rows.errOf(row) * this.qNorm + SLACK;
+      if (a + e > best) best = a + e;
+      if (a - e > bestLower) bestLower = a - e;
+      this.rows.push(row);
+      this.uppers.push(a + e);
+    }
+    if (bestLower >= this.minSim) this.lowers.offer(bestLower, p, -1);
+    // Drop this person's rows again if none can reach the k-th lower bound (which never falls).
+    if (best < this.lowers.floor || best < this.minSim) {
+      this.rows.length = first;
+      this.uppers.length = first;
+    }
+    return best;
+  }
+
+  /** One row (from a native scan; its person's other rows may be absent). */
+  addRow(row: number): void {
+    const { rows } = this.reg;
+    const a = rows.approx(row, this.q);
+    const e = rows.exactInPlace ? 0 : rows.errOf(row) * this.qNorm + SLACK;
+    if (a + e < this.minSim) return;
+    this.rows.push(row);
+    this.uppers.push(a + e);
+  }
+
+  /** Adds a row whose upper bound is already known. */
+  addBounded(row: number, upper: number): void {
+    this.rows.push(row);
+    this.uppers.push(upper);
+  }
+
+  /** Exact top-k persons among the candidates, scoring exactly only rows whose bound can still matter. */
+  rerank(k: number): BestPersons {
+    const { reg, minSim } = this;
+    const { rows } = reg;
+    const order = Array.from(this.rows.keys()).sort((a, b) => this.uppers[b] - this.uppers[a]);
+    const top = new BestPersons(k);
+    for (const i of order) {
+      const upper = this.uppers[i];
+      if (upper < (top.size === k ? top.floor : minSim)) break;
+      const row = this.rows[i];
+      let s = upper;
+      if (!rows.exactInPlace) {
+        s = rows.exact(row, reg.rowHandle[row], this.q);
+        this.reads++;
+      }
+      if (s >= minSim) top.offer(s, reg.rowPerson[row], row);
+    }
+    return top;
+  }
+
+  get norm(): number {
+    return this.qNorm;
+  }
 }
 
 export class SearchStrategy {
@@ -110,28 +202,27 @@ export class SearchStrategy {
       if (count > this.cfg.annMaxCandidates) return null;
       const m = graph.search(q, count, 1);
       // The walk's results come best first (by the int8 similarity to each person's mean). Only the first
-      // `rescore` eligible ones are scored exactly over their templates: the beam (ef) is what finds the match,
-      // and a match sits at the head of the list (scoring all ef persons cost 0.6 ms of 1.4 ms at 300 k).
+      // `rescore` eligible ones are scored over their templates: the beam (ef) is what finds the match, and a
+      // match sits at the head of the list (scoring all ef persons cost 0.6 ms of 1.4 ms at 300 k).
       const rescore = Math.max(RESCORE_MIN, RESCORE_PER_K * k);
-      const top = new TopPersons(k);
-      const cand: Candidate = { score: -Infinity, row: -1 };
+      const cands = new Candidates(this.reg, q, k, minSim);
       let weakest = Infinity;
       let scored = 0;
       for (let i = 0; i < m.keys.length && scored < rescore; i++) {
         const p = Number(m.keys[i]);
         if (state[p] !== IN_GRAPH) continue; // restored from a snapshot but not re-upserted
         if (c >= 0 && !this.members.has(p, c)) continue;
-        this.bestOfPerson(p, q, cand);
+        const upper = cands.addPerson(p);
         scored++;
-        if (cand.score < weakest) weakest = cand.score;
-        if (cand.score >= minSim) top.offer(cand.score, p, cand.row);
+        if (upper < weakest) weakest = upper;
       }
       // Persons waiting to enter the graph are distinct from its nodes: score them all.
       for (const p of this.graph.pending) {
         if (c >= 0 && !this.members.has(p, c)) continue;
-        this.bestOfPerson(p, q, cand);
-        if (cand.score >= minSim) top.offer(cand.score, p, cand.row);
+        cands.addPerson(p);
       }
+      const top = cands.rerank(k);
+      this.counts.floatReads += cands.reads;
       const exhausted = m.keys.length < count;
       if (c >= 0) {
         // Filtered: widen until k persons of the collection are found, the graph is exhausted, or the
@@ -153,28 +244,7 @@ export class SearchStrategy {
     }
   }
 
-  /** Exact score of `row` for `q`, kept as its person's best if better; NaN when filtered out. */
-  private offer(best: Map<number, Candidate>, row: number, q: Float32Array, c: number): number {
-    const p = this.reg.rowPerson[row];
-    if (c >= 0 && !this.members.has(p, c)) return NaN;
-    const { rows } = this.reg;
-    const s = dotAt(rows.f32[rows.chunkOf(row)], rows.offsetOf(row), q, this.cfg.dim);
-    const prev = best.get(p);
-    if (!prev) best.set(p, { score: s, row });
-    else if (s > prev.score) {
-      prev.score = s;
-      prev.row = row;
-    }
-    return s;
-  }
-
-  private topOf(best: Map<number, Candidate>, k: number, minSim: number): TopPersons {
-    const top = new TopPersons(k);
-    for (const [p, cand] of best) if (cand.score >= minSim) top.offer(cand.score, p, cand.row);
-    return top;
-  }
-
-  private hits(top: TopPersons): SearchHit[] {
+  private hits(top: BestPersons): SearchHit[] {
     return top.sorted().map((e) => ({
       person: this.reg.personName[e.person],
       similarity: e.score,
@@ -182,73 +252,59 @@ export class SearchStrategy {
     }));
   }
 
-  /** Sets `out` to the person's best template for `q`. */
-  private bestOfPerson(p: number, q: Float32Array, out: Candidate): Candidate {
-    const { reg } = this;
-    const { rows } = reg;
-    out.score = -Infinity;
-    out.row = -1;
-    for (let h = reg.personFirst[p]; h !== -1; h = reg.handleNext[h]) {
-      const row = reg.handleRow[h];
-      const s = dotAt(rows.f32[rows.chunkOf(row)], rows.offsetOf(row), q, this.cfg.dim);
-      if (s > out.score) {
-        out.score = s;
-        out.row = row;
-      }
-    }
-    return out;
-  }
-
   /** Exact: every template of the collection's persons, in JS (the subset is not contiguous). */
   private scanCollection(q: Float32Array, k: number, c: number, minSim: number): SearchHit[] {
     this.counts.collectionScan++;
-    const top = new TopPersons(k);
-    const cand: Candidate = { score: -Infinity, row: -1 };
-    for (const p of this.members.members(c)) {
-      this.bestOfPerson(p, q, cand);
-      if (cand.score >= minSim) top.offer(cand.score, p, cand.row);
-    }
+    const cands = new Candidates(this.reg, q, k, minSim);
+    for (const p of this.members.members(c)) cands.addPerson(p);
+    const top = cands.rerank(k);
+    this.counts.floatReads += cands.reads;
     return this.hits(top);
   }
 
   /**
-   * Exact over all rows: a native scan (float32, or int8 when enabled) picks the top T rows of each chunk, which
-   * are re-ranked in double precision. Any row left out scored at most `bound` in the native scan, so its true
-   * score is at most bound + ε (ε: the scan's worst-case error). Once that cannot reach the k-th person found
-   * (or minSimilarity), the answer is exactly the float answer; otherwise T grows.
+   * Exact over all rows: a native scan (of the float32 or the int8 rows) picks the top T rows of each chunk,
+   * which are re-ranked exactly. Any row left out scored at most `bound` in the native scan, so its true score is
+   * at most bound + ε (ε: the scan's worst-case error). Once that cannot reach the k-th person found (or
+   * minSimilarity), the answer is exactly the float answer; otherwise T grows.
    */
   private scanAll(q: Float32Array, k: number, c: number, minSim: number, subset: number): SearchHit[] {
     const { cfg } = this;
     const { rows } = this.reg;
+    const int8 = !rows.exactInPlace;
     let qi8: Int8Array | null = null;
     let eps = F32_SCAN_MARGIN;
-    let scale2 = 1;
-    if (rows.i8) {
-      const s = rows.int8Scale;
-      qi8 = new Int8Array(cfg.dim);
-      let qErr = 0;
-      let qL1 = 0;
+    let scale = 1;
+    if (int8) {
+      // The query is quantised with its own scale; with x = x̂/s + ex and q = q̂/sq + eq,
+      // x·q − x̂·q̂/(s·sq) = ex·q + (x̂/s)·eq, so |…| ≤ max‖ex‖·‖q‖ + (1 + max‖ex‖)·‖eq‖ (‖x‖ = 1).
+      let qMax = 0;
+      let qNorm2 = 0;
       for (let j = 0; j < cfg.dim; j++) {
-        const v = Math.max(-127, Math.min(127, Math.round(q[j] * s)));
-        qi8[j] = v;
-        qErr = Math.max(qErr, Math.abs(q[j] - v / s));
-        qL1 += Math.abs(q[j]);
+        qMax = Math.max(qMax, Math.abs(q[j]));
+        qNorm2 += q[j] * q[j];
       }
-      const bound = int8ErrorBound(rows.int8MaxErr, rows.int8MaxL1, qErr, qL1) + F32_SCAN_MARGIN;
-      if (bound <= INT8_MAX_USEFUL_BOUND) {
-        eps = bound;
-        scale2 = s * s;
-      } else qi8 = null;
+      const sq = qMax > 0 ? 127 / qMax : 1;
+      qi8 = new Int8Array(cfg.dim);
+      let eq2 = 0;
+      for (let j = 0; j < cfg.dim; j++) {
+        const v = Math.round(q[j] * sq);
+        qi8[j] = v;
+        eq2 += (q[j] - v / sq) ** 2;
+      }
+      const maxErr = rows.maxErr;
+      eps = maxErr * Math.sqrt(qNorm2) + (1 + 1e-6 + maxErr) * Math.sqrt(eq2) + 1e-6;
+      scale = rows.scale * sq;
     }
     const share = subset / rows.count;
     // int8's wider error bound needs a deeper candidate list to settle; a second scan round costs more than
     // re-ranking a few thousand extra rows.
-    let t = Math.max(32, Math.ceil((4 * k * this.reg.avgTemplatesPerPerson()) / share)) * (qi8 ? 4 : 1);
+    let t = Math.max(32, Math.ceil((4 * k * this.reg.avgTemplatesPerPerson()) / share)) * (int8 ? 4 : 1);
     for (;;) {
-      const best = new Map<number, Candidate>();
+      const cands = new Candidates(this.reg, q, k, minSim);
       let bound = -Infinity;
       this.counts.nativeScanRounds++;
-      if (qi8) this.counts.int8Rounds++;
+      if (int8) this.counts.int8Rounds++;
       for (let ci = 0; ci < rows.chunkCount; ci++) {
         const n = rows.rowsIn(ci);
         const tc = Math.min(t, n);
@@ -256,10 +312,15 @@ export class SearchStrategy {
           ? exactSearch(rows.i8View(ci), qi8, cfg.dim, tc, MetricKind.IP, cfg.threads)
           : exactSearch(rows.f32View(ci), q, cfg.dim, tc, MetricKind.IP, cfg.threads);
         const base = ci * rows.chunkRows;
-        for (let i = 0; i < m.keys.length; i++) this.offer(best, base + Number(m.keys[i]), q, c);
-        if (tc < n) bound = Math.max(bound, (1 - m.distances[tc - 1]) / scale2);
+        for (let i = 0; i < m.keys.length; i++) {
+          const row = base + Number(m.keys[i]);
+          if (c >= 0 && !this.members.has(this.reg.rowPerson[row], c)) continue;
+          cands.addRow(row);
+        }
+        if (tc < n) bound = Math.max(bound, (1 - m.distances[tc - 1]) / scale);
       }
-      const top = this.topOf(best, k, minSim);
+      const top = cands.rerank(k);
+      this.counts.floatReads += cands.reads;
       const mustBeat = top.size === k ? top.floor : minSim;
       if (bound === -Infinity || bound + eps < mustBeat) {
         this.counts.nativeScan++;
@@ -273,28 +334,33 @@ export class SearchStrategy {
     }
   }
 
-  /** Exact, in JS, every row: the fallback when the native pre-scan cannot settle the answer cheaply. */
+  /**
+   * Exact, in JS, every row: the fallback when the native pre-scan cannot settle the answer cheaply. A first pass
+   * bounds every row; the k-th best person's lower bound then says which rows need their exact score.
+   */
   private scanEveryRow(q: Float32Array, k: number, minSim: number): SearchHit[] {
     this.counts.fullScan++;
     const { reg } = this;
     const { rows } = reg;
-    const best = new Float64Array(reg.ordinalCount).fill(-Infinity);
-    const bestRow = new Int32Array(reg.ordinalCount);
-    for (let ci = 0; ci < rows.chunkCount; ci++) {
-      const data = rows.f32[ci];
-      const n = rows.rowsIn(ci);
-      const base = ci * rows.chunkRows;
-      for (let i = 0, off = 0; i < n; i++, off += this.cfg.dim) {
-        const s = dotAt(data, off, q, this.cfg.dim);
-        const p = reg.rowPerson[base + i];
-        if (s > best[p]) {
-          best[p] = s;
-          bestRow[p] = base + i;
-        }
-      }
+    const cands = new Candidates(reg, q, k, minSim);
+    const approx = new Float64Array(rows.count);
+    const bestLower = new Float64Array(reg.ordinalCount).fill(-Infinity);
+    for (let row = 0; row < rows.count; row++) {
+      const a = rows.approx(row, q);
+      approx[row] = a;
+      const e = rows.exactInPlace ? 0 : rows.errOf(row) * cands.norm + SLACK;
+      const p = reg.rowPerson[row];
+      if (a - e > bestLower[p]) bestLower[p] = a - e;
     }
-    const top = new TopPersons(k);
-    for (let p = 0; p < best.length; p++) if (best[p] >= minSim && best[p] > -Infinity) top.offer(best[p], p, bestRow[p]);
+    const lowers = new TopPersons(k);
+    for (let p = 0; p < bestLower.length; p++) if (bestLower[p] > -Infinity) lowers.offer(bestLower[p], p, -1);
+    const threshold = Math.max(minSim, lowers.floor);
+    for (let row = 0; row < rows.count; row++) {
+      const upper = approx[row] + (rows.exactInPlace ? 0 : rows.errOf(row) * cands.norm + SLACK);
+      if (upper >= threshold) cands.addBounded(row, upper);
+    }
+    const top = cands.rerank(k);
+    this.counts.floatReads += cands.reads;
     return this.hits(top);
   }
 }

@@ -12,6 +12,8 @@ import { SnapshotRestore } from './restore.js';
 import { SearchStrategy, type SearchConfig } from './search.js';
 import type { SearchHit, Template } from './types.js';
 import type { GraphConfig } from './graph.js';
+import { FileFloatVectors, MemoryFloatVectors } from './floats.js';
+import type { RowPrecision } from './vectors.js';
 
 export type { SearchPathCounts } from './search.js';
 export { emptyCounts } from './search.js';
@@ -20,8 +22,10 @@ export type { SnapshotNode } from './restore.js';
 export interface TenantConfig extends SearchConfig, GraphConfig {
   /** log2 of the rows per storage chunk. */
   chunkBits: number;
-  /** int8 pre-scan for exact searches: 0 = off, else the quantisation scale. */
-  int8Scale: number;
+  /** Resident rows: float32, or int8 with the float32 copy for the exact re-rank kept elsewhere. */
+  precision: RowPrecision;
+  /** Where int8 rows' float32 copy lives (a file per tenant); in memory when absent. */
+  floatVectorsDir?: string;
 }
 
 export class Tenant {
@@ -32,7 +36,9 @@ export class Tenant {
   readonly restore: SnapshotRestore;
 
   constructor(cfg: TenantConfig) {
-    this.registry = new TemplateRegistry({ dim: cfg.dim, chunkBits: cfg.chunkBits, int8Scale: cfg.int8Scale });
+    const floats =
+      cfg.precision === 'i8' ? (cfg.floatVectorsDir ? new FileFloatVectors(cfg.floatVectorsDir, cfg.dim) : new MemoryFloatVectors(cfg.dim)) : undefined;
+    this.registry = new TemplateRegistry({ dim: cfg.dim, chunkBits: cfg.chunkBits, precision: cfg.precision, floats });
     this.graph = new PersonGraph(cfg, this.registry);
     this.strategy = new SearchStrategy(cfg, this.registry, this.membership, this.graph);
     this.restore = new SnapshotRestore(this.registry, this.graph);
@@ -83,6 +89,11 @@ export class Tenant {
 
   removeCollection(collection: string): void {
     this.membership.removeCollection(collection);
+  }
+
+  /** Releases the float copy's file. */
+  close(): void {
+    this.registry.rows.close();
   }
 
   search(q: Float32Array, k: number, fast: boolean, collection: string | undefined, minSim: number): SearchHit[] {

@@ -1,7 +1,7 @@
 // Erasure reaches the graph snapshots: a person erased (or re-enrolled) while the server runs must not be written
 // to disk by the next clean shutdown. usearch's remove() only marks a slot free and save() writes every slot, so
 // these tests look for the erased person's vector, byte for byte, in every file of the snapshot.
-import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -148,4 +148,38 @@ describe('graph snapshot erasure', () => {
       expect(next.search(client, faces.get(kept)![0], { mode: 'FAST', k: 1 })[0].person).toBe(kept);
     });
   }
+});
+
+describe.skipIf(process.platform !== 'linux')('float copy of int8 rows (reads the unlinked file through /proc/self/fd)', () => {
+  it('lives in an unlinked file, and a deleted person’s vector is overwritten there at once', () => {
+    const dim = 512;
+    const dir = mkdtempSync(path.join(tmpdir(), 'facegate-floats-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const g = new FaceLikeGenerator({ dim, seed: 9 });
+    const index = createFaceIndex({ dim, rows: 'i8', floatVectorsDir: dir, annMinSize: 1e9 });
+    cleanups.push(() => index.close());
+    const faces = Array.from({ length: 50 }, () => g.identity());
+    faces.forEach((vector, i) => index.upsertPerson({ client: 'c', person: `p${i}`, collections: [], templates: [{ id: i + 1, vector }] }));
+    // Nothing to find on disk by name: the file was unlinked when opened.
+    expect(readdirSync(dir)).toEqual([]);
+    // …but the process still holds it (Linux exposes it as /proc/self/fd/N → "… (deleted)").
+    const fds = readdirSync('/proc/self/fd')
+      .map((fd) => path.join('/proc/self/fd', fd))
+      .filter((fd) => {
+        try {
+          return readlinkSync(fd).startsWith(path.join(dir, 'vectors-'));
+        } catch {
+          return false;
+        }
+      });
+    expect(fds).toHaveLength(1);
+    const bytes = () => readFileSync(fds[0]);
+    const f32 = (v: Float32Array) => Buffer.from(new Float32Array(v).buffer);
+    expect(bytes().includes(f32(faces[7]))).toBe(true);
+
+    index.removePerson('c', 'p7');
+    expect(bytes().includes(f32(faces[7]))).toBe(false);
+    expect(bytes().includes(f32(faces[8]))).toBe(true);
+    expect(index.search('c', faces[8], { mode: 'ACCURATE', k: 1 })[0]).toMatchObject({ person: 'p8', similarity: expect.closeTo(1, 6) });
+  });
 });
