@@ -134,6 +134,19 @@ class Candidates {
     this.uppers.push(upper);
   }
 
+  /**
+   * Adds a row with a loose upper bound (a native int8 scan's score plus that scan's worst-case error): rerank()
+   * tightens it with the row's own error before reading its float copy, so most rows cost neither.
+   */
+  addLoose(row: number, upper: number): void {
+    if (upper < this.minSim) return;
+    this.rows.push(row);
+    this.uppers.push(upper);
+    this.loose = true;
+  }
+
+  private loose = false;
+
   /** Exact top-k persons among the candidates, scoring exactly only rows whose bound can still matter. */
   rerank(k: number): BestPersons {
     const { reg, minSim } = this;
@@ -145,6 +158,10 @@ class Candidates {
       if (upper < (top.size === k ? top.floor : minSim)) break;
       const row = this.rows[i];
       let s = upper;
+      if (this.loose) {
+        const a = rows.approx(row, this.q);
+        if (a + rows.errOf(row) * this.qNorm + SLACK < (top.size === k ? top.floor : minSim)) continue;
+      }
       if (!rows.exactInPlace) {
         s = rows.exact(row, reg.rowHandle[row], this.q);
         this.reads++;
@@ -315,7 +332,8 @@ export class SearchStrategy {
         for (let i = 0; i < m.keys.length; i++) {
           const row = base + Number(m.keys[i]);
           if (c >= 0 && !this.members.has(this.reg.rowPerson[row], c)) continue;
-          cands.addRow(row);
+          if (int8) cands.addLoose(row, (1 - m.distances[i]) / scale + eps);
+          else cands.addRow(row);
         }
         if (tc < n) bound = Math.max(bound, (1 - m.distances[tc - 1]) / scale);
       }
