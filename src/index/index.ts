@@ -32,9 +32,10 @@ export interface FaceIndexOptions {
   /** Most graph candidates a filtered FAST search asks for before scanning exactly. Default 4096. */
   annMaxCandidates?: number;
   /**
-   * What stays resident per template. 'f32' (default): the float32 vector, 4·dim bytes. 'i8': an int8 copy and
-   * its rounding error, dim + 4 bytes; the exact scores come from a float32 copy in `floatVectorsDir`, read only
-   * for the few candidates whose error bound leaves them in contention (docs/index.md).
+   * What stays resident per template. 'f32': the float32 vector, 4·dim bytes. 'i8': an int8 copy and its
+   * rounding error, dim + 4 bytes; the exact scores come from a float32 copy in `floatVectorsDir`, read only for
+   * the few candidates whose error bound leaves them in contention (docs/index.md). Default: 'f32' while a float32
+   * row fits in half the 1 KiB a face budget (dim ≤ 128), 'i8' above.
    */
   rows?: 'f32' | 'i8';
   /** Directory for the float32 copy of 'i8' rows (one unlinked file per tenant). Without it the copy stays in memory. */
@@ -43,6 +44,14 @@ export interface FaceIndexOptions {
   threads?: number;
   /** log2 of rows per storage chunk. Default 16. */
   chunkBits?: number;
+}
+
+/** Bytes a float32 row may take before the default switches to int8 rows: half of 1 KiB a face (docs/index.md). */
+const F32_ROW_BUDGET = 512;
+
+/** The resident rows createFaceIndex picks when not told. */
+export function defaultRows(dim: number): 'f32' | 'i8' {
+  return 4 * dim <= F32_ROW_BUDGET ? 'f32' : 'i8';
 }
 
 /** A vector or query whose length is not the index's dimension. */
@@ -87,7 +96,7 @@ class TenantedFaceIndex implements TenantedIndex {
     this.cfg = {
       dim: opts.dim,
       chunkBits: opts.chunkBits ?? 16,
-      precision: opts.rows ?? 'f32',
+      precision: opts.rows ?? defaultRows(opts.dim),
       floatVectorsDir: opts.floatVectorsDir,
       ann,
       annMinSize: opts.annMinSize ?? 20_000,

@@ -369,6 +369,18 @@ describe('edge cases', () => {
     expect(index.search('x', q, { mode: 'ACCURATE', k: 0 })).toEqual([]);
   });
 
+  it('keeps int8 rows by default where a float32 row would take more than 512 bytes', () => {
+    for (const [dim, reads] of [[128, false], [512, true]] as const) {
+      const g = new FaceLikeGenerator({ dim, seed: 1 });
+      const index = createFaceIndex({ dim });
+      for (let i = 0; i < 50; i++) index.upsertPerson({ client: 'x', person: `p${i}`, collections: [], templates: [{ id: i + 1, vector: g.identity() }] });
+      const q = g.identity();
+      expect(index.search('x', q, { mode: 'ACCURATE', k: 3 })).toHaveLength(3);
+      expect(index.searchPaths().floatReads > 0).toBe(reads);
+      index.close();
+    }
+  });
+
   it('rejects a wrong dimension with a clear error', () => {
     const index = createFaceIndex({ dim: 128 });
     const bad = new Float32Array(512);
