@@ -180,7 +180,7 @@ class TenantedFaceIndex implements TenantedIndex {
     if (this.size() > 0) throw new Error('loadSnapshot must be called on an empty index, before the rebuild');
     const graphs = loadGraphs(dir, String(generation), this.cfg);
     if (!graphs) return false;
-    for (const g of graphs) this.tenant(g.client).restore.adopt(g.graph, g.nodes);
+    for (const g of graphs) this.tenant(g.client).restore.adopt(g.graph, g.nodes, g.centre);
     return true;
   }
 

@@ -28,8 +28,8 @@ export class SnapshotRestore {
     return this.restored?.get(person)?.key;
   }
 
-  /** The graph and, per live node, its person id and template ids; pending inserts are flushed first. */
-  graphForSnapshot(): { graph: UsearchIndex; nodes: SnapshotNode[] } | null {
+  /** The graph, its centre and, per live node, its person id and template ids; pending inserts are flushed first. */
+  graphForSnapshot(): { graph: UsearchIndex; centre: Float32Array | null; nodes: SnapshotNode[] } | null {
     const { graph } = this.graph;
     if (!graph) return null;
     this.graph.flushPending();
@@ -38,16 +38,16 @@ export class SnapshotRestore {
       if (this.graph.state[p] !== IN_GRAPH) continue;
       nodes.push({ key: p, person: name, templateIds: this.reg.templateIdsOf(p) });
     }
-    return { graph, nodes };
+    return { graph, centre: this.graph.centre, nodes };
   }
 
   /** Adopts a graph loaded from a snapshot; the upserts that follow claim its nodes by person id. */
-  adopt(graph: UsearchIndex, nodes: SnapshotNode[]): void {
+  adopt(graph: UsearchIndex, nodes: SnapshotNode[], centre: Float32Array | null): void {
     if (this.reg.size > 0 || this.graph.graph) throw new Error('a snapshot can only be loaded into an empty tenant');
     const keys = nodes.map((n) => n.key);
     const max = keys.reduce((m, k) => Math.max(m, k), -1);
     this.reg.ensurePersons(max + 1);
-    this.graph.adopt(graph, keys);
+    this.graph.adopt(graph, keys, centre);
     this.restored = new Map(nodes.map((n) => [n.person, { key: n.key, templateIds: n.templateIds }]));
     // Ordinals no node uses are free; the snapshot's own are handed back to their persons by ordinalOf().
     this.reg.freePersons = [];

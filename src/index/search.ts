@@ -215,9 +215,10 @@ export class SearchStrategy {
     let count = Math.ceil(Math.max(this.cfg.ann.expansionSearch, 2 * k) / share);
     count = Math.min(count, graph.size() + 1);
     let widened = false;
+    const walkQuery = this.graph.centred(q);
     for (;;) {
       if (count > this.cfg.annMaxCandidates) return null;
-      const m = graph.search(q, count, 1);
+      const m = graph.search(walkQuery, count, 1);
       // The walk's results come best first (by the int8 similarity to each person's mean). Only the first
       // `rescore` eligible ones are scored over their templates: the beam (ef) is what finds the match, and a
       // match sits at the head of the list (scoring all ef persons cost 0.6 ms of 1.4 ms at 300 k).

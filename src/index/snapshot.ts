@@ -13,7 +13,8 @@ import { scrubFreeSlots } from './scrub.js';
 import type { Tenant, TenantConfig } from './tenant.js';
 import type { SnapshotInfo } from './types.js';
 
-const FORMAT = 2;
+// 3: tenants carry the centre their graph was built with.
+const FORMAT = 3;
 
 interface Manifest {
   format: number;
@@ -22,13 +23,14 @@ interface Manifest {
   connectivity: number;
   quantization: string;
   folder: string;
-  tenants: { client: string; graph: string; nodes: string; count: number; templates: number }[];
+  tenants: { client: string; graph: string; nodes: string; count: number; templates: number; centre: string | null }[];
 }
 
 export interface LoadedGraph {
   client: string;
   graph: UsearchIndex;
   nodes: SnapshotNode[];
+  centre: Float32Array | null;
 }
 
 function fsyncFile(file: string): void {
@@ -82,7 +84,15 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
       const count = snap.nodes.length;
       const tenantTemplates = snap.nodes.reduce((n, node) => n + node.templateIds.length, 0);
       templates += tenantTemplates;
-      manifest.tenants.push({ client, graph: graphFile, nodes: nodesFile, count, templates: tenantTemplates });
+      manifest.tenants.push({
+        client,
+        graph: graphFile,
+        nodes: nodesFile,
+        count,
+        templates: tenantTemplates,
+        // The mean of all persons: not any one person's template.
+        centre: snap.centre ? Buffer.from(snap.centre.buffer, snap.centre.byteOffset, snap.centre.byteLength).toString('base64') : null,
+      });
     }
   } catch (err) {
     // A folder left half-written could hold an unscrubbed graph: it goes, and no snapshot is better than that.
@@ -126,7 +136,9 @@ export function loadGraphs(dir: string, generation: string, cfg: TenantConfig): 
       graph.load(path.join(folderPath, t.graph));
       const raw = JSON.parse(readFileSync(path.join(folderPath, t.nodes), 'utf8')) as [number, string, number[]][];
       if (raw.length !== t.count || graph.dimensions() !== cfg.dim || graph.size() !== t.count) return null;
-      out.push({ client: t.client, graph, nodes: raw.map(([key, person, templateIds]) => ({ key, person, templateIds })) });
+      const centre = t.centre ? new Float32Array(new Uint8Array(Buffer.from(t.centre, 'base64')).buffer) : null;
+      if (centre && centre.length !== cfg.dim) return null;
+      out.push({ client: t.client, graph, centre, nodes: raw.map(([key, person, templateIds]) => ({ key, person, templateIds })) });
     }
   } catch {
     return null;

@@ -450,10 +450,11 @@ describe('graph snapshots', () => {
     const partial = createFaceIndex({ dim: DIM, ...SMALL });
     expect(partial.loadSnapshot(dir, 5)).toBe(true);
     const persons = [...model.get('acme')!];
-    // persons[5] changed since the snapshot (a new photo of someone else): its node must be rebuilt, not reused.
+    // persons[5] changed since the snapshot (re-enrolled with another face): its node must be rebuilt, not reused
+    // (the old node would not lead to the new face).
     const [changed, changedData] = persons[5];
     const newFace = g.sample(g.identity());
-    changedData.templates = [...changedData.templates, { id: 1_000_000, vector: newFace }];
+    changedData.templates = [{ id: 1_000_000, vector: newFace }];
     for (const [person, p] of persons.slice(0, 300)) partial.upsertPerson({ client: 'acme', person, ...p });
     expect(partial.completeRestore()).toEqual({ dropped: 300 });
     const [gone] = persons[450];
