@@ -1,5 +1,6 @@
 // `npm run bench -- search [--size N] [--dim D] [--queries Q] [--k K] [--rows i8|f32] [--profile NAME]
-//   [--genuine MEAN,SD] [--impostor MEAN,SD] [--min-score S] [--ef EF] [--ef-sweep a,b,…] [--filtered] [--snapshot]`
+//   [--genuine MEAN,SD] [--impostor MEAN,SD] [--min-score S] [--ef EF] [--ef-sweep a,b,…] [--filtered] [--snapshot]
+//   [--centre-graph]`
 //
 // Builds a FaceIndex of N synthetic templates whose genuine/impostor cosine distributions are fitted to a face
 // model's (test/index/fitted-templates.ts; default: the 512-d engine's), then measures, per query, FAST, ACCURATE
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     snapshot: { type: 'boolean', default: false },
     filtered: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
+    'centre-graph': { type: 'boolean', default: false },
   },
 });
 const size = Number(args.size);
@@ -73,6 +75,7 @@ const indexOptions: FaceIndexOptions = {
   rows: rowsKind,
   floatVectorsDir: floatDir,
   threads,
+  centreGraph: args['centre-graph'],
   ...(args.ef ? { expansionSearch: Number(args.ef) } : {}),
 };
 
@@ -353,6 +356,7 @@ console.log(
     size,
     dim,
     rows: rowsKind,
+    centre_graph: args['centre-graph'],
     persons: personsMade,
     queries: queries.length,
     k,

@@ -6,11 +6,12 @@
 // their templates by the search strategy. Changed persons wait in a small `pending` list (scored exactly) and
 // enter the graph together, on several threads.
 //
-// Nodes and queries are centred on the mean of the persons when the graph was built. Face templates share a
-// large common component (impostors score 0.15 on average for the 512-d engine, 0.81 for the 128-d one), and
-// usearch scales each vector to ±127 before truncating it to int8: uncentred, that common part takes most of the
-// range and the part that tells people apart is left with a few levels (128-d data fitted to the old engine:
-// FAST recall 0.92 at 100 k). Centring changes only the walk; the exact re-rank scores the real templates.
+// Optionally (centreGraph), nodes and queries are centred on the mean of the persons when the graph was built.
+// Face templates share a large common component (impostors score 0.15 on average for the 512-d engine, 0.81 for
+// the 128-d one), and usearch scales each vector to ±127 before truncating it to int8: uncentred, that common
+// part takes most of the range (128-d data fitted to the old engine, 100 k: FAST recall 0.920 uncentred, 0.965
+// centred). It is off by default: it cost 125–220 B a face more native memory in the index (cause not found;
+// usearch alone does not show it) and bought nothing measurable at 512-d (docs/index.md).
 import { createGraph, type AnnConfig, type UsearchIndex } from './ann.js';
 import type { TemplateRegistry } from './registry.js';
 
@@ -30,6 +31,8 @@ export interface GraphConfig {
   annBatch: number;
   /** Threads for batched inserts. */
   threads: number;
+  /** Centre nodes and queries on the persons' mean (see above). */
+  centreGraph: boolean;
 }
 
 export class PersonGraph {
@@ -113,12 +116,14 @@ export class PersonGraph {
     const persons = [...this.reg.personByName.values()];
     const dim = this.reg.dim;
     const sum = new Float64Array(dim);
-    const mean = new Float32Array(dim);
-    for (const p of persons) {
-      this.personMean(p, mean, 0);
-      for (let j = 0; j < dim; j++) sum[j] += mean[j];
+    if (this.cfg.centreGraph) {
+      const mean = new Float32Array(dim);
+      for (const p of persons) {
+        this.personMean(p, mean, 0);
+        for (let j = 0; j < dim; j++) sum[j] += mean[j];
+      }
     }
-    this.centre = Float32Array.from(sum, (x) => x / Math.max(1, persons.length));
+    this.centre = this.cfg.centreGraph ? Float32Array.from(sum, (x) => x / Math.max(1, persons.length)) : null;
     this.insert(persons);
   }
 

@@ -38,6 +38,11 @@ export interface FaceIndexOptions {
    * row fits in half the 1 KiB a face budget (dim ≤ 128), 'i8' above.
    */
   rows?: 'f32' | 'i8';
+  /**
+   * Centre the graph's nodes and queries on the persons' mean (better int8 navigation when templates share a large
+   * common component; measured trade in docs/index.md). Default false.
+   */
+  centreGraph?: boolean;
   /** Directory for the float32 copy of 'i8' rows (one unlinked file per tenant). Without it the copy stays in memory. */
   floatVectorsDir?: string;
   /** Threads for native exact scans and batched graph inserts. Default min(2, cores). */
@@ -98,6 +103,7 @@ class TenantedFaceIndex implements TenantedIndex {
       chunkBits: opts.chunkBits ?? 16,
       precision: opts.rows ?? defaultRows(opts.dim),
       floatVectorsDir: opts.floatVectorsDir,
+      centreGraph: opts.centreGraph ?? false,
       ann,
       annMinSize: opts.annMinSize ?? 20_000,
       annBatch: opts.annBatch ?? 64,

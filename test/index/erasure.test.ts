@@ -147,7 +147,7 @@ describe('graph snapshot erasure', () => {
         faces.set(p._id, vs);
       }
       // Small thresholds so that 400 persons get a graph (the server's default waits for 20 000 templates).
-      const index = createFaceIndex({ dim, annMinSize: 200, annBatch: 50, expansionSearch: 64 });
+      const index = createFaceIndex({ dim, annMinSize: 200, annBatch: 50, expansionSearch: 64, centreGraph: dim === 512 });
       const snapshotDir = path.join(dir, 'index-snapshot');
       await rebuildIndex(store, index, 'm', { snapshotDir });
       const deps = { store, index } as unknown as DomainDeps; // deleteFacePerson uses only these two
@@ -183,7 +183,7 @@ describe('graph snapshot erasure', () => {
       }
 
       // …and the scrubbed snapshot still restores: the next start finds the others at once.
-      const next = createFaceIndex({ dim, annMinSize: 200, annBatch: 50, expansionSearch: 64 });
+      const next = createFaceIndex({ dim, annMinSize: 200, annBatch: 50, expansionSearch: 64, centreGraph: dim === 512 });
       expect(await rebuildIndex(store, next, 'm', { snapshotDir })).toMatchObject({ persons: 398, restored: true });
       expect(next.search(client, faces.get(kept)![0], { mode: 'FAST', k: 1 })[0].person).toBe(kept);
     });

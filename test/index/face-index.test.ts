@@ -27,7 +27,7 @@ function floatDir(): string {
 const ROWS: { name: string; opts: () => Partial<FaceIndexOptions> }[] = [
   { name: 'float32 rows', opts: () => ({ rows: 'f32' }) },
   { name: 'int8 rows, float copy in memory', opts: () => ({ rows: 'i8' }) },
-  { name: 'int8 rows, float copy in a file', opts: () => ({ rows: 'i8', floatVectorsDir: floatDir() }) },
+  { name: 'int8 rows, float copy in a file, centred graph', opts: () => ({ rows: 'i8', floatVectorsDir: floatDir(), centreGraph: true }) },
 ];
 
 interface ModelPerson {
