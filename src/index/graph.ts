@@ -10,7 +10,7 @@
 // Face templates share a large common component (impostors score 0.15 on average for the 512-d engine, 0.81 for
 // the 128-d one), and usearch scales each vector to ±127 before truncating it to int8: uncentred, that common
 // part takes most of the range (128-d data fitted to the old engine, 100 k: FAST recall 0.920 uncentred, 0.965
-// centred). It is off by default: it cost 125–220 B a face more native memory in the index (cause not found;
+// centred). It is off by default: at 512-d and 100 k it cost ~210 B a face more resident memory (cause not found;
 // usearch alone does not show it) and bought nothing measurable at 512-d (docs/index.md).
 import { createGraph, type AnnConfig, type UsearchIndex } from './ann.js';
 import type { TemplateRegistry } from './registry.js';
