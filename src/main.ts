@@ -32,7 +32,9 @@ async function start(config: Config, log: Logger): Promise<void> {
   }
 
   const engine: FaceEngine = createFaceEngine({ workers: config.engineWorkers, queueLimit: config.engineQueue, tenantQueueLimit: config.engineQueuePerClient });
-  const index = createFaceIndex({ dim: engine.dim });
+  // Large templates stay resident as int8; their float32 copy for the exact re-rank lives in an unlinked file in
+  // DATA_DIR (docs/index.md).
+  const index = createFaceIndex({ dim: engine.dim, floatVectorsDir: path.join(config.dataDir, 'index-vectors') });
 
   // Both take a while and are independent: load the models while the index fills.
   const engineStarted = Date.now();

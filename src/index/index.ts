@@ -31,12 +31,32 @@ export interface FaceIndexOptions {
   graphCandidateCost?: number;
   /** Most graph candidates a filtered FAST search asks for before scanning exactly. Default 4096. */
   annMaxCandidates?: number;
-  /** Keep an int8 copy of the templates for ACCURATE's pre-scan (exact result, +dim bytes a face). Default false. */
-  accurateInt8?: boolean;
+  /**
+   * What stays resident per template. 'f32': the float32 vector, 4·dim bytes. 'i8': an int8 copy and its
+   * rounding error, dim + 4 bytes; the exact scores come from a float32 copy in `floatVectorsDir`, read only for
+   * the few candidates whose error bound leaves them in contention (docs/index.md). Default: 'f32' while a float32
+   * row fits in half the 1 KiB a face budget (dim ≤ 128), 'i8' above.
+   */
+  rows?: 'f32' | 'i8';
+  /**
+   * Centre the graph's nodes and queries on the persons' mean (better int8 navigation when templates share a large
+   * common component; measured trade in docs/index.md). Default false.
+   */
+  centreGraph?: boolean;
+  /** Directory for the float32 copy of 'i8' rows (one unlinked file per tenant). Without it the copy stays in memory. */
+  floatVectorsDir?: string;
   /** Threads for native exact scans and batched graph inserts. Default min(2, cores). */
   threads?: number;
   /** log2 of rows per storage chunk. Default 16. */
   chunkBits?: number;
+}
+
+/** Bytes a float32 row may take before the default switches to int8 rows: half of 1 KiB a face (docs/index.md). */
+const F32_ROW_BUDGET = 512;
+
+/** The resident rows createFaceIndex picks when not told. */
+export function defaultRows(dim: number): 'f32' | 'i8' {
+  return 4 * dim <= F32_ROW_BUDGET ? 'f32' : 'i8';
 }
 
 /** A vector or query whose length is not the index's dimension. */
@@ -53,6 +73,8 @@ export interface TenantedIndex extends FaceIndex {
   /** FAST's beam width (ef), changeable at run time: wider is slower and finds more. */
   readonly expansionSearch: number;
   setExpansionSearch(ef: number): void;
+  /** Releases every tenant's float file ('i8' rows); the index must not be used afterwards. */
+  close(): void;
 }
 
 export function createFaceIndex(opts: FaceIndexOptions): TenantedIndex {
@@ -79,8 +101,9 @@ class TenantedFaceIndex implements TenantedIndex {
     this.cfg = {
       dim: opts.dim,
       chunkBits: opts.chunkBits ?? 16,
-      // 127: a unit vector's components are within ±1, so nothing is ever clamped and the error bound stays tight.
-      int8Scale: opts.accurateInt8 ? 127 : 0,
+      precision: opts.rows ?? defaultRows(opts.dim),
+      floatVectorsDir: opts.floatVectorsDir,
+      centreGraph: opts.centreGraph ?? false,
       ann,
       annMinSize: opts.annMinSize ?? 20_000,
       annBatch: opts.annBatch ?? 64,
@@ -143,6 +166,11 @@ class TenantedFaceIndex implements TenantedIndex {
     this.cfg.ann.expansionSearch = ef;
   }
 
+  close(): void {
+    for (const t of this.tenants.values()) t.close();
+    this.tenants.clear();
+  }
+
   /** How searches were answered so far, summed over tenants. */
   searchPaths(): SearchPathCounts {
     const sum = emptyCounts();
@@ -158,13 +186,13 @@ class TenantedFaceIndex implements TenantedIndex {
     if (this.size() > 0) throw new Error('loadSnapshot must be called on an empty index, before the rebuild');
     const graphs = loadGraphs(dir, String(generation), this.cfg);
     if (!graphs) return false;
-    for (const g of graphs) this.tenant(g.client).adoptGraph(g.graph, g.nodes);
+    for (const g of graphs) this.tenant(g.client).restore.adopt(g.graph, g.nodes, g.centre);
     return true;
   }
 
   completeRestore(): { dropped: number } {
     let dropped = 0;
-    for (const t of this.tenants.values()) dropped += t.completeRestore();
+    for (const t of this.tenants.values()) dropped += t.restore.complete();
     return { dropped };
   }
 

@@ -8,10 +8,13 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGraph, type UsearchIndex } from './ann.js';
-import type { SnapshotNode, Tenant, TenantConfig } from './tenant.js';
+import type { SnapshotNode } from './restore.js';
+import { scrubFreeSlots } from './scrub.js';
+import type { Tenant, TenantConfig } from './tenant.js';
 import type { SnapshotInfo } from './types.js';
 
-const FORMAT = 2;
+// 3: tenants carry the centre their graph was built with.
+const FORMAT = 3;
 
 interface Manifest {
   format: number;
@@ -20,13 +23,14 @@ interface Manifest {
   connectivity: number;
   quantization: string;
   folder: string;
-  tenants: { client: string; graph: string; nodes: string; count: number; templates: number }[];
+  tenants: { client: string; graph: string; nodes: string; count: number; templates: number; centre: string | null }[];
 }
 
 export interface LoadedGraph {
   client: string;
   graph: UsearchIndex;
   nodes: SnapshotNode[];
+  centre: Float32Array | null;
 }
 
 function fsyncFile(file: string): void {
@@ -55,31 +59,52 @@ export function saveGraphs(dir: string, generation: string, cfg: TenantConfig, t
   };
   let bytes = 0;
   let templates = 0;
+  let scrubbed = 0;
   let i = 0;
-  for (const [client, tenant] of tenants) {
-    const snap = tenant.graphForSnapshot();
-    if (!snap) continue;
-    const graphFile = `${i}.usearch`;
-    const nodesFile = `${i}.nodes.json`;
-    i++;
-    snap.graph.save(path.join(folderPath, graphFile));
-    writeFileSync(path.join(folderPath, nodesFile), JSON.stringify(snap.nodes.map((n) => [n.key, n.person, n.templateIds])));
-    for (const f of [graphFile, nodesFile]) {
-      chmodSync(path.join(folderPath, f), 0o600);
-      fsyncFile(path.join(folderPath, f));
-      bytes += statSync(path.join(folderPath, f)).size;
+  try {
+    for (const [client, tenant] of tenants) {
+      const snap = tenant.restore.graphForSnapshot();
+      if (!snap) continue;
+      const graphFile = `${i}.usearch`;
+      const nodesFile = `${i}.nodes.json`;
+      i++;
+      snap.graph.save(path.join(folderPath, graphFile));
+      // usearch writes removed nodes' vectors too: zero them, so an erased person never reaches disk.
+      const slots = scrubFreeSlots(path.join(folderPath, graphFile));
+      if (slots.slots - slots.scrubbed !== snap.nodes.length) {
+        throw new Error(`snapshot of ${client}: ${slots.slots - slots.scrubbed} live graph slots, ${snap.nodes.length} live persons`);
+      }
+      scrubbed += slots.scrubbed;
+      writeFileSync(path.join(folderPath, nodesFile), JSON.stringify(snap.nodes.map((n) => [n.key, n.person, n.templateIds])));
+      for (const f of [graphFile, nodesFile]) {
+        chmodSync(path.join(folderPath, f), 0o600);
+        fsyncFile(path.join(folderPath, f));
+        bytes += statSync(path.join(folderPath, f)).size;
+      }
+      const count = snap.nodes.length;
+      const tenantTemplates = snap.nodes.reduce((n, node) => n + node.templateIds.length, 0);
+      templates += tenantTemplates;
+      manifest.tenants.push({
+        client,
+        graph: graphFile,
+        nodes: nodesFile,
+        count,
+        templates: tenantTemplates,
+        // The mean of all persons: not any one person's template.
+        centre: snap.centre ? Buffer.from(snap.centre.buffer, snap.centre.byteOffset, snap.centre.byteLength).toString('base64') : null,
+      });
     }
-    const count = snap.nodes.length;
-    const tenantTemplates = snap.nodes.reduce((n, node) => n + node.templateIds.length, 0);
-    templates += tenantTemplates;
-    manifest.tenants.push({ client, graph: graphFile, nodes: nodesFile, count, templates: tenantTemplates });
+  } catch (err) {
+    // A folder left half-written could hold an unscrubbed graph: it goes, and no snapshot is better than that.
+    rmSync(folderPath, { recursive: true, force: true });
+    throw err;
   }
   const tmp = path.join(dir, 'manifest.json.tmp');
   writeFileSync(tmp, JSON.stringify(manifest), { mode: 0o600 });
   fsyncFile(tmp);
   renameSync(tmp, path.join(dir, 'manifest.json'));
   removeFoldersExcept(dir, folder);
-  return { generation, tenants: manifest.tenants.length, templates, bytes };
+  return { generation, tenants: manifest.tenants.length, templates, bytes, scrubbed };
 }
 
 /** The snapshot's graphs, or null when there is none usable for this generation and these settings. */
@@ -111,7 +136,9 @@ export function loadGraphs(dir: string, generation: string, cfg: TenantConfig): 
       graph.load(path.join(folderPath, t.graph));
       const raw = JSON.parse(readFileSync(path.join(folderPath, t.nodes), 'utf8')) as [number, string, number[]][];
       if (raw.length !== t.count || graph.dimensions() !== cfg.dim || graph.size() !== t.count) return null;
-      out.push({ client: t.client, graph, nodes: raw.map(([key, person, templateIds]) => ({ key, person, templateIds })) });
+      const centre = t.centre ? new Float32Array(new Uint8Array(Buffer.from(t.centre, 'base64')).buffer) : null;
+      if (centre && centre.length !== cfg.dim) return null;
+      out.push({ client: t.client, graph, centre, nodes: raw.map(([key, person, templateIds]) => ({ key, person, templateIds })) });
     }
   } catch {
     return null;

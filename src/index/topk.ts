@@ -59,3 +59,54 @@ export class TopPersons {
     this.rows[i] = r;
   }
 }
+
+/**
+ * Best-k persons where one person may be offered several times (its rows arrive one by one): a person keeps its
+ * best score. k is small (a search's result count), so a sorted array beats a heap with a position index.
+ */
+export class BestPersons {
+  readonly k: number;
+  size = 0;
+  private readonly scores: Float64Array;
+  private readonly persons: Int32Array;
+  private readonly rows: Int32Array;
+
+  constructor(k: number) {
+    this.k = k;
+    this.scores = new Float64Array(k);
+    this.persons = new Int32Array(k);
+    this.rows = new Int32Array(k);
+  }
+
+  /** Score an entry must beat to get in (−∞ until k persons are held). */
+  get floor(): number {
+    return this.size < this.k ? -Infinity : this.scores[this.k - 1];
+  }
+
+  offer(score: number, person: number, row: number): void {
+    let i = this.persons.subarray(0, this.size).indexOf(person);
+    if (i >= 0) {
+      if (score <= this.scores[i]) return;
+    } else {
+      if (this.size === this.k && score <= this.scores[this.k - 1]) return;
+      i = this.size < this.k ? this.size++ : this.k - 1;
+    }
+    // Move up to keep the array sorted best first.
+    while (i > 0 && (this.scores[i - 1] < score || (this.scores[i - 1] === score && this.persons[i - 1] > person))) {
+      this.scores[i] = this.scores[i - 1];
+      this.persons[i] = this.persons[i - 1];
+      this.rows[i] = this.rows[i - 1];
+      i--;
+    }
+    this.scores[i] = score;
+    this.persons[i] = person;
+    this.rows[i] = row;
+  }
+
+  /** Entries best first. */
+  sorted(): { score: number; person: number; row: number }[] {
+    const out = [];
+    for (let i = 0; i < this.size; i++) out.push({ score: this.scores[i], person: this.persons[i], row: this.rows[i] });
+    return out;
+  }
+}

@@ -72,4 +72,6 @@ export interface SnapshotInfo {
   tenants: number;
   templates: number;
   bytes: number;
+  /** Graph slots of removed persons (erased or changed since the graph was built) whose vectors were zeroed. */
+  scrubbed: number;
 }

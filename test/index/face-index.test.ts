@@ -4,12 +4,31 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFaceIndex, DimensionMismatchError, type FaceIndexOptions } from '../../src/index/index.js';
 import type { FaceIndex, SearchHit } from '../../src/index/types.js';
+import { int8ScaleFor } from '../../src/index/vectors.js';
 import { FaceLikeGenerator } from './synthetic.js';
 
 const DIM = 64;
 // Small thresholds so that a few thousand templates exercise the graph, its pending buffer, filtered graph
 // searches and several storage chunks (256 rows each).
 const SMALL: Omit<FaceIndexOptions, 'dim'> = { annMinSize: 300, annBatch: 50, chunkBits: 8, expansionSearch: 64 };
+
+const floatDirs: string[] = [];
+afterAll(() => {
+  for (const d of floatDirs) rmSync(d, { recursive: true, force: true });
+});
+function floatDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'facegate-floats-'));
+  floatDirs.push(d);
+  return d;
+}
+
+// Every behaviour holds for each resident representation: float32 rows, and int8 rows whose exact re-rank reads
+// the float copy (from memory, or from the index's own unlinked file as the server runs it).
+const ROWS: { name: string; opts: () => Partial<FaceIndexOptions> }[] = [
+  { name: 'float32 rows', opts: () => ({ rows: 'f32' }) },
+  { name: 'int8 rows, float copy in memory', opts: () => ({ rows: 'i8' }) },
+  { name: 'int8 rows, float copy in a file, centred graph', opts: () => ({ rows: 'i8', floatVectorsDir: floatDir(), centreGraph: true }) },
+];
 
 interface ModelPerson {
   collections: string[];
@@ -62,9 +81,10 @@ function enrol(index: FaceIndex, model: Model, gen: FaceLikeGenerator, client: s
   return centres;
 }
 
-describe('face index', () => {
+for (const rows of ROWS) describe(`face index (${rows.name})`, () => {
   const gen = new FaceLikeGenerator({ dim: DIM, seed: 42 });
-  const index = createFaceIndex({ dim: DIM, ...SMALL });
+  const index = createFaceIndex({ dim: DIM, ...SMALL, ...rows.opts() });
+  afterAll(() => index.close());
   const model: Model = new Map();
   // Collections: 'all' (everyone), 'even' (half: filtered graph walk), 'tens' (every 10th: exact native scan
   // with a filter), 'fifties' (every 50th: exact scan of just its persons).
@@ -251,7 +271,7 @@ describe('face index', () => {
   });
 
   it('keeps tenants apart', () => {
-    const other = createFaceIndex({ dim: DIM, ...SMALL });
+    const other = createFaceIndex({ dim: DIM, ...SMALL, ...rows.opts() });
     const m: Model = new Map();
     const g = new FaceLikeGenerator({ dim: DIM, seed: 7 });
     const a = enrol(other, m, g, 'a', 400, () => ['shared-name']);
@@ -270,14 +290,25 @@ describe('face index', () => {
     other.removePerson('b', 'a-p5');
     expect(other.search('a', face, { mode: 'ACCURATE', k: 1 })[0].person).toBe('a-p5');
     expect(other.search('c', face, { mode: 'FAST', k: 1 })).toEqual([]);
+    other.close();
+  });
+
+  it('reads few float vectors when its rows are int8: the bounds rule out the rest', () => {
+    const before = index.searchPaths().floatReads;
+    const searches = 40;
+    for (const { q } of queries.slice(0, searches)) index.search('acme', q, { mode: 'ACCURATE', k: 5, minSimilarity: 0.5 });
+    const reads = index.searchPaths().floatReads - before;
+    if (rows.name.startsWith('float32')) expect(reads).toBe(0);
+    // A query has one genuine person above 0.5 (1–4 templates) and thousands of rows below.
+    else expect(reads / searches).toBeLessThan(8);
   });
 });
 
-describe('int8 pre-scan', () => {
-  it('returns exactly the float top-k even where int8 rounding reorders near-ties', () => {
+describe('int8 rows', () => {
+  it('return exactly the float top-k even where int8 rounding reorders near-ties', () => {
     const dim = 128;
     const g = new FaceLikeGenerator({ dim, seed: 3 });
-    const index = createFaceIndex({ dim, accurateInt8: true, annMinSize: 1e9, chunkBits: 14 });
+    const index = createFaceIndex({ dim, rows: 'i8', annMinSize: 1e9, chunkBits: 14 });
     const model: Model = new Map([['t', new Map()]]);
     // Groups of 200 near-duplicates: within a group similarities differ by less than the int8 rounding error,
     // while other groups are far below. The first pre-scan round (160 rows) cannot prove its top-10 exact, so
@@ -295,7 +326,7 @@ describe('int8 pre-scan', () => {
       index.upsertPerson({ client: 't', person: `p${i}`, collections: ['c'], templates });
       model.get('t')!.set(`p${i}`, { collections: ['c'], templates });
     }
-    const q8 = (x: Float32Array) => Int8Array.from(x, (v) => Math.round(v * 127));
+    const q8 = (x: Float32Array) => Int8Array.from(x, (v) => Math.round(v * int8ScaleFor(dim)));
     let int8Disagrees = 0;
     const queries = 40;
     for (let i = 0; i < queries; i++) {
@@ -336,6 +367,18 @@ describe('edge cases', () => {
     index.removePerson('x', 'p');
     for (const mode of ['FAST', 'ACCURATE'] as const) expect(index.search('x', q, { mode, k: 5 })).toEqual([]);
     expect(index.search('x', q, { mode: 'ACCURATE', k: 0 })).toEqual([]);
+  });
+
+  it('keeps int8 rows by default where a float32 row would take more than 512 bytes', () => {
+    for (const [dim, reads] of [[128, false], [512, true]] as const) {
+      const g = new FaceLikeGenerator({ dim, seed: 1 });
+      const index = createFaceIndex({ dim });
+      for (let i = 0; i < 50; i++) index.upsertPerson({ client: 'x', person: `p${i}`, collections: [], templates: [{ id: i + 1, vector: g.identity() }] });
+      const q = g.identity();
+      expect(index.search('x', q, { mode: 'ACCURATE', k: 3 })).toHaveLength(3);
+      expect(index.searchPaths().floatReads > 0).toBe(reads);
+      index.close();
+    }
   });
 
   it('rejects a wrong dimension with a clear error', () => {
@@ -407,10 +450,11 @@ describe('graph snapshots', () => {
     const partial = createFaceIndex({ dim: DIM, ...SMALL });
     expect(partial.loadSnapshot(dir, 5)).toBe(true);
     const persons = [...model.get('acme')!];
-    // persons[5] changed since the snapshot (a new photo of someone else): its node must be rebuilt, not reused.
+    // persons[5] changed since the snapshot (re-enrolled with another face): its node must be rebuilt, not reused
+    // (the old node would not lead to the new face).
     const [changed, changedData] = persons[5];
     const newFace = g.sample(g.identity());
-    changedData.templates = [...changedData.templates, { id: 1_000_000, vector: newFace }];
+    changedData.templates = [{ id: 1_000_000, vector: newFace }];
     for (const [person, p] of persons.slice(0, 300)) partial.upsertPerson({ client: 'acme', person, ...p });
     expect(partial.completeRestore()).toEqual({ dropped: 300 });
     const [gone] = persons[450];
