@@ -1,6 +1,6 @@
 // Evaluation of liveness sessions (challenge-response) per attack type, through the real engine and the same
 // judge the server runs (judgeAttempt). JSON on stdout, progress and a Markdown table on stderr; ~3-5 minutes on
-// two cores. Needs ../shared/faces. Run: `npx tsx scripts/eval-sessions.ts [--step 2] [--out FILE]`.
+// two cores. Needs ../shared/faces. Run: `npm run eval -- sessions [--step 2] [--out FILE]`.
 //
 // Attempts (frames at 10 fps, subsampled every --step frames):
 // - live: windows of the live webcam capture (video/real-frames) that perform a challenge, judged on that challenge
@@ -23,7 +23,7 @@ import { analysisOf, judgeAttempt, neutralCoherence, STREAM_MIN_SCORE } from '..
 import { createFaceEngine } from '../src/face/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/faces');
-const { values: args } = parseArgs({ options: { step: { type: 'string', default: '2' }, out: { type: 'string' } } });
+const { values: args } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== 'sessions'), options: { step: { type: 'string', default: '2' }, out: { type: 'string' } } });
 if (!existsSync(path.join(root, 'video'))) {
   console.error(`eval-sessions needs ${root}/video`);
   process.exit(2);

@@ -66,7 +66,7 @@ describe('loadConfig', () => {
       engineQueuePerClient: 32,
       rateLimitMax: 600,
       rateLimitWindowMs: 60_000,
-      samePersonMinScore: 0.8,
+      samePersonMinScore: 0.5,
       auditRetentionDays: 365,
     });
     expect(loadConfig({ ENGINE_QUEUE: '9' }).engineQueuePerClient).toBe(5);

@@ -148,7 +148,7 @@ describe('liveness sessions', () => {
       expect(r.body.data.audit_images.map((a: { step: string }) => a.step)).toEqual(['turn_right', 'smile']);
       const jwks = createLocalJWKSet((await t.request('GET', '/.well-known/jwks.json')).body);
       const { payload } = await compactVerify(r.body.signature.jws, jwks);
-      expect(JSON.parse(new TextDecoder().decode(payload)).status).toBe('SUCCEEDED');
+      expect(JSON.parse(new TextDecoder().decode(payload)).data.status).toBe('SUCCEEDED'); // the claims bind the verdict to this request
 
       // Used once: search-live-face enrols the reference frame, a second use is refused.
       const col = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Live' } })).body.data;
@@ -187,8 +187,10 @@ describe('liveness sessions', () => {
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       expect(r.body.data.status, JSON.stringify(r.body.data)).toBe('FAILED');
       expect(r.body.data.results).toEqual([{ step: 'turn_right', passed: true }]);
-      expect(r.body.data.failure.reason).toBe('passive_liveness');
-      expect(r.body.data.score).toBeLessThan(0.5);
+      // Stopped by what a screen gives away: its frames' passive liveness, or frames that do not read as one
+      // camera's stream (the replay's neutral frames disagree more than a live camera's do).
+      expect(['passive_liveness', 'not_a_stream']).toContain(r.body.data.failure.reason);
+      if (r.body.data.failure.reason === 'passive_liveness') expect(r.body.data.score).toBeLessThan(0.5);
     });
   });
 });

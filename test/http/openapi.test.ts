@@ -20,7 +20,7 @@ let expired: string;
 let doc: any;
 let face: string;
 let noFace: string;
-const ids = { collection: '', facePerson: '', person: '' };
+const ids = { collection: '', facePerson: '', person: '', session: '' };
 
 beforeAll(async () => {
   engine = newEngine();
@@ -35,6 +35,7 @@ beforeAll(async () => {
   ids.collection = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'c' } })).body.data._id;
   ids.facePerson = (await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'p', images: [face] } })).body.data._id;
   ids.person = (await t.request('POST', '/v2/persons', { token, body: { firstName: 'a', lastName: 'b' } })).body.data.id;
+  ids.session = (await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps: ['turn_left', 'smile'] } })).body.data.session_id;
   doc = (await t.request('GET', '/openapi.json')).body;
 });
 
@@ -57,10 +58,12 @@ function routes(): Route[] {
   for (const [p, ops] of Object.entries<any>(doc.paths)) {
     if (!p.startsWith('/v2/')) continue;
     for (const [method, op] of Object.entries<any>(ops)) {
+      // Path parameters all read as {id} here, whatever the route names them.
+      const path = p.replace(/\{[^}]+\}/g, '{id}');
       out.push({
-        key: `${method.toUpperCase()} ${p}`,
+        key: `${method.toUpperCase()} ${path}`,
         method: method.toUpperCase(),
-        path: p,
+        path,
         documented: Object.keys(op.responses).map(Number).filter((s) => s !== 200).sort((a, b) => a - b),
         hasBody: op.requestBody !== undefined,
         hasQuery: (op.parameters ?? []).some((x: any) => x.in === 'query'),
@@ -98,6 +101,9 @@ const SAMPLES: Record<string, () => Sample> = {
   'GET /v2/persons/{id}': () => ({ id: ids.person }),
   'PUT /v2/persons/{id}': () => ({ id: ids.person, body: { biometricData: { faceImage: face } } }),
   'DELETE /v2/persons/{id}': () => ({ id: ids.person }),
+  'POST /v2/face-recognition/liveness/sessions': () => ({ body: { steps: ['turn_left', 'smile'] } }),
+  'GET /v2/face-recognition/liveness/sessions/{id}': () => ({ id: ids.session }),
+  'POST /v2/face-recognition/liveness/sessions/{id}/frames': () => ({ id: ids.session, body: { frames: [{ image: face, timestamp_ms: 0 }] } }),
 };
 
 /** The sample with whatever names a record replaced by an unknown one: the id in the path, or a collection. */

@@ -8,7 +8,7 @@ import * as sessions from '../../domain/livenessSessions.js';
 import type { RouteContext } from '../context.js';
 import { envelope } from '../envelope.js';
 import { decodeImage } from '../images.js';
-import { Base64Image, commonErrors, Envelope, ErrorBody, imageErrors } from '../schemas.js';
+import { Base64Image, Envelope, errorResponses } from '../schemas.js';
 
 const Step = Type.Unsafe<ChallengeStep>({
   type: 'string',
@@ -100,7 +100,7 @@ export const livenessSessionRoutes: FastifyPluginAsync<RouteContext> = async (ap
         summary: 'Create a liveness session',
         description: 'A single-use challenge for the caller: post camera frames to it, then read the verdict. Send `{}` for a random challenge with the defaults.',
         body: CreateBody,
-        response: { 200: Envelope(LivenessSessionSchema), ...commonErrors },
+        response: { 200: Envelope(LivenessSessionSchema), ...errorResponses('auth', 'input', 'body') },
       },
     },
     async (req) => {
@@ -133,7 +133,7 @@ export const livenessSessionRoutes: FastifyPluginAsync<RouteContext> = async (ap
         description: `Up to ${L.framesPerCall} frames per call, in capture order; call as often as needed. The answer is the session after these frames (status, steps passed so far, failure of the last attempt).`,
         params: SessionId,
         body: FramesBody,
-        response: { 200: Envelope(LivenessSessionSchema), 404: ErrorBody, ...imageErrors },
+        response: { 200: Envelope(LivenessSessionSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'engine') },
       },
     },
     async (req) => {
@@ -152,7 +152,7 @@ export const livenessSessionRoutes: FastifyPluginAsync<RouteContext> = async (ap
         summary: 'Read a liveness session',
         description: 'The status and verdict; once finished, the reference image and the audit images.',
         params: SessionId,
-        response: { 200: Envelope(LivenessSessionSchema), 404: ErrorBody, ...commonErrors },
+        response: { 200: Envelope(LivenessSessionSchema), ...errorResponses('auth', 'input', 'notFound') },
       },
     },
     async (req) => envelope(req, signer, present(await sessions.getSession(deps, req.client, req.params.session_id))),
