@@ -72,7 +72,9 @@ describe('index start-up', () => {
 
     const second = newIndex();
     expect(await rebuildIndex(store, second, 'm', { snapshotDir })).toMatchObject({ persons: 301, restored: false });
-    expect(top(second, 1000)[0]).toBe(late._id);
+    // Exact search: what is checked is that the rebuild holds the late person (FAST's recall on uniform random
+    // vectors is not this test's subject, and a multi-threaded graph build is not deterministic).
+    expect(second.search(client, unit(1000), { mode: 'ACCURATE', k: 1 })[0].person).toBe(late._id);
   });
 
   it('skips templates of another model version', async () => {

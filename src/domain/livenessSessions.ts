@@ -27,13 +27,13 @@ export const SESSION_LIMITS = {
 };
 
 /**
- * Identity, two ways. Each frame must match the frame before it at least NEIGHBOUR_MIN_SCORE (a false pass once in
- * 10³: frames a tenth of a second apart of one head score far above it), so a face swapped in between two frames
- * fails at once; and every frame must match the reference (frontal) frame at least REFERENCE_MIN_SCORE (once in
- * 10²), which a head turned 40° away from the camera still reaches with the 512-d model, where the frontal-vs-profile
- * pairs of the live capture fell below 0.5.
+ * Identity, two ways, each at a score two different people's faces reach once in a hundred (docs/calibration.md):
+ * every frame against the frame before it, so a face swapped in between two frames fails at once, and every frame
+ * against the reference (frontal) frame. Measured on the live webcam capture (10 fps, head turned up to 40°):
+ * frames 0.1 / 0.2 / 0.3 s apart score at least 0.75 / 0.51 / 0.40, and every frame scores at least 0.51 against
+ * the most frontal one; a capture page sends frames a few tenths of a second apart.
  */
-export const NEIGHBOUR_MIN_SCORE = 0.5;
+export const NEIGHBOUR_MIN_SCORE = 0.3;
 export const REFERENCE_MIN_SCORE = 0.3;
 
 /**
@@ -42,7 +42,7 @@ export const REFERENCE_MIN_SCORE = 0.3;
  * photos because a session's score averages every frame of a moving head (turned and blurred frames score lower)
  * and the challenge itself carries much of the evidence. Refit when the passive model changes.
  */
-export const SESSION_MIN_SCORE = 0.43;
+export const SESSION_MIN_SCORE = 0.29;
 
 /**
  * Stream coherence: the first frames of an attempt (the neutral pose, a fraction of a second apart) must be nearly
