@@ -11,7 +11,7 @@
 // Two templates of one identity: x₁·x₂ ≈ q₁q₂. Of two identities: ≈ q₁q₂·(a + (1−a)·z₁·z₂), with
 // sd(z₁·z₂) = 1/√d_eff, d_eff = 1/(w²/r + (1−w)²/dim). fitTemplateModel() solves these for the targets;
 // measureDistributions() checks the result on generated data, and the benchmark reports both.
-import { mulberry32, normalize } from './synthetic.js';
+import { gaussian, mulberry32, normalize } from './synthetic.js';
 
 export interface Distribution {
   mean: number;
@@ -92,30 +92,18 @@ function solve(dim: number, targets: TemplateTargets, aScale: number, dScale: nu
 export class FittedTemplateGenerator {
   readonly model: TemplateModel;
   readonly random: () => number;
+  readonly gauss: () => number;
   private readonly shared: Float32Array;
   private readonly basis: Float32Array[];
-  private spare: number | null = null;
 
   constructor(model: TemplateModel, seed: number) {
     this.model = model;
     this.random = mulberry32(seed);
+    this.gauss = gaussian(this.random);
     this.shared = this.randomUnit();
     this.basis = Array.from({ length: model.r }, () => this.randomUnit());
   }
 
-  gauss(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const t = 2 * Math.PI * this.random();
-    this.spare = r * Math.sin(t);
-    return r * Math.cos(t);
-  }
 
   randomUnit(): Float32Array {
     const v = new Float32Array(this.model.dim);

@@ -11,6 +11,24 @@
 
 export type CentreStructure = 'hierarchical' | 'isotropic';
 
+/** Standard normal samples from a uniform source (Box–Muller, both values of each pair used in turn). */
+export function gaussian(random: () => number): () => number {
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    const a = 2 * Math.PI * random();
+    spare = r * Math.sin(a);
+    return r * Math.cos(a);
+  };
+}
+
 /** Deterministic uniform [0, 1) generator (mulberry32). */
 export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
@@ -40,34 +58,22 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 export class FaceLikeGenerator {
   readonly dim: number;
   readonly random: () => number;
+  readonly gauss: () => number;
   private readonly structure: CentreStructure;
   private readonly mean: Float32Array;
   private readonly groups: Float32Array[];
   private readonly subgroups: Float32Array[];
-  private spare: number | null = null;
 
   constructor(opts: { dim: number; seed: number; structure?: CentreStructure }) {
     this.dim = opts.dim;
     this.random = mulberry32(opts.seed);
+    this.gauss = gaussian(this.random);
     this.structure = opts.structure ?? 'hierarchical';
     this.mean = this.randomUnit();
     this.groups = Array.from({ length: 8 }, () => this.randomUnit());
     this.subgroups = Array.from({ length: 8 * 64 }, () => this.randomUnit());
   }
 
-  gauss(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const a = 2 * Math.PI * this.random();
-    this.spare = r * Math.sin(a);
-    return r * Math.cos(a);
-  }
 
   randomUnit(): Float32Array {
     const v = new Float32Array(this.dim);
