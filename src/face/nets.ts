@@ -1,7 +1,7 @@
-// face-api's landmark, descriptor and age/gender networks, re-implemented on tfjs-core ops over the weights that ship
+// face-api's landmark and age/gender networks, re-implemented on tfjs-core ops over the weights that ship
 // in @vladmandic/face-api/model (tfjs "weights manifest" files, not graph models). Doing it here instead of loading
-// face-api itself lets us fold the descriptor's scale layers into fused conv kernels, batch faces, and feed crops
-// with our own geometry; the layer structure follows face-api's source exactly so the outputs match its outputs.
+// face-api itself lets us feed crops with our own geometry and keep the WASM heap bounded; the layer structure
+// follows face-api's source exactly so the outputs match its outputs.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packageFile, tf } from './tf.js';
@@ -118,95 +118,6 @@ export class Landmark68Net {
       out = tf.avgPool(out, [7, 7], [2, 2], 'valid');
       const flat = tf.reshape(out, [out.shape[0], -1]) as tf.Tensor2D;
       return tf.add(tf.matMul(flat, need(this.w, 'fc/weights') as tf.Tensor2D), need(this.w, 'fc/bias')) as tf.Tensor2D;
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// 128-d descriptor (face-api FaceRecognitionNet = dlib's ResNet-34-like face_recognition_resnet_model_v1).
-
-interface FusedConv {
-  filter: tf.Tensor4D;
-  bias: tf.Tensor1D;
-}
-
-export class DescriptorNet {
-  static readonly inputSize = 150;
-  private readonly convs = new Map<string, FusedConv>();
-  private readonly fc: tf.Tensor2D;
-
-  private constructor(w: Map<string, RawWeight>) {
-    // conv → +bias → *scale + shift is one affine map per output channel: fold it into the filter and bias once
-    // (in JavaScript, before anything reaches the WASM heap), so each layer runs as a single fused conv(+relu).
-    const get = (key: string) => {
-      const v = w.get(key);
-      if (!v) throw new Error(`face model weight ${key} is missing`);
-      return v;
-    };
-    for (const key of w.keys()) {
-      if (!key.endsWith('/conv/filters')) continue;
-      const prefix = key.slice(0, -'/conv/filters'.length);
-      const filters = get(key);
-      const scale = get(`${prefix}/scale/weights`).values;
-      const shift = get(`${prefix}/scale/biases`).values;
-      const bias = get(`${prefix}/conv/bias`).values;
-      const outC = scale.length;
-      const folded = new Float32Array(filters.values.length);
-      for (let i = 0; i < folded.length; i++) folded[i] = filters.values[i] * scale[i % outC]; // HWIO: O is innermost
-      const foldedBias = bias.map((b, c) => b * scale[c] + shift[c]);
-      this.convs.set(prefix, {
-        filter: tf.tensor4d(folded, filters.shape as [number, number, number, number]),
-        bias: tf.tensor1d(foldedBias),
-      });
-    }
-    const fc = get('fc');
-    this.fc = tf.tensor2d(fc.values, fc.shape as [number, number]);
-  }
-
-  static async load(): Promise<DescriptorNet> {
-    return new DescriptorNet(await readManifest('face_recognition_model'));
-  }
-
-  private conv(x: T4, prefix: string, stride: 1 | 2, relu: boolean, pad: 'same' | 'valid'): T4 {
-    const c = this.convs.get(prefix);
-    if (!c) throw new Error(`descriptor layer ${prefix} is missing`);
-    return tf.fused.conv2d({ x, filter: c.filter, bias: c.bias, strides: stride, pad, activation: relu ? 'relu' : 'linear' });
-  }
-
-  private residual(x: T4, prefix: string): T4 {
-    const out = this.conv(this.conv(x, `${prefix}/conv1`, 1, true, 'same'), `${prefix}/conv2`, 1, false, 'same');
-    return tf.relu(tf.add(out, x)) as T4;
-  }
-
-  private residualDown(x: T4, prefix: string): T4 {
-    let out = this.conv(this.conv(x, `${prefix}/conv1`, 2, true, 'valid'), `${prefix}/conv2`, 1, false, 'same');
-    let pooled = tf.avgPool(x, 2, 2, 'valid') as T4;
-    if (pooled.shape[1] !== out.shape[1] || pooled.shape[2] !== out.shape[2]) {
-      out = tf.pad(out, [[0, 0], [0, 1], [0, 1], [0, 0]]);
-    }
-    if (pooled.shape[3] !== out.shape[3]) {
-      pooled = tf.pad(pooled, [[0, 0], [0, 0], [0, 0], [0, out.shape[3] - pooled.shape[3]]]);
-    }
-    return tf.relu(tf.add(pooled, out)) as T4;
-  }
-
-  /**
-   * @param chips [N, 150, 150, 3] float pixels of face chips.
-   * @returns [N, 128] descriptors (not normalised; dlib's metric is Euclidean distance on these).
-   */
-  predict(chips: T4): tf.Tensor2D {
-    return tf.tidy(() => {
-      let out = this.conv(normalise(chips), 'conv32_down', 2, true, 'valid');
-      out = tf.maxPool(out, 3, 2, 'valid');
-      for (const p of ['conv32_1', 'conv32_2', 'conv32_3']) out = this.residual(out, p);
-      out = this.residualDown(out, 'conv64_down');
-      for (const p of ['conv64_1', 'conv64_2', 'conv64_3']) out = this.residual(out, p);
-      out = this.residualDown(out, 'conv128_down');
-      for (const p of ['conv128_1', 'conv128_2']) out = this.residual(out, p);
-      out = this.residualDown(out, 'conv256_down');
-      for (const p of ['conv256_1', 'conv256_2']) out = this.residual(out, p);
-      out = this.residualDown(out, 'conv256_down_out');
-      return tf.matMul(tf.mean(out, [1, 2]) as tf.Tensor2D, this.fc);
     });
   }
 }

@@ -40,38 +40,3 @@ export function centroid(points: Point[], from: number, to: number): Point {
 export function blazeFacePoints(landmarks68: Point[]): Point[] {
   return [centroid(landmarks68, 36, 41), centroid(landmarks68, 42, 47), landmarks68[30], centroid(landmarks68, 48, 67)];
 }
-
-// dlib's mean face (dlib/image_transforms/interpolation.h, get_face_chip_details), points 17…67 in [0, 1].
-const DLIB_MEAN_X = [
-  0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124, 0.904991, 0.98004, 0.490127,
-  0.490127, 0.490127, 0.490127, 0.36688, 0.426036, 0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825,
-  0.334606, 0.260918, 0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149, 0.340985,
-  0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721, 0.490127, 0.423532, 0.338094, 0.290379,
-  0.428096, 0.490127, 0.552157, 0.689874, 0.553364, 0.490127, 0.42689,
-];
-const DLIB_MEAN_Y = [
-  0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454,
-  0.203352, 0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758,
-  0.179852, 0.231733, 0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099, 0.780233,
-  0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805,
-  0.784792, 0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182,
-];
-
-/**
- * Landmark indices and chip positions (pixels of a `size` chip with dlib's `padding`) that define dlib's face chip:
- * the points dlib aligns on (17…67 without eyebrows and lower lip) mapped onto its mean face. The descriptor network
- * was trained on chips made exactly this way (size 150, padding 0.25).
- */
-export function dlibChipPoints(size = 150, padding = 0.25): { index: number[]; chip: Point[] } {
-  const index: number[] = [];
-  const chip: Point[] = [];
-  for (let i = 17; i < 68; i++) {
-    if ((i >= 55 && i <= 59) || (i >= 65 && i <= 67) || i <= 26) continue;
-    index.push(i);
-    chip.push([
-      ((padding + DLIB_MEAN_X[i - 17]) / (2 * padding + 1)) * size,
-      ((padding + DLIB_MEAN_Y[i - 17]) / (2 * padding + 1)) * size,
-    ]);
-  }
-  return { index, chip };
-}

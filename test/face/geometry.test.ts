@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { applySimilarity, fitSimilarity, invertSimilarity, warpImage } from '../../src/face/geometry.js';
 import { chipQuality, headPose } from '../../src/face/quality.js';
-import { dlibChipPoints, LANDMARK_CROP_TEMPLATE } from '../../src/face/templates.js';
+import { LANDMARK_CROP_TEMPLATE } from '../../src/face/templates.js';
+import { ARCFACE_POINTS, arcfaceTransform, fivePoints } from '../../src/face/recognition.js';
 import type { Point } from '../../src/face/types.js';
 
 // 68-point index of each point's mirror image (iBUG scheme).
@@ -24,16 +25,20 @@ describe('similarity transforms', () => {
     expect(back[1]).toBeCloseTo(from[17][1], 9);
   });
 
-  it("places dlib's chip points inside the 150-px chip", () => {
-    const { index, chip } = dlibChipPoints();
-    expect(index).toHaveLength(chip.length);
-    expect(index).not.toContain(20); // eyebrows are not used
-    for (const [x, y] of chip) {
-      expect(x).toBeGreaterThan(0);
-      expect(x).toBeLessThan(150);
-      expect(y).toBeGreaterThan(0);
-      expect(y).toBeLessThan(150);
-    }
+  it('puts a face\'s five points where the ArcFace crop expects them, whatever its place, size and tilt', () => {
+    // The mean face (crop units) drawn at 300 px, turned 20° and moved: its ArcFace crop is the same every time.
+    const face = (scale: number, angle: number, dx: number): Point[] =>
+      LANDMARK_CROP_TEMPLATE.map(([x, y]) => [scale * (Math.cos(angle) * x - Math.sin(angle) * y) + dx, scale * (Math.sin(angle) * x + Math.cos(angle) * y) + 40]);
+    const toCrop = (lm: Point[]) => fivePoints(lm).map((p) => applySimilarity(invertSimilarity(arcfaceTransform(lm)), p));
+    const upright = toCrop(face(300, 0, 0));
+    upright.forEach((p, i) => {
+      expect(Math.abs(p[0] - ARCFACE_POINTS[i][0])).toBeLessThan(6); // a generic face, not InsightFace's mean
+      expect(Math.abs(p[1] - ARCFACE_POINTS[i][1])).toBeLessThan(6);
+    });
+    toCrop(face(120, (20 * Math.PI) / 180, 500)).forEach((p, i) => {
+      expect(p[0]).toBeCloseTo(upright[i][0], 6);
+      expect(p[1]).toBeCloseTo(upright[i][1], 6);
+    });
   });
 });
 
