@@ -23,6 +23,8 @@ const ACTIONS: Record<string, string> = {
   'POST /v2/persons/liveness': 'person.create_live',
   'PUT /v2/persons/:id': 'person.update',
   'DELETE /v2/persons/:id': 'person.erase',
+  'POST /v2/face-recognition/liveness/sessions': 'liveness_session.create',
+  'POST /v2/face-recognition/liveness/sessions/:session_id/frames': 'liveness_session.frames',
 };
 
 type Summary = Pick<AuditEvent, 'subject' | 'details'>;
@@ -63,6 +65,10 @@ function summarise(action: string, req: FastifyRequest, payload: Record<string, 
         if (bio.livenessScore !== undefined) details.liveness = { score: bio.livenessScore, verification: d.verificationStatus };
       }
       if (action === 'face_person.enrol_live') details.liveness = { passed: true };
+      if (action.startsWith('liveness_session.')) {
+        subject = str(d.session_id) ?? subject;
+        details.liveness_session = { status: d.status, score: num(d.score) };
+      }
       if (action === 'detect' && Array.isArray(d.faces)) details.faces = d.faces.length;
     }
   }

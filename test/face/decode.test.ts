@@ -114,14 +114,14 @@ describe('decodeImage', () => {
     await expectImageError(decodeImage(sample.subarray(0, 600)), 'not_an_image');
   });
 
-  it('rejects decompression bombs from the header, fast', async () => {
-    const t0 = performance.now();
+  // Speed belongs to the engine benchmark; what this shows is that the pixel count is judged from the header: the
+  // claimed PNGs hold 1 KB of pixel data for billions of pixels, and would fail as corrupt if anything decoded them.
+  it('rejects decompression bombs from the header', async () => {
     await expectImageError(decodeImage(pngClaiming(100_000, 100_000)), 'too_many_pixels');
     await expectImageError(decodeImage(pngClaiming(20_000, 20_000)), 'too_many_pixels');
     // A real 10000×10000 JPEG (compresses to a few hundred kB) is over the default 60 MP limit too.
     const big = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#808080' } }).jpeg().toBuffer();
     await expectImageError(decodeImage(big), 'too_many_pixels');
-    expect(performance.now() - t0).toBeLessThan(5_000); // generous: shared CI cores; the real cost is milliseconds
   });
 
   it('rejects images too small to hold a face', async () => {

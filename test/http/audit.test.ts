@@ -9,7 +9,7 @@ import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { DB_FILE_NAME } from '../../src/store/sqlite.js';
 import type { AuditEvent } from '../../src/store/types.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
-import { faceBase64 } from '../support/photos.js';
+import { faceBase64, noFaceJpeg } from '../support/photos.js';
 import { newEngine, newIndex } from '../support/parts.js';
 
 let engine: WorkerFaceEngine;
@@ -167,6 +167,17 @@ describe('audit trail', () => {
     expect((await events('audit-live'))[0].details).toEqual({
       liveness: { score: live.body.data.liveness_score, min_score: live.body.data.min_score, passed: live.body.data.passed },
     });
+
+    // Liveness sessions by name, with the session id and its verdict so far (a frame with no face fails the attempt).
+    const session = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token: acme.token, body: { steps: ['turn_left'], max_attempts: 1 }, headers: { 'x-request-id': 'audit-session' } });
+    const sid = session.body.data.session_id;
+    expect((await events('audit-session'))[0]).toMatchObject({ action: 'liveness_session.create', subject: sid, details: { liveness_session: { status: 'CREATED' } } });
+    const framed = await t.request('POST', `/v2/face-recognition/liveness/sessions/${sid}/frames`, {
+      token: acme.token,
+      body: { frames: [{ image: (await noFaceJpeg()).toString('base64'), timestamp_ms: 0 }] },
+      headers: { 'x-request-id': 'audit-frames' },
+    });
+    expect((await events('audit-frames'))[0]).toMatchObject({ action: 'liveness_session.frames', subject: sid, details: { liveness_session: { status: framed.body.data.status } } });
 
     const db = rawDb();
     const dump = JSON.stringify(db.prepare('SELECT * FROM audit_events').all());
