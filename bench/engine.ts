@@ -8,6 +8,8 @@
 //      R passes of sequential analyze([bytes])), throughput like phase 1.
 //   3. Reference in this process's main thread (single-threaded WASM, like one worker): decode + inference per
 //      image, one warm-up pass then R passes.
+//   4. Second reference: @vladmandic/human's default face pipeline, WASM, in its own child process
+//      (bench/human-reference.mjs), decode + inference, likewise.
 // Prints one JSON object on stdout; progress goes to stderr.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -146,8 +148,22 @@ for (let r = 0; r <= runs; r++) {
 }
 const ref = summary(refMs);
 
+// ---- 4. @vladmandic/human's default face pipeline, its own process ------------------------------------------------
+log('second reference: Human (child process)');
+const human = JSON.parse(
+  execFileSync(process.execPath, [path.join(repoRoot, 'bench/human-reference.mjs'), JSON.stringify({ files: chosen, runs })], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split('\n')
+    .pop()!,
+) as { p50_ms: number; p95_ms: number; n: number; faces_found: number; load_ms: number };
+log(`human: p50 ${human.p50_ms} ms`);
+
 // ---- result ------------------------------------------------------------------------------------------------------
 const ratioP50 = round2(ours.p50_ms / ref.p50_ms);
+const ratioHuman = round2(ours.p50_ms / human.p50_ms);
 const speedup = round2(two.images_per_s / one.images_per_s);
 const rssTwo = Math.max(two.rss_mb.ready, two.rss_mb.warm, two.rss_mb.after_throughput);
 console.log(
@@ -163,6 +179,8 @@ console.log(
     ours: { ...ours, faces_found: one.faces_found },
     reference: { ...ref, faces_found: refFaces, load_ms: refLoadMs, timed: 'decode + inference, main thread' },
     ratio_p50: ratioP50,
+    reference_human: { ...human, timed: 'decode + inference, own process, WASM, default face models, every face' },
+    ratio_p50_vs_human: ratioHuman,
     throughput: { one_worker_ips: round2(one.images_per_s), two_workers_ips: round2(two.images_per_s), speedup_2_vs_1: speedup },
     rss_mb_two_workers: rssTwo,
     rss_mb_two_workers_detail: {
@@ -173,6 +191,7 @@ console.log(
     rss_mb_bench_process_with_reference: rssMb(),
     targets: {
       ratio_p50_le_0_3: ratioP50 <= 0.3,
+      ratio_p50_vs_human_le_0_3: ratioHuman <= 0.3,
       speedup_2_vs_1_ge_1_7: speedup >= 1.7,
       rss_two_workers_le_600mb: rssTwo <= 600,
     },
