@@ -6,8 +6,8 @@ import { samplePhotoPath } from './harness.js';
 
 /**
  * [sample number, x, y, side] of one face in the original 1920-px-wide demo photo. The demos show one group of
- * friends: s1c and s3a look like the same woman (template cosine 0.96, engine score 0.95); every other pair scores
- * below 0.53 with faceapi-resnet34@1.
+ * friends: s1c and s3a look like the same woman (engine score 0.96 with the 512-d model); every other pair scores
+ * below 0.46 (0.53 with the previous 128-d model).
  */
 const FACES = {
   s1a: [1, 421, 407, 198],
