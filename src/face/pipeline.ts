@@ -180,7 +180,7 @@ export async function analyzeImage(
 
   const embeddings: Float32Array[] = [];
   for (const lm of landmarks) {
-    embeddings.push(await models.recognition.embed(warpImage(image, arcfaceTransform(lm), RECOGNITION_SIZE, cfg.fill), cfg.flip));
+    embeddings.push(await models.recognition.embed(RecognitionNet.crop(image, lm, cfg.fill), cfg.flip));
   }
 
   let ages: Float32Array | undefined, males: Float32Array | undefined;
