@@ -22,6 +22,7 @@ const LOCK_SPACE = 0x46616365; // 'Face'
 export const MIGRATION_LOCK = [LOCK_SPACE, 1] as const;
 export const FEED_LOCK = [LOCK_SPACE, 2] as const;
 export const CHANGES_CHANNEL = 'facegate_changes';
+const GUARDED = Symbol('facegate.errorListener');
 
 /** What a write may report to the transaction it runs in. */
 export interface WriteContext {
@@ -114,11 +115,21 @@ export class PgConnection {
   /** Checks out a client; unreachable → StoreUnavailableError. */
   async checkout(): Promise<pg.PoolClient> {
     this.assertOpen();
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (e) {
       throw mapError(e);
     }
+    // A connection lost while checked out is also emitted as an 'error' event on the client; the query in flight
+    // rejects with it anyway (and the client is destroyed on release), so the event needs no handling, but without
+    // a listener it would crash the process.
+    const c = client as pg.PoolClient & { [GUARDED]?: true };
+    if (!c[GUARDED]) {
+      c[GUARDED] = true;
+      c.on('error', () => undefined);
+    }
+    return client;
   }
 
   /** Appends the feed rows and the wake-up; called right before COMMIT. */
