@@ -1,7 +1,6 @@
 // The store contract (src/store/types.ts), run once per backend from this one suite: SQLite in a temporary folder,
 // PostgreSQL in a fresh database per test (test/support/postgres.ts says how to run it; it skips without one
 // outside CI, fails in CI).
-import net from 'node:net';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { openPgStore } from '../../src/store/postgres/store.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Client, Store } from '../../src/store/types.js';
 import { createTestDatabase, noteSkipped, skipPostgres, type TestDatabase } from '../support/postgres.js';
+import { tcpProxy } from '../support/tcpProxy.js';
 import { embedding, personInput, tempDir } from './helpers.js';
 
 type Row = Record<string, unknown>;
@@ -187,6 +187,19 @@ describe.each(backends)('store contract: $name', (backend) => {
       expect(Array.from(back.thumbnail!)).toEqual([1, 2, 3]);
       expect(await store.clients.getByName('client-a')).toEqual(a);
       await expect(store.clients.create('client-a')).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('lets a transaction catch a failed write and carry on; searches names case-insensitively', async () => {
+      await store.collections.create({ client: a.id, name: 'Staff Room', description: '', code: 'taken' });
+      const made = await store.transaction(async (tx) => {
+        await expect(tx.collections.create({ client: a.id, name: 'dup', description: '', code: 'taken' })).rejects.toBeInstanceOf(ConflictError);
+        return tx.collections.create({ client: a.id, name: 'after the conflict', description: '' });
+      });
+      expect(await store.collections.get(a.id, made.id)).toEqual(made);
+      expect((await store.collections.list(a.id, { page: 1, limit: 10, search: 'staff' })).items.map((c) => c.name)).toEqual(['Staff Room']);
+      expect((await store.collections.list(a.id, { page: 1, limit: 10, search: '%' })).total).toBe(0);
+      await store.facePersons.create(personInput(a.id, 'Ann Lee'));
+      expect((await store.facePersons.list(a.id, { page: 1, limit: 10, search: 'ann' })).total).toBe(1);
     });
 
     it('pages face persons newest first, by keyset too', async () => {
@@ -431,43 +444,3 @@ describe.each(backends)('store contract: $name', (backend) => {
     }
   });
 });
-
-/** A TCP proxy to the database that can drop every connection and refuse new ones (down) and accept again (up). */
-async function tcpProxy(target: URL): Promise<{ port: number; down(): void; up(): void; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let accepting = true;
-  const server = net.createServer((client) => {
-    if (!accepting) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    sockets.add(client);
-    sockets.add(upstream);
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    down() {
-      accepting = false;
-      for (const s of sockets) s.destroy();
-    },
-    up() {
-      accepting = true;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}

@@ -62,7 +62,7 @@ export class PgCollections implements CollectionRepo {
   list(client: string, query: PageQuery & { search?: string }): Promise<Page<Collection>> {
     const { limit, offset } = checkPage(query);
     return this.s.read(async (q) => {
-      const where = query.search ? `client_id = $1 AND name LIKE $2 ESCAPE '\\'` : 'client_id = $1';
+      const where = query.search ? `client_id = $1 AND name ILIKE $2 ESCAPE '\\'` : 'client_id = $1';
       const args: unknown[] = query.search ? [client, likePattern(query.search)] : [client];
       const total = (await q(`SELECT count(*)::int AS n FROM collections WHERE ${where}`, args)).rows[0].n as number;
       const { rows } = await q(`SELECT * FROM collections WHERE ${where} ORDER BY ord DESC LIMIT ${limit} OFFSET ${offset}`, args);

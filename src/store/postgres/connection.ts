@@ -28,6 +28,8 @@ const GUARDED = Symbol('facegate.errorListener');
 export interface WriteContext {
   /** What the vector index holds for this face person changed: one change-feed row at commit. */
   touch(client: string, person: string): void;
+  /** Rows holding biometric data were deleted: their tables are vacuumed soon after the commit. */
+  biometricDeleted(): void;
 }
 
 export interface Scope {
@@ -79,15 +81,25 @@ function queryOn(client: pg.Pool | pg.PoolClient): Q {
 
 class Pending implements WriteContext {
   readonly touched = new Map<string, { client: string; person: string }>();
+  biometric = false;
   touch(client: string, person: string): void {
     this.touched.set(`${client}\u0000${person}`, { client, person });
   }
+  biometricDeleted(): void {
+    this.biometric = true;
+  }
 }
+
+/** Tables whose deleted rows held biometric data (embeddings, face images). */
+const BIOMETRIC_TABLES = 'face_templates, face_thumbnails, liveness_session_frames';
+/** Deletions within this long share one VACUUM. */
+const VACUUM_DELAY_MS = 2000;
 
 export class PgConnection {
   readonly pool: pg.Pool;
   readonly top: Scope;
   private closed = false;
+  private vacuumTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly opts: PgConnectionOptions) {
     this.pool = new pg.Pool({
@@ -161,6 +173,7 @@ export class PgConnection {
       const result = await fn(q, pending, client);
       await this.flush(q, pending);
       await q('COMMIT');
+      if (pending.biometric) this.scheduleVacuum();
       return result;
     } catch (e) {
       if (isUnavailable(e)) broken = e as Error;
@@ -170,6 +183,21 @@ export class PgConnection {
       // A client whose connection failed is destroyed, not returned to the pool.
       client.release(broken);
     }
+  }
+
+  /**
+   * PostgreSQL keeps a deleted row's bytes in its page until VACUUM reclaims the space (there is no secure_delete):
+   * soon after an erasure, vacuum the biometric tables so the space is reused and the index entries go. Best
+   * effort, in the background; an autovacuum would get there too, later. docs/storage.md says what remains.
+   */
+  private scheduleVacuum(): void {
+    if (this.vacuumTimer || this.closed) return;
+    this.vacuumTimer = setTimeout(() => {
+      this.vacuumTimer = undefined;
+      if (this.closed) return;
+      this.pool.query(`VACUUM ${BIOMETRIC_TABLES}`).catch(() => undefined);
+    }, VACUUM_DELAY_MS);
+    this.vacuumTimer.unref?.();
   }
 
   private topScope(): Scope {
@@ -208,9 +236,15 @@ export class PgConnection {
         },
         async write(entity, f) {
           live();
+          // A savepoint per write: a failed one (say a ConflictError the caller catches) undoes only its own
+          // statements instead of aborting the whole transaction, as on SQLite.
+          await q('SAVEPOINT facegate_write');
           try {
-            return await f(q, pending);
+            const r = await f(q, pending);
+            await q('RELEASE SAVEPOINT facegate_write');
+            return r;
           } catch (e) {
+            if (!isUnavailable(e)) await q('ROLLBACK TO SAVEPOINT facegate_write').catch(() => undefined);
             throw mapError(e, entity);
           }
         },
@@ -294,6 +328,7 @@ export class PgConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.vacuumTimer);
     await this.pool.end();
   }
 }

@@ -103,7 +103,7 @@ export class PgFacePersons implements FacePersonRepo {
       }
       if (query.search) {
         args.push(likePattern(query.search));
-        conds.push(`p.name LIKE $${args.length} ESCAPE '\\'`);
+        conds.push(`p.name ILIKE $${args.length} ESCAPE '\\'`);
       }
       const where = conds.join(' AND ');
       const total =
@@ -145,7 +145,10 @@ export class PgFacePersons implements FacePersonRepo {
     return this.s.write('face person', async (q, w) => {
       // Memberships, templates and thumbnails go with it (ON DELETE CASCADE).
       const { rowCount } = await q('DELETE FROM face_persons WHERE client_id = $1 AND id = $2', [client, id]);
-      if (rowCount > 0) w.touch(client, id);
+      if (rowCount > 0) {
+        w.touch(client, id);
+        w.biometricDeleted();
+      }
       return rowCount > 0;
     });
   }

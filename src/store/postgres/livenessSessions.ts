@@ -122,7 +122,8 @@ export class PgLivenessSessions implements LivenessSessionRepo {
   }
 
   async pruneFrames(client: string, session: string, keep: { id: number; role: string }[]): Promise<void> {
-    await this.s.write('liveness frame', async (q) => {
+    await this.s.write('liveness frame', async (q, w) => {
+      w.biometricDeleted();
       for (const k of keep) {
         await q('UPDATE liveness_session_frames SET role = $1 WHERE client_id = $2 AND session_id = $3 AND id = $4', [k.role, client, session, k.id]);
       }
@@ -131,7 +132,7 @@ export class PgLivenessSessions implements LivenessSessionRepo {
   }
 
   expireStale(nowIso: string): Promise<number> {
-    return this.s.write('liveness session', async (q) => {
+    return this.s.write('liveness session', async (q, w) => {
       const { rows } = await q(
         `UPDATE liveness_sessions SET status = 'EXPIRED', updated_at = $1
          WHERE status IN ('CREATED', 'IN_PROGRESS') AND expires_at <= $1 RETURNING client_id, id`,
@@ -140,6 +141,7 @@ export class PgLivenessSessions implements LivenessSessionRepo {
       for (const r of rows) {
         await q('DELETE FROM liveness_session_frames WHERE client_id = $1 AND session_id = $2', [r.client_id, r.id]);
       }
+      if (rows.length > 0) w.biometricDeleted();
       return rows.length;
     });
   }

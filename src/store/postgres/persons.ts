@@ -94,6 +94,10 @@ export class PgPersons implements PersonRecordRepo {
   }
 
   delete(client: string, id: string): Promise<boolean> {
-    return this.s.write('person', async (q) => (await q('DELETE FROM person_records WHERE client_id = $1 AND id = $2', [client, id])).rowCount > 0);
+    return this.s.write('person', async (q, w) => {
+      const { rowCount } = await q('DELETE FROM person_records WHERE client_id = $1 AND id = $2', [client, id]);
+      if (rowCount > 0) w.biometricDeleted();
+      return rowCount > 0;
+    });
   }
 }

@@ -63,6 +63,7 @@ export class PgTemplates implements TemplateRepo {
       const a = (await q('DELETE FROM face_templates WHERE client_id = $1 AND face_person_id = $2', [client, person])).rowCount;
       const b = (await q('DELETE FROM face_templates WHERE client_id = $1 AND person_record_id = $2', [client, person])).rowCount;
       if (a > 0) w.touch(client, person);
+      if (a + b > 0) w.biometricDeleted();
       return a + b;
     });
   }
