@@ -9,13 +9,17 @@ import type { SigningKeyRecord } from '../../src/domain/model.js';
 import { openStore } from '../../src/store/open.js';
 import { pgMigrations } from '../../src/store/postgres/migrations.js';
 import { openPgStore } from '../../src/store/postgres/store.js';
+import { OBJECT_ID_RE } from '../../src/store/ids.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Client, Store } from '../../src/store/types.js';
 import { createTestDatabase, noteSkipped, skipPostgres, type TestDatabase } from '../support/postgres.js';
 import { tcpProxy } from '../support/tcpProxy.js';
-import { embedding, personInput, tempDir } from './helpers.js';
+import { embedding, personInput, recordInput, tempDir } from './helpers.js';
 
 type Row = Record<string, unknown>;
+
+const UUID_V4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface Harness {
   store: Store;
@@ -129,6 +133,9 @@ describe.each(backends)('store contract: $name', (backend) => {
     });
     afterEach(async () => h?.cleanup());
 
+    /** Rows in `table` (all tenants), read directly from the database. */
+    const count = async (table: string): Promise<number> => Number((await h.raw(`SELECT count(*) AS n FROM ${table}`))[0].n);
+
     async function enrol(client: string, name: string, collections: string[] = [], faces = 2) {
       const p = await store.facePersons.create(personInput(client, name, collections));
       for (let i = 0; i < faces; i++) {
@@ -148,29 +155,6 @@ describe.each(backends)('store contract: $name', (backend) => {
     it('says which backend it is and is healthy', async () => {
       expect(store.backend).toBe(backend.name);
       expect(await store.healthy()).toBe(true);
-    });
-
-    it('keeps tenants apart: another client’s rows read exactly like missing ones', async () => {
-      const col = await store.collections.create({ client: a.id, name: 'vip', description: '' });
-      const p = await enrol(a.id, 'Ann', [col.id]);
-      expect(await store.collections.get(b.id, col.id)).toBeNull();
-      expect(await store.collections.get(b.id, col.code)).toBeNull();
-      expect((await store.collections.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
-      expect(await store.collections.update(b.id, col.id, { name: 'x' })).toBeNull();
-      expect(await store.collections.delete(b.id, col.id)).toBe(false);
-      expect(await store.facePersons.get(b.id, p.id)).toBeNull();
-      expect((await store.facePersons.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
-      expect(await store.facePersons.update(b.id, p.id, { name: 'x' })).toBeNull();
-      expect(await store.facePersons.delete(b.id, p.id)).toBe(false);
-      expect(await store.templates.listForPerson(b.id, p.id)).toEqual([]);
-      expect(await store.templates.deleteForPerson(b.id, p.id)).toBe(0);
-      await expect(store.facePersons.create(personInput(b.id, 'Mallory', [col.id]))).rejects.toBeInstanceOf(UnknownReferenceError);
-      await expect(
-        store.templates.add({ client: b.id, person: p.id, imageIndex: 0, modelVersion: 'm1', embedding: embedding(1, 512), thumbnail: null, quality: null }),
-      ).rejects.toBeInstanceOf(UnknownReferenceError);
-      // Nothing of A's changed.
-      expect(await store.facePersons.get(a.id, p.id)).toEqual(p);
-      expect(await store.templates.listForPerson(a.id, p.id)).toHaveLength(2);
     });
 
     it('round-trips records: camelCase nouns, embeddings bit for bit, thumbnails, conflicts', async () => {
@@ -370,6 +354,335 @@ describe.each(backends)('store contract: $name', (backend) => {
       await other.close();
       expect(await other.healthy()).toBe(false);
       await expect(other.clients.list()).rejects.toThrow(/closed/);
+    });
+
+    // ---- each repository, as SQLite and PostgreSQL must both behave
+
+    describe('clients', () => {
+      it('creates, finds by id and name, lists, and refuses duplicate names', async () => {
+        expect(a.id).toMatch(OBJECT_ID_RE);
+        expect(a.createdAt).toMatch(ISO_RE);
+        expect(await store.clients.get(a.id)).toEqual(a);
+        expect(await store.clients.getByName('client-b')).toEqual(b);
+        expect(await store.clients.getByName('nobody')).toBeNull();
+        expect(await store.clients.get('0'.repeat(24))).toBeNull();
+        expect(await store.clients.list()).toEqual([a, b]);
+        await expect(store.clients.create('client-a')).rejects.toBeInstanceOf(ConflictError);
+      });
+    });
+
+    describe('tokens', () => {
+      it('stores, finds by hash, lists per client, and revokes once', async () => {
+        const t1 = await store.tokens.create({ client: a.id, hash: 'h1', label: 'ci', expiresAt: null });
+        const t2 = await store.tokens.create({ client: b.id, hash: 'h2', label: null, expiresAt: '2030-01-01T00:00:00.000Z' });
+        expect(t1).toMatchObject({ client: a.id, hash: 'h1', label: 'ci', revokedAt: null, expiresAt: null });
+        expect(t1.id).toMatch(OBJECT_ID_RE);
+        expect(await store.tokens.findByHash('h2')).toEqual(t2);
+        expect(await store.tokens.findByHash('nope')).toBeNull();
+        expect((await store.tokens.list(a.id)).map((t) => t.id)).toEqual([t1.id]);
+        expect((await store.tokens.list()).map((t) => t.id)).toEqual([t1.id, t2.id]);
+        expect(await store.tokens.revoke(t1.id)).toBe(true);
+        expect(await store.tokens.revoke(t1.id)).toBe(false);
+        expect(await store.tokens.revoke('missing')).toBe(false);
+        expect((await store.tokens.findByHash('h1'))!.revokedAt).toMatch(ISO_RE);
+      });
+
+      it('refuses a duplicate hash and an unknown client', async () => {
+        await store.tokens.create({ client: a.id, hash: 'same', label: null, expiresAt: null });
+        await expect(store.tokens.create({ client: b.id, hash: 'same', label: null, expiresAt: null })).rejects.toBeInstanceOf(ConflictError);
+        await expect(store.tokens.create({ client: 'ghost', hash: 'x', label: null, expiresAt: null })).rejects.toBeInstanceOf(UnknownReferenceError);
+      });
+    });
+
+    describe('collections', () => {
+      it('makes ids and codes, and finds a collection by either', async () => {
+        const c = await store.collections.create({ client: a.id, name: 'staff', description: 'employees' });
+        expect(c.id).toMatch(OBJECT_ID_RE);
+        expect(c.code).toMatch(UUID_V4_RE);
+        expect(c.createdAt).toMatch(ISO_RE);
+        expect(c).toMatchObject({ client: a.id, name: 'staff', description: 'employees' });
+        expect(await store.collections.get(a.id, c.id)).toEqual(c);
+        expect(await store.collections.get(a.id, c.code)).toEqual(c);
+        expect(await store.collections.get(a.id, 'other')).toBeNull();
+      });
+
+      it('keeps codes unique per client only', async () => {
+        await store.collections.create({ client: a.id, name: 'x', description: '', code: 'vip' });
+        await expect(store.collections.create({ client: a.id, name: 'y', description: '', code: 'vip' })).rejects.toBeInstanceOf(ConflictError);
+        const other = await store.collections.create({ client: b.id, name: 'x', description: '', code: 'vip' });
+        expect((await store.collections.get(b.id, 'vip'))!.id).toBe(other.id);
+        expect((await store.collections.get(a.id, 'vip'))!.id).not.toBe(other.id);
+      });
+
+      it('lists newest first with pages, totals and a literal name search', async () => {
+        for (const name of ['alpha', 'beta', '100% gamma', 'delta_1', 'deltax1']) {
+          await store.collections.create({ client: a.id, name, description: '' });
+        }
+        await store.collections.create({ client: b.id, name: 'alpha of b', description: '' });
+        const p1 = await store.collections.list(a.id, { page: 1, limit: 2 });
+        expect(p1.total).toBe(5);
+        expect(p1.items.map((c) => c.name)).toEqual(['deltax1', 'delta_1']);
+        const p3 = await store.collections.list(a.id, { page: 3, limit: 2 });
+        expect(p3.items.map((c) => c.name)).toEqual(['alpha']);
+        expect((await store.collections.list(a.id, { page: 4, limit: 2 })).items).toEqual([]);
+        expect((await store.collections.list(a.id, { page: 1, limit: 10, search: 'ALPHA' })).items.map((c) => c.name)).toEqual(['alpha']);
+        expect((await store.collections.list(a.id, { page: 1, limit: 10, search: '%' })).items.map((c) => c.name)).toEqual(['100% gamma']);
+        expect((await store.collections.list(a.id, { page: 1, limit: 10, search: 'a_1' })).items.map((c) => c.name)).toEqual(['delta_1']);
+        await expect(store.collections.list(a.id, { page: 0, limit: 10 })).rejects.toBeInstanceOf(RangeError);
+      });
+
+      it('updates only the given fields and bumps updatedAt', async () => {
+        const c = await store.collections.create({ client: a.id, name: 'n', description: 'd' });
+        await new Promise((r) => setTimeout(r, 5));
+        const u = await store.collections.update(a.id, c.code, { name: 'n2' });
+        expect(u).toMatchObject({ id: c.id, code: c.code, name: 'n2', description: 'd', createdAt: c.createdAt });
+        expect(u!.updatedAt > c.updatedAt).toBe(true);
+        expect(await store.collections.update(a.id, 'missing', { name: 'z' })).toBeNull();
+      });
+
+      it('deletes by _id or code, removing memberships but not persons', async () => {
+        const c1 = await store.collections.create({ client: a.id, name: 'one', description: '' });
+        const c2 = await store.collections.create({ client: a.id, name: 'two', description: '' });
+        const p = await store.facePersons.create(personInput(a.id, 'Ann', [c1.id, c2.code]));
+        expect(p.collections).toEqual([c1.id, c2.id]);
+        expect(await store.collections.delete(a.id, c1.code)).toBe(true);
+        expect(await store.collections.delete(a.id, c1.id)).toBe(false);
+        expect((await store.facePersons.get(a.id, p.id))!.collections).toEqual([c2.id]);
+        expect(await store.collections.delete(a.id, c2.id)).toBe(true);
+        expect((await store.facePersons.get(a.id, p.id))!.collections).toEqual([]);
+        expect(await count('face_person_collections')).toBe(0);
+      });
+    });
+
+    describe('face persons', () => {
+      it('creates with collections by _id or code (deduplicated, order kept) and gets it back', async () => {
+        const c1 = await store.collections.create({ client: a.id, name: 'one', description: '' });
+        const c2 = await store.collections.create({ client: a.id, name: 'two', description: '' });
+        const p = await store.facePersons.create({
+          client: a.id,
+          name: 'John Doe',
+          gender: 'M',
+          dateOfBirth: '1990-01-15',
+          nationality: 'US',
+          notes: 'VIP',
+          collections: [c2.code, c1.id, c2.id],
+        });
+        expect(p.id).toMatch(OBJECT_ID_RE);
+        expect(p).toMatchObject({ client: a.id, name: 'John Doe', gender: 'M', dateOfBirth: '1990-01-15', nationality: 'US', notes: 'VIP' });
+        expect(p.collections).toEqual([c2.id, c1.id]);
+        expect(await store.facePersons.get(a.id, p.id)).toEqual(p);
+      });
+
+      it('refuses unknown collections and writes nothing', async () => {
+        await expect(store.facePersons.create(personInput(a.id, 'X', ['nope']))).rejects.toBeInstanceOf(UnknownReferenceError);
+        expect(await count('face_persons')).toBe(0);
+      });
+
+      it('lists with a collection filter (by _id or code) and a name search', async () => {
+        const c = await store.collections.create({ client: a.id, name: 'c', description: '' });
+        await store.facePersons.create(personInput(a.id, 'Ann Smith', [c.id]));
+        await store.facePersons.create(personInput(a.id, 'Bob Smith'));
+        await store.facePersons.create(personInput(a.id, 'Carl Jones', [c.id]));
+        const all = await store.facePersons.list(a.id, { page: 1, limit: 10 });
+        expect(all.total).toBe(3);
+        expect(all.items.map((p) => p.name)).toEqual(['Carl Jones', 'Bob Smith', 'Ann Smith']);
+        const inC = await store.facePersons.list(a.id, { page: 1, limit: 10, collection: c.code });
+        expect(inC.items.map((p) => p.name)).toEqual(['Carl Jones', 'Ann Smith']);
+        expect(inC.items[0].collections).toEqual([c.id]);
+        expect((await store.facePersons.list(a.id, { page: 1, limit: 10, collection: c.id, search: 'smith' })).items.map((p) => p.name)).toEqual([
+          'Ann Smith',
+        ]);
+        expect(await store.facePersons.list(a.id, { page: 1, limit: 10, collection: 'missing' })).toEqual({ items: [], total: 0 });
+        expect((await store.facePersons.list(a.id, { page: 2, limit: 2 })).items.map((p) => p.name)).toEqual(['Ann Smith']);
+      });
+
+      it('updates partially, can clear a field, and replaces collections', async () => {
+        const c1 = await store.collections.create({ client: a.id, name: 'one', description: '' });
+        const c2 = await store.collections.create({ client: a.id, name: 'two', description: '' });
+        const p = await store.facePersons.create({ ...personInput(a.id, 'Ann', [c1.id]), gender: 'F', notes: 'n' });
+        const u1 = await store.facePersons.update(a.id, p.id, { notes: null });
+        expect(u1).toMatchObject({ name: 'Ann', gender: 'F', notes: null, collections: [c1.id] });
+        const u2 = await store.facePersons.update(a.id, p.id, { collections: [c2.code], name: 'Anne' });
+        expect(u2).toMatchObject({ name: 'Anne', gender: 'F', collections: [c2.id] });
+        await expect(store.facePersons.update(a.id, p.id, { collections: ['nope'] })).rejects.toBeInstanceOf(UnknownReferenceError);
+        expect((await store.facePersons.get(a.id, p.id))!.collections).toEqual([c2.id]);
+        expect(await store.facePersons.update(a.id, 'f'.repeat(24), { name: 'z' })).toBeNull();
+      });
+
+      it('deletes the person with its memberships, templates and thumbnails', async () => {
+        const c = await store.collections.create({ client: a.id, name: 'c', description: '' });
+        const p = await store.facePersons.create(personInput(a.id, 'Ann', [c.id]));
+        await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(300), quality: null });
+        expect(await count('face_templates')).toBe(1);
+        expect(await count('face_thumbnails')).toBe(1);
+        expect(await store.facePersons.delete(a.id, p.id)).toBe(true);
+        expect(await store.facePersons.delete(a.id, p.id)).toBe(false);
+        expect(await store.facePersons.get(a.id, p.id)).toBeNull();
+        for (const t of ['face_persons', 'face_person_collections', 'face_templates', 'face_thumbnails']) expect(await count(t)).toBe(0);
+        expect(await store.collections.get(a.id, c.id)).not.toBeNull();
+      });
+    });
+
+    describe('templates', () => {
+      it('round-trips embeddings bit for bit, thumbnails and quality', async () => {
+        const p = await store.facePersons.create(personInput(a.id, 'Ann'));
+        const tricky = new Float32Array([0, -0, 1e-45, -3.4028234663852886e38, Math.PI, NaN, Infinity, 0.1]);
+        const big = new Float32Array(1030);
+        big.set(embedding(7, 1024), 3);
+        const view = big.subarray(3, 3 + 1024); // a view at an unaligned-to-the-buffer-start offset
+        const thumb = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 256);
+        const quality = { faceSize: 112, sharpness: 0.8, yaw: -3.5, pitch: 1, roll: 0.25, brightness: 0.5 };
+        const t1 = await store.templates.add({ client: a.id, person: p.id, imageIndex: 1, modelVersion: 'faceres-v1', embedding: view, thumbnail: thumb, quality });
+        const t0 = await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'faceres-v1', embedding: tricky, thumbnail: null, quality: null });
+        expect(t0.id).toBeGreaterThan(t1.id);
+        const listed = await store.templates.listForPerson(a.id, p.id);
+        expect(listed.map((t) => t.imageIndex)).toEqual([0, 1]);
+        expect(Buffer.from(listed[0].embedding.buffer).equals(Buffer.from(tricky.buffer))).toBe(true);
+        expect(listed[1].embedding).toBeInstanceOf(Float32Array);
+        expect(Array.from(listed[1].embedding)).toEqual(Array.from(view));
+        expect(Buffer.from(listed[1].thumbnail!).equals(Buffer.from(thumb))).toBe(true);
+        expect(listed[1].quality).toEqual(quality);
+        expect(listed[1]).toMatchObject({ id: t1.id, client: a.id, person: p.id, modelVersion: 'faceres-v1' });
+        expect(listed[0].thumbnail).toBeNull();
+        expect(listed[0].quality).toBeNull();
+      });
+
+      it('never reuses a template id, even after deleting the newest', async () => {
+        const p = await store.facePersons.create(personInput(a.id, 'Ann'));
+        const add = () => store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null });
+        await add();
+        const t2 = await add();
+        expect(await store.templates.deleteForPerson(a.id, p.id)).toBe(2);
+        const t3 = await add();
+        expect(t3.id).toBeGreaterThan(t2.id);
+      });
+
+      it('belongs to generic person records too, and goes with them', async () => {
+        const r = await store.persons.create({ ...recordInput(a.id) });
+        await store.templates.add({ client: a.id, person: r.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(2), thumbnail: new Uint8Array([1]), quality: null });
+        expect((await store.templates.listForPerson(a.id, r.id)).map((t) => t.person)).toEqual([r.id]);
+        expect(await store.persons.delete(a.id, r.id)).toBe(true);
+        expect(await count('face_templates')).toBe(0);
+        expect(await count('face_thumbnails')).toBe(0);
+      });
+
+      it('refuses an unknown owner and an empty embedding', async () => {
+        await expect(
+          store.templates.add({ client: a.id, person: 'nobody', imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null }),
+        ).rejects.toBeInstanceOf(UnknownReferenceError);
+        const p = await store.facePersons.create(personInput(a.id, 'Ann'));
+        await expect(
+          store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: new Float32Array(0), thumbnail: null, quality: null }),
+        ).rejects.toThrow(/non-empty/);
+      });
+    });
+
+
+    describe('person records', () => {
+      it('creates person_ ids, gets, lists by status, updates and deletes', async () => {
+        const r = await store.persons.create(recordInput(a.id));
+        expect(r.id).toMatch(/^person_[0-9a-f]{24}$/);
+        expect(r).toMatchObject({ ...recordInput(a.id), createdAt: r.updatedAt });
+        expect(await store.persons.get(a.id, r.id)).toEqual(r);
+        const r2 = await store.persons.create({ ...recordInput(a.id), firstName: 'Jane' });
+        const u = await store.persons.update(a.id, r2.id, { livenessScore: 0.97, verificationStatus: 'verified', email: null });
+        expect(u).toMatchObject({ firstName: 'Jane', livenessScore: 0.97, verificationStatus: 'verified', email: null, phone: '+1234567890' });
+        expect((await store.persons.list(a.id, { page: 1, limit: 10 })).items.map((p) => p.id)).toEqual([r2.id, r.id]);
+        expect(await store.persons.list(a.id, { page: 1, limit: 10, status: 'verified' })).toEqual({ items: [u], total: 1 });
+        await expect(store.persons.update(a.id, r.id, { verificationStatus: 'bogus' as never })).rejects.toThrow(/check/i);
+        expect(await store.persons.update(a.id, 'person_missing', { firstName: 'x' })).toBeNull();
+        expect(await store.persons.delete(a.id, r.id)).toBe(true);
+        expect(await store.persons.get(a.id, r.id)).toBeNull();
+      });
+    });
+
+    describe('tenant isolation', () => {
+      it("gives client B nothing of client A's rows, by any method", async () => {
+        const col = await store.collections.create({ client: a.id, name: 'secret', description: '' });
+        const p = await store.facePersons.create(personInput(a.id, 'Ann', [col.id]));
+        await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(3), thumbnail: null, quality: null });
+        const r = await store.persons.create(recordInput(a.id));
+
+        expect(await store.collections.get(b.id, col.id)).toBeNull();
+        expect(await store.collections.get(b.id, col.code)).toBeNull();
+        expect((await store.collections.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
+        expect(await store.collections.update(b.id, col.id, { name: 'pwned' })).toBeNull();
+        expect(await store.collections.delete(b.id, col.code)).toBe(false);
+
+        expect(await store.facePersons.get(b.id, p.id)).toBeNull();
+        expect((await store.facePersons.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
+        expect((await store.facePersons.list(b.id, { page: 1, limit: 10, collection: col.id })).total).toBe(0);
+        expect(await store.facePersons.update(b.id, p.id, { name: 'pwned' })).toBeNull();
+        expect(await store.facePersons.delete(b.id, p.id)).toBe(false);
+        // B cannot file its own person into A's collection, nor enrol a face onto A's person.
+        await expect(store.facePersons.create(personInput(b.id, 'Mallory', [col.id]))).rejects.toBeInstanceOf(UnknownReferenceError);
+        await expect(store.facePersons.create(personInput(b.id, 'Mallory', [col.code]))).rejects.toBeInstanceOf(UnknownReferenceError);
+        await expect(
+          store.templates.add({ client: b.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(4), thumbnail: null, quality: null }),
+        ).rejects.toBeInstanceOf(UnknownReferenceError);
+        expect(await store.templates.listForPerson(b.id, p.id)).toEqual([]);
+        expect(await store.templates.deleteForPerson(b.id, p.id)).toBe(0);
+
+        expect(await store.persons.get(b.id, r.id)).toBeNull();
+        expect((await store.persons.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
+        expect(await store.persons.update(b.id, r.id, { firstName: 'pwned' })).toBeNull();
+        expect(await store.persons.delete(b.id, r.id)).toBe(false);
+
+        // A's data is intact.
+        expect(await store.collections.get(a.id, col.id)).toEqual(col);
+        expect(await store.facePersons.get(a.id, p.id)).toEqual(p);
+        expect(await store.templates.listForPerson(a.id, p.id)).toHaveLength(1);
+        expect(await store.persons.get(a.id, r.id)).toEqual(r);
+      });
+
+    });
+
+    describe('transactions', () => {
+      it('commits every write of the callback together', async () => {
+        const out = await store.transaction(async (tx) => {
+          const c = await tx.collections.create({ client: a.id, name: 'c', description: '' });
+          const p = await tx.facePersons.create(personInput(a.id, 'Ann', [c.id]));
+          await tx.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(10), quality: null });
+          return p.id;
+        });
+        expect((await store.templates.listForPerson(a.id, out)).length).toBe(1);
+      });
+
+      it('leaves no partial rows when the callback throws', async () => {
+        const existing = await store.facePersons.create(personInput(a.id, 'Before'));
+        await expect(
+          store.transaction(async (tx) => {
+            const c = await tx.collections.create({ client: a.id, name: 'c', description: '' });
+            const p = await tx.facePersons.create(personInput(a.id, 'Ann', [c.id]));
+            await tx.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(10), quality: null });
+            await tx.persons.create(recordInput(a.id));
+            await tx.facePersons.update(a.id, existing.id, { name: 'Changed' });
+            await tx.facePersons.delete(a.id, existing.id);
+            await tx.tokens.create({ client: a.id, hash: 'tx-hash', label: null, expiresAt: null });
+            await new Promise((r) => setTimeout(r, 5)); // a real await between writes
+            throw new Error('engine failed on image 2');
+          }),
+        ).rejects.toThrow('engine failed on image 2');
+        expect(await count('collections')).toBe(0);
+        expect(await count('face_persons')).toBe(1);
+        expect(await count('face_person_collections')).toBe(0);
+        expect(await count('face_templates')).toBe(0);
+        expect(await count('face_thumbnails')).toBe(0);
+        expect(await count('person_records')).toBe(0);
+        expect(await count('tokens')).toBe(0);
+        expect(await store.facePersons.get(a.id, existing.id)).toEqual(existing);
+      });
+
+      it('keeps going after a conflict the callback handles (savepoint), and commits the rest', async () => {
+        await store.collections.create({ client: a.id, name: 'x', description: '', code: 'dup' });
+        await store.transaction(async (tx) => {
+          await tx.collections.create({ client: a.id, name: 'y', description: '' });
+          await expect(tx.collections.create({ client: a.id, name: 'z', description: '', code: 'dup' })).rejects.toBeInstanceOf(ConflictError);
+          await tx.collections.create({ client: a.id, name: 'w', description: '' });
+        });
+        expect((await store.collections.list(a.id, { page: 1, limit: 10 })).items.map((c) => c.name).sort()).toEqual(['w', 'x', 'y']);
+      });
+
     });
 
     if (backend.name === 'postgres') {

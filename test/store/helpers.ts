@@ -33,3 +33,19 @@ export function embedding(seed: number, dim = 128): Float32Array {
   for (let i = 0; i < dim; i++) v[i] = Math.sin(seed * 1000 + i) / (i + 1);
   return v;
 }
+
+/** A generic `/v2/persons` record of `client`. */
+export function recordInput(client: string) {
+  return {
+    client,
+    firstName: 'John',
+    lastName: 'Doe',
+    email: 'john@example.com',
+    phone: '+1234567890',
+    dateOfBirth: '1990-01-15',
+    documentType: 'passport',
+    documentNumber: '123456789',
+    livenessScore: null,
+    verificationStatus: 'pending' as const,
+  };
+}

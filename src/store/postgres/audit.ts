@@ -21,7 +21,7 @@ const toEvent = (r: Row): AuditEvent => ({
 export class PgAudit implements AuditRepo {
   constructor(private readonly s: Scope) {}
 
-  append(e: NewAuditEvent): Promise<AuditEvent> {
+  async append(e: NewAuditEvent): Promise<AuditEvent> {
     const at = e.at ?? new Date().toISOString();
     const details = e.details === null || e.details === undefined ? null : JSON.stringify(e.details);
     return this.s.write('audit event', async (q) => {
@@ -39,7 +39,7 @@ export class PgAudit implements AuditRepo {
     return rows.map(toEvent);
   }
 
-  prune(before: string): Promise<number> {
+  async prune(before: string): Promise<number> {
     return this.s.write('audit retention', async (q) => {
       const current = (await q('SELECT cutoff FROM audit_retention WHERE id = 1 FOR UPDATE')).rows[0].cutoff as string;
       if (before > current) await q('UPDATE audit_retention SET cutoff = $1 WHERE id = 1', [before]);

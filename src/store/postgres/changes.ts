@@ -17,7 +17,7 @@ export class PgChanges implements ChangeFeedRepo {
     return rows.map((r) => ({ seq: Number(r.seq), client: r.client_id as string, person: r.person_id as string, at: r.at as string }));
   }
 
-  prune(upTo: number, olderThan: string): Promise<number> {
+  async prune(upTo: number, olderThan: string): Promise<number> {
     // The newest row stays, so latest() never goes back.
     return this.s.write('index change', async (q) =>
       (await q('DELETE FROM index_changes WHERE seq <= $1 AND at < $2 AND seq < (SELECT max(seq) FROM index_changes)', [upTo, olderThan])).rowCount,

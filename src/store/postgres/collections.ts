@@ -59,7 +59,7 @@ export class PgCollections implements CollectionRepo {
     return r ? toCollection(r) : null;
   }
 
-  list(client: string, query: PageQuery & { search?: string }): Promise<Page<Collection>> {
+  async list(client: string, query: PageQuery & { search?: string }): Promise<Page<Collection>> {
     const { limit, offset } = checkPage(query);
     return this.s.read(async (q) => {
       const where = query.search ? `client_id = $1 AND name ILIKE $2 ESCAPE '\\'` : 'client_id = $1';
@@ -70,7 +70,7 @@ export class PgCollections implements CollectionRepo {
     });
   }
 
-  update(client: string, id: string, patch: Partial<Pick<Collection, 'name' | 'description'>>): Promise<Collection | null> {
+  async update(client: string, id: string, patch: Partial<Pick<Collection, 'name' | 'description'>>): Promise<Collection | null> {
     return this.s.write('collection', async (q) => {
       const r = await collectionRow(q, client, id);
       if (!r) return null;
@@ -83,7 +83,7 @@ export class PgCollections implements CollectionRepo {
     });
   }
 
-  delete(client: string, id: string): Promise<boolean> {
+  async delete(client: string, id: string): Promise<boolean> {
     return this.s.write('collection', async (q, w) => {
       // FOR UPDATE: no membership can be added meanwhile (that insert's key-share lock waits), so the member list
       // read next is complete.

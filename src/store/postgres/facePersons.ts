@@ -67,7 +67,7 @@ async function getFacePerson(q: Q, client: string, id: string): Promise<FacePers
 export class PgFacePersons implements FacePersonRepo {
   constructor(private readonly s: Scope) {}
 
-  create(p: NewFacePerson): Promise<FacePerson> {
+  async create(p: NewFacePerson): Promise<FacePerson> {
     const now = isoNow();
     const id = p.id ?? newObjectId();
     return this.s.write('face person', async (q, w) => {
@@ -84,11 +84,11 @@ export class PgFacePersons implements FacePersonRepo {
     });
   }
 
-  get(client: string, id: string): Promise<FacePerson | null> {
+  async get(client: string, id: string): Promise<FacePerson | null> {
     return this.s.read((q) => getFacePerson(q, client, id));
   }
 
-  list(client: string, query: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>> {
+  async list(client: string, query: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>> {
     const { limit, offset } = checkPage(query);
     return this.s.read(async (q) => {
       const args: unknown[] = [client];
@@ -123,7 +123,7 @@ export class PgFacePersons implements FacePersonRepo {
     });
   }
 
-  update(client: string, id: string, patch: Patch): Promise<FacePerson | null> {
+  async update(client: string, id: string, patch: Patch): Promise<FacePerson | null> {
     return this.s.write('face person', async (q, w) => {
       const cur = (await q('SELECT * FROM face_persons WHERE client_id = $1 AND id = $2 FOR UPDATE', [client, id])).rows[0];
       if (!cur) return null;
@@ -141,7 +141,7 @@ export class PgFacePersons implements FacePersonRepo {
     });
   }
 
-  delete(client: string, id: string): Promise<boolean> {
+  async delete(client: string, id: string): Promise<boolean> {
     return this.s.write('face person', async (q, w) => {
       // Memberships, templates and thumbnails go with it (ON DELETE CASCADE).
       const { rowCount } = await q('DELETE FROM face_persons WHERE client_id = $1 AND id = $2', [client, id]);

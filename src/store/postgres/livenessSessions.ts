@@ -38,7 +38,7 @@ async function getSession(q: Q, client: string, id: string): Promise<LivenessSes
 export class PgLivenessSessions implements LivenessSessionRepo {
   constructor(private readonly s: Scope) {}
 
-  create(s: NewLivenessSession): Promise<LivenessSessionRecord> {
+  async create(s: NewLivenessSession): Promise<LivenessSessionRecord> {
     return this.s.write('liveness session', async (q) => {
       await requireClient(q, s.client);
       const { rows } = await q(
@@ -51,11 +51,11 @@ export class PgLivenessSessions implements LivenessSessionRepo {
     });
   }
 
-  get(client: string, id: string): Promise<LivenessSessionRecord | null> {
+  async get(client: string, id: string): Promise<LivenessSessionRecord | null> {
     return this.s.read((q) => getSession(q, client, id));
   }
 
-  update(client: string, id: string, patch: LivenessSessionPatch, fromStatus: LivenessSessionStatus[]): Promise<LivenessSessionRecord | null> {
+  async update(client: string, id: string, patch: LivenessSessionPatch, fromStatus: LivenessSessionStatus[]): Promise<LivenessSessionRecord | null> {
     const args: unknown[] = [isoNow()];
     const sets: string[] = ['updated_at = $1'];
     const set = (col: string, v: unknown): void => {
@@ -131,7 +131,7 @@ export class PgLivenessSessions implements LivenessSessionRepo {
     });
   }
 
-  expireStale(nowIso: string): Promise<number> {
+  async expireStale(nowIso: string): Promise<number> {
     return this.s.write('liveness session', async (q, w) => {
       const { rows } = await q(
         `UPDATE liveness_sessions SET status = 'EXPIRED', updated_at = $1

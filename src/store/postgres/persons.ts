@@ -30,7 +30,7 @@ async function getPersonRecord(q: Q, client: string, id: string): Promise<Person
 export class PgPersons implements PersonRecordRepo {
   constructor(private readonly s: Scope) {}
 
-  create(p: NewPersonRecord): Promise<PersonRecord> {
+  async create(p: NewPersonRecord): Promise<PersonRecord> {
     const now = isoNow();
     const id = p.id ?? newPersonRecordId();
     return this.s.write('person', async (q) => {
@@ -59,11 +59,11 @@ export class PgPersons implements PersonRecordRepo {
     });
   }
 
-  get(client: string, id: string): Promise<PersonRecord | null> {
+  async get(client: string, id: string): Promise<PersonRecord | null> {
     return this.s.read((q) => getPersonRecord(q, client, id));
   }
 
-  list(client: string, query: PageQuery & { status?: VerificationStatus }): Promise<Page<PersonRecord>> {
+  async list(client: string, query: PageQuery & { status?: VerificationStatus }): Promise<Page<PersonRecord>> {
     const { limit, offset } = checkPage(query);
     return this.s.read(async (q) => {
       const where = query.status ? 'client_id = $1 AND verification_status = $2' : 'client_id = $1';
@@ -74,7 +74,7 @@ export class PgPersons implements PersonRecordRepo {
     });
   }
 
-  update(client: string, id: string, patch: Parameters<PersonRecordRepo['update']>[2]): Promise<PersonRecord | null> {
+  async update(client: string, id: string, patch: Parameters<PersonRecordRepo['update']>[2]): Promise<PersonRecord | null> {
     const sets: string[] = [];
     const args: unknown[] = [];
     for (const [key, col] of Object.entries(PERSON_RECORD_COLUMNS)) {
@@ -93,7 +93,7 @@ export class PgPersons implements PersonRecordRepo {
     });
   }
 
-  delete(client: string, id: string): Promise<boolean> {
+  async delete(client: string, id: string): Promise<boolean> {
     return this.s.write('person', async (q, w) => {
       const { rowCount } = await q('DELETE FROM person_records WHERE client_id = $1 AND id = $2', [client, id]);
       if (rowCount > 0) w.biometricDeleted();

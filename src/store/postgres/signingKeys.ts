@@ -20,7 +20,7 @@ export class PgSigningKeys implements SigningKeyRepo {
     return rows.map(toKey);
   }
 
-  rotate(key: SigningKeyRecord, expectedCurrent: string | null): Promise<boolean> {
+  async rotate(key: SigningKeyRecord, expectedCurrent: string | null): Promise<boolean> {
     return this.s.write('signing key', async (q) => {
       // Instances rotating at once queue on this lock; each then compares the current kid with what it expected.
       await q(`SELECT pg_advisory_xact_lock(hashtextextended('facegate:signing_keys', 0))`);
@@ -39,7 +39,7 @@ export class PgSigningKeys implements SigningKeyRepo {
   }
 
 
-  pruneRetired(before: string): Promise<number> {
+  async pruneRetired(before: string): Promise<number> {
     return this.s.write('signing key', async (q) => (await q('DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1', [before])).rowCount);
   }
 }

@@ -27,7 +27,7 @@ export class PgTemplates implements TemplateRepo {
     private readonly batchSize: number,
   ) {}
 
-  add(t: NewFaceTemplate): Promise<FaceTemplate> {
+  async add(t: NewFaceTemplate): Promise<FaceTemplate> {
     const blob = embeddingToBytes(t.embedding);
     const now = isoNow();
     return this.s.write('template', async (q, w) => {
@@ -58,7 +58,7 @@ export class PgTemplates implements TemplateRepo {
     return rows.map(toTemplate);
   }
 
-  deleteForPerson(client: string, person: string): Promise<number> {
+  async deleteForPerson(client: string, person: string): Promise<number> {
     return this.s.write('template', async (q, w) => {
       const a = (await q('DELETE FROM face_templates WHERE client_id = $1 AND face_person_id = $2', [client, person])).rowCount;
       const b = (await q('DELETE FROM face_templates WHERE client_id = $1 AND person_record_id = $2', [client, person])).rowCount;
@@ -78,7 +78,7 @@ export class PgTemplates implements TemplateRepo {
     return rows[0].n as number;
   }
 
-  reembed(id: number, t: Pick<FaceTemplate, 'modelVersion' | 'embedding' | 'thumbnail' | 'quality'>): Promise<boolean> {
+  async reembed(id: number, t: Pick<FaceTemplate, 'modelVersion' | 'embedding' | 'thumbnail' | 'quality'>): Promise<boolean> {
     const blob = embeddingToBytes(t.embedding);
     return this.s.write('template', async (q, w) => {
       const { rows } = await q('UPDATE face_templates SET model_version = $1, quality = $2, embedding = $3 WHERE id = $4 RETURNING client_id, face_person_id', [
