@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, StoreUnavailableError, UnknownReferenceError } from '../../src/domain/errors.js';
-import type { SigningKeyRecord } from '../../src/domain/model.js';
+import type { NewLivenessSession, SigningKeyRecord } from '../../src/domain/model.js';
 import { openStore } from '../../src/store/open.js';
 import { pgMigrations } from '../../src/store/postgres/migrations.js';
 import { openPgStore } from '../../src/store/postgres/store.js';
@@ -32,6 +32,8 @@ interface Harness {
   fresh(): Promise<Store>;
   /** Reads the database directly, for checks the repositories do not expose. */
   raw(sql: string): Promise<Row[]>;
+  /** Writes to the database directly, around the repositories (as an operator's SQL session would). */
+  exec(sql: string, params?: unknown[]): Promise<void>;
   /** A connection string (PostgreSQL only). */
   url?: string;
   cleanup(): Promise<void>;
@@ -69,6 +71,14 @@ const backends: Backend[] = [
             db.close();
           }
         },
+        async exec(sql, params = []) {
+          const db = new Database((store as unknown as { file: string }).file);
+          try {
+            db.prepare(sql).run(...params);
+          } finally {
+            db.close();
+          }
+        },
         async cleanup() {
           for (const s of others) await s.close();
           await store.close();
@@ -99,6 +109,17 @@ const backends: Backend[] = [
           await c.connect();
           try {
             return (await c.query(sql)).rows as Row[];
+          } finally {
+            await c.end();
+          }
+        },
+        async exec(sql, params = []) {
+          const c = new pg.Client({ connectionString: db.url });
+          await c.connect();
+          // Placeholders: `?` as in SQLite, numbered for PostgreSQL.
+          let n = 0;
+          try {
+            await c.query(sql.replace(/\?/g, () => `$${++n}`), params);
           } finally {
             await c.end();
           }
@@ -683,6 +704,85 @@ describe.each(backends)('store contract: $name', (backend) => {
         expect((await store.collections.list(a.id, { page: 1, limit: 10 })).items.map((c) => c.name).sort()).toEqual(['w', 'x', 'y']);
       });
 
+    });
+
+    describe('liveness sessions', () => {
+      const session = (client: string, id: string, expiresAt = '2999-01-01T00:00:00.000Z'): NewLivenessSession => ({
+        id,
+        client,
+        steps: ['turn_left', 'smile'],
+        nonce: 'n'.repeat(32),
+        minScore: 0.5,
+        maxAttempts: 2,
+        createdAt: new Date().toISOString(),
+        expiresAt,
+      });
+
+      it('are scoped to their tenant and read the same from another store on the database', async () => {
+        const s = await store.livenessSessions.create(session(a.id, 'a'.repeat(24)));
+        expect(s).toMatchObject({ status: 'CREATED', steps: ['turn_left', 'smile'], failedAttempts: 0, result: null, consumedAt: null });
+        expect(await store.livenessSessions.get(b.id, s.id)).toBeNull();
+        expect(await store.livenessSessions.update(b.id, s.id, { status: 'FAILED' }, ['CREATED'])).toBeNull();
+        expect(await (await h.fresh()).livenessSessions.get(a.id, s.id)).toEqual(s);
+      });
+
+      it('update only applies from the given statuses, and consumption only once', async () => {
+        const s = await store.livenessSessions.create(session(a.id, 'b'.repeat(24)));
+        const done = await store.livenessSessions.update(a.id, s.id, { status: 'SUCCEEDED', result: { score: 0.9 } }, ['CREATED', 'IN_PROGRESS']);
+        expect(done).toMatchObject({ status: 'SUCCEEDED', result: { score: 0.9 } });
+        expect(await store.livenessSessions.update(a.id, s.id, { status: 'FAILED' }, ['CREATED', 'IN_PROGRESS'])).toBeNull();
+        const now = new Date().toISOString();
+        expect((await store.livenessSessions.update(a.id, s.id, { consumedAt: now }, ['SUCCEEDED']))?.consumedAt).toBe(now);
+        expect(await store.livenessSessions.update(a.id, s.id, { consumedAt: now }, ['SUCCEEDED'])).toBeNull();
+      });
+
+      it('keeps frames in order with their embedding, then prunes all but the kept ones', async () => {
+        const s = await store.livenessSessions.create(session(a.id, 'c'.repeat(24)));
+        const frame = (seq: number) => ({ attempt: 0, seq, timestampMs: seq * 100, analysis: { seq }, embedding: embedding(seq), image: new Uint8Array([seq, 1, 2]) });
+        await store.livenessSessions.addFrames(a.id, s.id, [frame(0), frame(1)]);
+        await store.livenessSessions.addFrames(a.id, s.id, [frame(2)]);
+        const frames = await store.livenessSessions.listFrames(a.id, s.id, { images: true });
+        expect(frames.map((f) => f.seq)).toEqual([0, 1, 2]);
+        expect(frames[1].embedding).toEqual(embedding(1));
+        expect(frames[1].analysis).toEqual({ seq: 1 });
+        expect(frames[2].image).toEqual(new Uint8Array([2, 1, 2]));
+        expect(await store.livenessSessions.listFrames(b.id, s.id)).toEqual([]);
+        await store.livenessSessions.pruneFrames(a.id, s.id, [{ id: frames[1].id, role: 'reference' }]);
+        const kept = await store.livenessSessions.listFrames(a.id, s.id, { roles: true });
+        expect(kept.map((f) => [f.seq, f.role])).toEqual([[1, 'reference']]);
+        expect(await count('liveness_session_frames')).toBe(1);
+      });
+
+      it('expireStale marks open sessions past their expiry EXPIRED and drops their frames', async () => {
+        const old = await store.livenessSessions.create(session(a.id, 'd'.repeat(24), '2000-01-01T00:00:00.000Z'));
+        const fresh = await store.livenessSessions.create(session(a.id, 'e'.repeat(24)));
+        await store.livenessSessions.addFrames(a.id, old.id, [{ attempt: 0, seq: 0, timestampMs: 0, analysis: {}, embedding: null }]);
+        expect(await store.livenessSessions.expireStale(new Date().toISOString())).toBe(1);
+        expect((await store.livenessSessions.get(a.id, old.id))?.status).toBe('EXPIRED');
+        expect((await store.livenessSessions.get(a.id, fresh.id))?.status).toBe('CREATED');
+        expect(await store.livenessSessions.listFrames(a.id, old.id)).toEqual([]);
+      });
+    });
+
+    describe('audit trail', () => {
+      const event = (at: string, request: string) => ({
+        at, client: a.id, token: null, request, route: 'test', action: 'test', outcome: 'ok' as const, status: 200, subject: null, details: { ids: ['x'] },
+      });
+
+      it('appends in seq order, lists by time, and is append-only in the database itself', async () => {
+        const old = await store.audit.append(event('2020-01-01T00:00:00.000Z', 'old'));
+        const recent = await store.audit.append(event(new Date().toISOString(), 'new'));
+        expect(recent.seq).toBeGreaterThan(old.seq);
+        expect((await store.audit.list({ since: '2021-01-01', limit: 10 })).map((e) => e.request)).toEqual(['new']);
+        expect((await store.audit.list({ since: '1970-01-01', after: old.seq, limit: 10 })).map((e) => e.seq)).toEqual([recent.seq]);
+        expect(recent.details).toEqual({ ids: ['x'] });
+        await expect(h.exec("UPDATE audit_events SET outcome = 'failed'")).rejects.toThrow(/append-only/);
+        await expect(h.exec('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+        await expect(h.exec('UPDATE audit_retention SET cutoff = ?', [new Date().toISOString()])).rejects.toThrow(/never to within a day/);
+        // Retention: only rows older than the cutoff go.
+        expect(await store.audit.prune('2021-01-01T00:00:00.000Z')).toBe(1);
+        expect((await store.audit.list({ since: '1970-01-01', limit: 10 })).map((e) => e.request)).toEqual(['new']);
+      });
     });
 
     if (backend.name === 'postgres') {
