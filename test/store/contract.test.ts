@@ -815,6 +815,37 @@ describe.each(backends)('store contract: $name', (backend) => {
         expect(inner).toBe(true);
       });
 
+      it('the change listener reconnects after losing its connection, and wakes its consumer once back', async () => {
+        const proxy = await tcpProxy(new URL(h.url!));
+        const url = new URL(h.url!);
+        url.host = `127.0.0.1:${proxy.port}`;
+        const s = await openPgStore({ connectionString: url.toString(), poolSize: 2, connectTimeoutMs: 1000 });
+        let wakes = 0;
+        const watcher = await s.watchChanges(() => wakes++);
+        try {
+          await store.facePersons.create(personInput(a.id, 'Before'));
+          for (let i = 0; i < 50 && wakes === 0; i++) await sleep(20);
+          expect(wakes).toBeGreaterThan(0);
+          proxy.down();
+          await sleep(100);
+          // Committed while the listener is cut off: its notification is lost, the wake-up after reconnecting is not.
+          await store.facePersons.create(personInput(a.id, 'Meanwhile'));
+          const before = wakes;
+          proxy.up();
+          for (let i = 0; i < 100 && wakes === before; i++) await sleep(50);
+          expect(wakes).toBeGreaterThan(before);
+          // And it listens again: a later commit wakes it too.
+          const after = wakes;
+          await store.facePersons.create(personInput(a.id, 'After'));
+          for (let i = 0; i < 50 && wakes === after; i++) await sleep(20);
+          expect(wakes).toBeGreaterThan(after);
+        } finally {
+          await watcher.close();
+          await s.close();
+          await proxy.close();
+        }
+      });
+
       it('unreachable database: StoreUnavailableError, no partial write, then recovery without a restart', async () => {
         const proxy = await tcpProxy(new URL(h.url!));
         const url = new URL(h.url!);
