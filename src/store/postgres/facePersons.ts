@@ -47,8 +47,8 @@ async function resolveCollections(q: Q, client: string, refs: string[]): Promise
   return ids;
 }
 
-async function setMemberships(q: Q, client: string, person: string, collectionIds: string[]): Promise<void> {
-  await q('DELETE FROM face_person_collections WHERE client_id = $1 AND person_id = $2', [client, person]);
+async function setMemberships(q: Q, client: string, person: string, collectionIds: string[], replace = true): Promise<void> {
+  if (replace) await q('DELETE FROM face_person_collections WHERE client_id = $1 AND person_id = $2', [client, person]);
   if (collectionIds.length === 0) return;
   // WITH ORDINALITY keeps the given order in `ord`.
   await q(
@@ -73,14 +73,15 @@ export class PgFacePersons implements FacePersonRepo {
     return this.s.write('face person', async (q, w) => {
       await requireClient(q, p.client);
       const cols = await resolveCollections(q, p.client, p.collections ?? []);
-      await q(
+      const { rows } = await q(
         `INSERT INTO face_persons (id, client_id, name, gender, date_of_birth, nationality, notes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
         [id, p.client, p.name, p.gender ?? null, p.dateOfBirth ?? null, p.nationality ?? null, p.notes ?? null, now, now],
       );
-      await setMemberships(q, p.client, id, cols);
+      // A new person has no memberships to replace, and its list is the one just resolved.
+      await setMemberships(q, p.client, id, cols, false);
       w.touch(p.client, id);
-      return (await getFacePerson(q, p.client, id))!;
+      return toFacePerson(rows[0], cols);
     });
   }
 

@@ -36,16 +36,19 @@ export class PgTemplates implements TemplateRepo {
       if ((await q('SELECT 1 FROM face_persons WHERE client_id = $1 AND id = $2 FOR KEY SHARE', [t.client, t.person])).rows.length) owner = 'face_person_id';
       else if ((await q('SELECT 1 FROM person_records WHERE client_id = $1 AND id = $2 FOR KEY SHARE', [t.client, t.person])).rows.length) owner = 'person_record_id';
       else throw new UnknownReferenceError('person', t.person);
+      // One round trip for the template and its thumbnail.
+      const thumbnail = t.thumbnail ? Buffer.from(t.thumbnail) : null;
       const { rows } = await q(
-        `INSERT INTO face_templates (client_id, ${owner}, image_index, model_version, quality, created_at, embedding)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [t.client, t.person, t.imageIndex, t.modelVersion, t.quality ? JSON.stringify(t.quality) : null, now, blob],
+        `WITH t AS (
+           INSERT INTO face_templates (client_id, ${owner}, image_index, model_version, quality, created_at, embedding)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *
+         ), th AS (
+           INSERT INTO face_thumbnails (template_id, jpeg) SELECT t.id, $8::bytea FROM t WHERE $8::bytea IS NOT NULL
+         )
+         SELECT t.* FROM t`,
+        [t.client, t.person, t.imageIndex, t.modelVersion, t.quality ? JSON.stringify(t.quality) : null, now, blob, thumbnail],
       );
-      const row = rows[0];
-      if (t.thumbnail) {
-        await q('INSERT INTO face_thumbnails (template_id, jpeg) VALUES ($1, $2)', [row.id, Buffer.from(t.thumbnail)]);
-        row.jpeg = Buffer.from(t.thumbnail);
-      }
+      const row = { ...rows[0], jpeg: thumbnail };
       if (owner === 'face_person_id') w.touch(t.client, t.person);
       return toTemplate(row);
     });
