@@ -145,6 +145,17 @@ export async function ensureStaticToken(store: Store, clientName: string, secret
   const weak = secret.length < 32;
   const client = await getOrCreateClient(store, clientName);
   const hash = hashToken(secret);
+  try {
+    return await writeStaticToken(store, client, hash, weak);
+  } catch (e) {
+    // Several servers starting at once on one database (PostgreSQL) with the same API_TOKEN: one of them inserted
+    // it between our read and our insert. Once more, and the token is found.
+    if (e instanceof ConflictError) return writeStaticToken(store, client, hash, weak);
+    throw e;
+  }
+}
+
+function writeStaticToken(store: Store, client: Client, hash: string, weak: boolean): Promise<StaticTokenResult> {
   return store.transaction(async (tx) => {
     const existing = await tx.tokens.findByHash(hash);
     if (existing && existing.client !== client.id) {

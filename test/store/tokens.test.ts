@@ -187,6 +187,14 @@ describe.each([
         for (const bad of ['', ' x', 'a b', 'x\n']) await expect(ensureStaticToken(store, 'default', bad)).rejects.toThrow(RangeError);
       });
 
+      it('gives servers starting at once with the same API_TOKEN one token', async () => {
+        await Promise.all(Array.from({ length: 4 }, () => store.clients.list()));
+        const results = await Promise.all(Array.from({ length: 5 }, () => ensureStaticToken(store, 'default', SECRET)));
+        expect(new Set(results.map((r) => r.tokenId)).size).toBe(1);
+        expect(results.filter((r) => r.status === 'created')).toHaveLength(1);
+        expect(await store.tokens.list()).toHaveLength(1);
+      });
+
       it('refuses a secret that is already another client’s token', async () => {
         await ensureStaticToken(store, 'one', SECRET);
         await expect(ensureStaticToken(store, 'two', SECRET)).rejects.toThrow(/another client/);
