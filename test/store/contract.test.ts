@@ -74,6 +74,7 @@ const backends: Backend[] = [
         async exec(sql, params = []) {
           const db = new Database((store as unknown as { file: string }).file);
           try {
+            db.pragma('foreign_keys = ON'); // as the store's own connections have it
             db.prepare(sql).run(...params);
           } finally {
             db.close();
@@ -656,6 +657,24 @@ describe.each(backends)('store contract: $name', (backend) => {
         expect(await store.persons.get(a.id, r.id)).toEqual(r);
       });
 
+    });
+
+    it('enforces tenancy in the schema itself: a membership or a template cannot point across clients', async () => {
+      const colA = await store.collections.create({ client: a.id, name: 'x', description: '' });
+      const pA = await store.facePersons.create(personInput(a.id, 'A'));
+      const pB = await store.facePersons.create(personInput(b.id, 'B'));
+      await expect(
+        h.exec('INSERT INTO face_person_collections (client_id, person_id, collection_id) VALUES (?, ?, ?)', [b.id, pB.id, colA.id]),
+      ).rejects.toThrow(/foreign key/i);
+      await expect(
+        h.exec('INSERT INTO face_templates (client_id, face_person_id, image_index, model_version, created_at, embedding) VALUES (?, ?, 0, ?, ?, ?)', [
+          b.id,
+          pA.id,
+          'm',
+          new Date().toISOString(),
+          Buffer.alloc(8),
+        ]),
+      ).rejects.toThrow(/foreign key/i);
     });
 
     describe('transactions', () => {
