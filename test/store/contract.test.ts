@@ -821,6 +821,26 @@ describe.each(backends)('store contract: $name', (backend) => {
         }
       });
 
+      it('applies a failing migration not at all, and refuses a database from a newer build', async () => {
+        const db = await createTestDatabase('migrate-fail');
+        try {
+          const broken = [...pgMigrations, { version: 999, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT * FROM no_such_table' }];
+          await expect(openPgStore({ connectionString: db.url, migrations: broken })).rejects.toThrow(/no_such_table/);
+          const c = new pg.Client({ connectionString: db.url });
+          await c.connect();
+          try {
+            expect((await c.query("SELECT to_regclass('half_done') AS t")).rows[0].t).toBeNull();
+            expect((await c.query('SELECT max(version) AS v FROM schema_migrations')).rows[0].v).toBe(pgMigrations.at(-1)!.version);
+            await c.query(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'now')`);
+          } finally {
+            await c.end();
+          }
+          await expect(openPgStore({ connectionString: db.url })).rejects.toThrow(/newer than this build/);
+        } finally {
+          await db.drop();
+        }
+      });
+
       it('lets two instances dedup different keys at once', async () => {
         const other = await h.second();
         let inner = false;
