@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 export const PG_TEST_URL: string | null = process.env.FACEGATE_TEST_DATABASE_URL || null;
 const IN_CI = process.env.CI === 'true';
 
-export const PG_HOW_TO_RUN =
-  'PostgreSQL tests skipped: FACEGATE_TEST_DATABASE_URL is not set. Run them with ' +
+const HOW =
+  'Run them with ' +
   '`scripts/pg-throwaway.sh start /tmp/pg 55432` then ' +
   '`FACEGATE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres npm test` ' +
   '(and `scripts/pg-throwaway.sh stop /tmp/pg 55432` afterwards).';
+
+export const PG_HOW_TO_RUN = `PostgreSQL tests skipped: FACEGATE_TEST_DATABASE_URL is not set. ${HOW}`;
 
 /** True when the PostgreSQL tests must be skipped (no database, not in CI). */
 export const skipPostgres: boolean = !PG_TEST_URL && !IN_CI;
@@ -28,7 +30,7 @@ export function noteSkipped(): void {
 
 function serverUrl(): string {
   if (!PG_TEST_URL) {
-    throw new Error(`CI=true but FACEGATE_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI. ${PG_HOW_TO_RUN}`);
+    throw new Error(`CI=true but FACEGATE_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI. ${HOW}`);
   }
   return PG_TEST_URL;
 }
