@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client, Repos, Store, TokenRecord } from '../store/types.js';
 import { cliEvent } from './audit.js';
+import { ConflictError } from './errors.js';
 
 export const TOKEN_PREFIX = 'fg_';
 /** Label marking the token that mirrors the API_TOKEN environment variable. */
@@ -51,7 +52,14 @@ export async function getOrCreateClient(store: Store, name: string): Promise<Cli
   assertClientName(name);
   const existing = await store.clients.getByName(name);
   if (existing) return existing;
-  return store.transaction(async (tx) => (await tx.clients.getByName(name)) ?? tx.clients.create(name));
+  try {
+    return await store.transaction(async (tx) => (await tx.clients.getByName(name)) ?? tx.clients.create(name));
+  } catch (e) {
+    // Another server (PostgreSQL) created it between our read and our insert: it exists now, use it.
+    const created = e instanceof ConflictError ? await store.clients.getByName(name) : null;
+    if (created) return created;
+    throw e;
+  }
 }
 
 export interface IssuedToken {
@@ -137,6 +145,17 @@ export async function ensureStaticToken(store: Store, clientName: string, secret
   const weak = secret.length < 32;
   const client = await getOrCreateClient(store, clientName);
   const hash = hashToken(secret);
+  try {
+    return await writeStaticToken(store, client, hash, weak);
+  } catch (e) {
+    // Several servers starting at once on one database (PostgreSQL) with the same API_TOKEN: one of them inserted
+    // it between our read and our insert. Once more, and the token is found.
+    if (e instanceof ConflictError) return writeStaticToken(store, client, hash, weak);
+    throw e;
+  }
+}
+
+function writeStaticToken(store: Store, client: Client, hash: string, weak: boolean): Promise<StaticTokenResult> {
   return store.transaction(async (tx) => {
     const existing = await tx.tokens.findByHash(hash);
     if (existing && existing.client !== client.id) {

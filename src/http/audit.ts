@@ -1,6 +1,6 @@
 // The audit trail of the HTTP API: every request that changes data or runs a biometric check, answered or refused,
-// becomes one append-only row (src/store/audit.ts) before its answer leaves, so an acknowledged enrolment or
-// erasure always has its record. Ids, numbers and error codes only: never names, images or templates.
+// becomes one append-only row (src/store/<backend>/audit.ts) before its answer leaves, so an acknowledged
+// enrolment or erasure always has its record. Ids, numbers and error codes only: never names, images or templates.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent, Store } from '../store/types.js';
 

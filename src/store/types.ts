@@ -1,103 +1,36 @@
-// Repository contracts. SQLite (better-sqlite3) implements them now, PostgreSQL next: every method is async so
-// that a networked store fits, and all writes of one request go through one `transaction` call.
+// Repository contracts, implemented side by side by SQLite (src/store/sqlite/, better-sqlite3) and PostgreSQL
+// (src/store/postgres/, pg). Every method is async so that a networked store fits, and all writes of one request go
+// through one `transaction` call. A database that cannot be reached throws StoreUnavailableError (src/domain/errors.ts).
 // Every query is scoped by `client` (the tenant): a row of another client is indistinguishable from a missing one.
+import type {
+  AuditEvent,
+  Client,
+  Collection,
+  FacePerson,
+  FaceTemplate,
+  IndexChange,
+  LivenessFrameRecord,
+  LivenessSessionPatch,
+  LivenessSessionRecord,
+  LivenessSessionStatus,
+  NewAuditEvent,
+  NewCollection,
+  NewFacePerson,
+  NewFaceTemplate,
+  NewLivenessFrame,
+  NewLivenessSession,
+  NewPersonRecord,
+  NewToken,
+  PersonRecord,
+  SigningKeyRecord,
+  TokenRecord,
+  VerificationStatus,
+} from '../domain/model.js';
+
 import type { LivenessSessionRepo } from './livenessSessions.js';
 
-export type * from './livenessSessions.js';
-
-export interface Client {
-  id: string;
-  name: string;
-  createdAt: string;
-}
-
-export interface TokenRecord {
-  id: string;
-  client: string;
-  /** Hash of the secret (the secret itself is never stored). */
-  hash: string;
-  label: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-}
-
-export interface Collection {
-  _id: string;
-  code: string;
-  name: string;
-  description: string;
-  client: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FacePerson {
-  _id: string;
-  client: string;
-  name: string;
-  gender: 'M' | 'F' | null;
-  date_of_birth: string | null;
-  nationality: string | null;
-  notes: string | null;
-  /** Collection `_id`s. */
-  collections: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FaceQualityRecord {
-  faceSize: number;
-  sharpness: number;
-  yaw: number;
-  pitch: number;
-  roll: number;
-  brightness: number;
-}
-
-export interface FaceTemplate {
-  /** Integer row id: the vector index keys templates by it. */
-  id: number;
-  client: string;
-  /** Owner: a face person `_id` or a generic person `id`. */
-  person: string;
-  /** Position of the source image in the enrolment request. */
-  imageIndex: number;
-  modelVersion: string;
-  embedding: Float32Array;
-  /** Small JPEG of the aligned face. */
-  thumbnail: Uint8Array | null;
-  quality: FaceQualityRecord | null;
-  createdAt: string;
-}
-
-export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt'>;
-
-// Inputs of the `create` methods. Ids may be left out: the store then makes them (`_id`: 24 random lowercase hex
-// chars like a Mongo ObjectId, collection `code`: uuid v4, generic person `id`: `person_` + 24 hex, token `id`: 24 hex).
-export type NewToken = Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'> & { id?: string };
-export type NewCollection = Omit<Collection, '_id' | 'code' | 'createdAt' | 'updatedAt'> & { _id?: string; code?: string };
-export type NewFacePerson = Omit<FacePerson, '_id' | 'createdAt' | 'updatedAt'> & { _id?: string };
-export type NewPersonRecord = Omit<PersonRecord, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
-
-export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'expired';
-
-/** The generic `/v2/persons` record. */
-export interface PersonRecord {
-  id: string;
-  client: string;
-  firstName: string | null;
-  lastName: string | null;
-  email: string | null;
-  phone: string | null;
-  dateOfBirth: string | null;
-  documentType: string | null;
-  documentNumber: string | null;
-  livenessScore: number | null;
-  verificationStatus: VerificationStatus;
-  createdAt: string;
-  updatedAt: string;
-}
+// The nouns live in the domain; the stores' callers may keep importing them from here.
+export type * from '../domain/model.js';
 
 export interface Page<T> {
   items: T[];
@@ -126,9 +59,9 @@ export interface TokenRepo {
 }
 
 export interface CollectionRepo {
-  /** `client` is a Client `id`. Throws ConflictError when `_id` or (client, `code`) is taken. */
+  /** `client` is a Client `id`. Throws ConflictError when `id` or (client, `code`) is taken. */
   create(c: NewCollection): Promise<Collection>;
-  /** Looks a collection up by `_id` or `code`. */
+  /** Looks a collection up by `id` or `code`. */
   get(client: string, idOrCode: string): Promise<Collection | null>;
   list(client: string, q: PageQuery & { search?: string }): Promise<Page<Collection>>;
   update(client: string, id: string, patch: Partial<Pick<Collection, 'name' | 'description'>>): Promise<Collection | null>;
@@ -138,17 +71,17 @@ export interface CollectionRepo {
 
 export interface FacePersonRepo {
   /**
-   * `collections` may name collections by `_id` or `code` (the stored and returned list holds `_id`s); an unknown or
+   * `collections` may name collections by `id` or `code` (the stored and returned list holds `id`s); an unknown or
    * foreign one throws UnknownReferenceError.
    */
   create(p: NewFacePerson): Promise<FacePerson>;
   get(client: string, id: string): Promise<FacePerson | null>;
-  /** `after`: a person `_id`; the page then starts right after that person (keyset paging). */
+  /** `after`: a person `id`; the page then starts right after that person (keyset paging). */
   list(client: string, q: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>>;
   update(
     client: string,
     id: string,
-    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'date_of_birth' | 'nationality' | 'notes' | 'collections'>>,
+    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'dateOfBirth' | 'nationality' | 'notes' | 'collections'>>,
   ): Promise<FacePerson | null>;
   /** Deletes the person, its memberships and its templates (biometric data erased, not flagged). */
   delete(client: string, id: string): Promise<boolean>;
@@ -167,8 +100,21 @@ export interface TemplateRepo {
    * the model-upgrade path. False when the template no longer exists (its person was erased meanwhile).
    */
   reembed(id: number, t: Pick<FaceTemplate, 'modelVersion' | 'embedding' | 'thumbnail' | 'quality'>): Promise<boolean>;
-  /** Every face person's templates with its collections, for rebuilding the vector index at start-up. */
-  iterateIndexEntries(): AsyncIterable<{ client: string; person: string; collections: string[]; templates: Pick<FaceTemplate, 'id' | 'embedding' | 'modelVersion'>[] }>;
+  /**
+   * Every face person's templates with its collections, for rebuilding the vector index at start-up: batches by
+   * keyset from one consistent snapshot, never the whole table in memory. Not available inside a transaction.
+   */
+  iterateIndexEntries(): AsyncIterable<IndexEntry>;
+  /** How many templates belong to face persons (what iterateIndexEntries() yields), for progress logging. */
+  countIndexEntries(): Promise<number>;
+}
+
+/** What the vector index holds for one face person. */
+export interface IndexEntry {
+  client: string;
+  person: string;
+  collections: string[];
+  templates: Pick<FaceTemplate, 'id' | 'embedding' | 'modelVersion'>[];
 }
 
 export interface PersonRecordRepo {
@@ -179,43 +125,47 @@ export interface PersonRecordRepo {
   delete(client: string, id: string): Promise<boolean>;
 }
 
-/**
- * One security-relevant action (docs/audit.md). Ids only: never names, images or templates, so the record can
- * outlive an erasure.
- */
-export interface AuditEvent {
-  /** Increasing, never reused. */
-  seq: number;
-  /** ISO 8601 UTC. */
-  at: string;
-  /** Client (tenant) id; null when unauthenticated. */
-  client: string | null;
-  /** Token id (never the secret); null when unauthenticated or from the CLI. */
-  token: string | null;
-  /** Request id (the envelope's `id`). */
-  request: string | null;
-  /** `POST /v2/face-recognition/persons` or `cli tokens create`. */
-  route: string;
-  /** e.g. `face_person.enrol`, `search`, `token.revoke`. */
-  action: string;
-  /** `ok`, `rejected` (4xx), `failed` (5xx). */
-  outcome: 'ok' | 'rejected' | 'failed';
-  /** HTTP status, when there is one. */
-  status: number | null;
-  /** Id of the record acted on (person, collection, token). */
-  subject: string | null;
-  /** Further facts: ids a search returned, a liveness verdict, an error code. Ids and numbers only. */
-  details: Record<string, unknown> | null;
-}
-
-export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at'> & { at?: string };
-
 export interface AuditRepo {
   append(e: NewAuditEvent): Promise<AuditEvent>;
   /** Events at or after `since` (ISO), oldest first, after sequence number `after`, at most `limit`. */
   list(q: { since: string; after?: number; limit: number }): Promise<AuditEvent[]>;
   /** Retention: deletes events older than `before` (ISO, at least a day ago); returns how many. */
   prune(before: string): Promise<number>;
+}
+
+/**
+ * The change feed: one row per face person whose index entry changed, appended by the repositories in the writing
+ * transaction; commit order equals seq order, so a follower reading `since(cursor)` never skips a change.
+ */
+export interface ChangeFeedRepo {
+  /** Highest committed seq (0 when none). */
+  latest(): Promise<number>;
+  /** Changes with seq > after, ascending, at most `limit`. */
+  since(after: number, limit: number): Promise<IndexChange[]>;
+  /** Retention: deletes changes with seq <= `upTo` and older than `olderThan` (ISO); returns how many. The newest
+   *  change is always kept, so latest() never goes back. */
+  prune(upTo: number, olderThan: string): Promise<number>;
+}
+
+export interface LockRepo {
+  /**
+   * Inside `store.transaction` only: blocks until no other transaction (of any instance) holds the same key; released
+   * at commit or rollback. Throws outside a transaction.
+   */
+  dedup(client: string, collection: string): Promise<void>;
+}
+
+/** Response-signing keys, shared by every instance on one database (not per tenant). */
+export interface SigningKeyRepo {
+  /** Newest first. */
+  list(): Promise<SigningKeyRecord[]>;
+  /**
+   * Inserts `key` as current and retires the previous current one, atomically. Returns false when another instance
+   * rotated first (compare-and-set on the current kid `expectedCurrent`, null when there is none yet).
+   */
+  rotate(key: SigningKeyRecord, expectedCurrent: string | null): Promise<boolean>;
+  /** Deletes retired keys retired before `before` (ISO); returns how many. */
+  pruneRetired(before: string): Promise<number>;
 }
 
 export interface Repos {
@@ -227,20 +177,30 @@ export interface Repos {
   templates: TemplateRepo;
   persons: PersonRecordRepo;
   livenessSessions: LivenessSessionRepo;
+  changes: ChangeFeedRepo;
+  locks: LockRepo;
+  signingKeys: SigningKeyRepo;
 }
 
 export interface Store extends Repos {
+  readonly backend: 'sqlite' | 'postgres';
   /**
    * Runs `fn` in one transaction: all its writes land, or none. Do the slow work (face analysis) before calling
    * it; inside, only repository calls.
    */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
-  /** True while the database is open and answering (readiness). */
+  /** True while the database is open and answering (readiness); false while it cannot be reached. */
   healthy(): Promise<boolean>;
   /**
    * A number that changes with every committed write to what the vector index holds (templates, face persons,
    * collection memberships), whoever writes it. Tags the index's graph snapshots (docs/index.md).
    */
   indexGeneration(): Promise<number>;
+  /**
+   * Calls `onWake` whenever changes may have been appended to the feed (by any instance); the consumer then reads
+   * `changes.since(cursor)`. A wake-up may be spurious or coalesce several commits; after a lost connection it is
+   * called once reconnected, so a missed notification loses nothing.
+   */
+  watchChanges(onWake: () => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }

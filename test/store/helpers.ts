@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
 import type { FacePerson } from '../../src/store/types.js';
 
 /** A fresh data dir per test; removed afterwards. */
@@ -23,8 +23,8 @@ export function openTemp(extra: Partial<SqliteStoreOptions> = {}): { store: Sqli
   };
 }
 
-export function personInput(client: string, name: string, collections: string[] = []): Omit<FacePerson, '_id' | 'createdAt' | 'updatedAt'> {
-  return { client, name, gender: null, date_of_birth: null, nationality: null, notes: null, collections };
+export function personInput(client: string, name: string, collections: string[] = []): Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt'> {
+  return { client, name, gender: null, dateOfBirth: null, nationality: null, notes: null, collections };
 }
 
 /** A deterministic, recognisable embedding. */
@@ -32,4 +32,20 @@ export function embedding(seed: number, dim = 128): Float32Array {
   const v = new Float32Array(dim);
   for (let i = 0; i < dim; i++) v[i] = Math.sin(seed * 1000 + i) / (i + 1);
   return v;
+}
+
+/** A generic `/v2/persons` record of `client`. */
+export function recordInput(client: string) {
+  return {
+    client,
+    firstName: 'John',
+    lastName: 'Doe',
+    email: 'john@example.com',
+    phone: '+1234567890',
+    dateOfBirth: '1990-01-15',
+    documentType: 'passport',
+    documentNumber: '123456789',
+    livenessScore: null,
+    verificationStatus: 'pending' as const,
+  };
 }
