@@ -10,7 +10,7 @@ import { IndexFollower, type FollowedStore } from './domain/indexFollower.js';
 import { refreshIndexedPerson, reindexTemplates, type ReindexResult } from './domain/reindex.js';
 import type { FaceEngine } from './face/types.js';
 import { createHttpServer } from './http/server.js';
-import { loadOrCreateSigner, type ResponseSigner } from './http/signing.js';
+import { loadOrCreateSigner, loadSharedSigner, type ResponseSigner, type SigningKeyStore } from './http/signing.js';
 import type { TenantedIndex } from './index/index.js';
 import type { FaceIndex, SnapshotInfo } from './index/types.js';
 import type { Store } from './store/types.js';
@@ -63,14 +63,21 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
     now: opts.now,
   };
-  const signer = opts.signer ?? (await loadOrCreateSigner(config.dataDir));
+  // Instances sharing a database share its signing keys (one JWKS whichever instance answers); one instance on its
+  // own keeps its key in DATA_DIR.
+  const shared = store as Store & { backend?: string; signingKeys?: SigningKeyStore };
+  const sharedSigner = !opts.signer && shared.backend === 'postgres' && shared.signingKeys ? await loadSharedSigner(shared.signingKeys, { dataDir: config.dataDir }) : null;
+  const signer = opts.signer ?? sharedSigner ?? (await loadOrCreateSigner(config.dataDir));
   const logger = opts.logger ?? createLogger(config);
   const app = await createHttpServer({ config, deps, signer, logger });
   const stopRetention = scheduleAuditRetention(store, config.auditRetentionDays, {
     onPruned: (n) => n > 0 && logger.info({ events: n, retentionDays: config.auditRetentionDays }, 'audit events past retention pruned'),
     onError: (err) => logger.error({ err }, 'could not prune the audit trail'),
   });
-  app.addHook('onClose', async () => stopRetention());
+  app.addHook('onClose', async () => {
+    stopRetention();
+    sharedSigner?.close();
+  });
   return app;
 }
 
