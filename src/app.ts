@@ -25,6 +25,8 @@ export interface AppOptions {
   signer?: ResponseSigner;
   /** Clock for verification expiry. */
   now?: () => Date;
+  /** The change-feed follower of an instance sharing its database (startIndexFollower). */
+  follower?: IndexFollower | null;
 }
 
 /** Never log secrets: the bearer token, and (belt and braces) anything that looks like an image or template. */
@@ -62,6 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       samePersonMinScore: config.samePersonMinScore,
     },
     now: opts.now,
+    follower: opts.follower ?? undefined,
   };
   // Instances sharing a database share its signing keys (one JWKS whichever instance answers); one instance on its
   // own keeps its key in DATA_DIR.

@@ -49,7 +49,7 @@ async function start(config: Config, log: Logger): Promise<void> {
   const follower = await startIndexFollower(store, index, engine.modelVersion, rebuilt.cursor, log);
   await engineReady;
 
-  const app = await buildApp({ config, store, engine, index, logger: log });
+  const app = await buildApp({ config, store, engine, index, logger: log, follower });
   await app.listen({ port: config.port, host: config.host });
   // A graph still being built at shutdown is simply not saved (the snapshot holds only finished graphs).
   void buildGraphsInBackground(index, log);

@@ -46,6 +46,12 @@ export class DuplicatedPersonError extends ConflictError {
   }
 }
 
+/** What de-duplication across instances needs from a transaction (a store shared by several instances). */
+interface DedupRepos {
+  locks?: { dedup(client: string, collection: string): Promise<void> };
+  changes?: { latest(): Promise<number> };
+}
+
 /** Only one search per (client, collection) may be between "no duplicate found" and "enrolled" at a time. */
 const enrolLocks = new Map<string, Promise<unknown>>();
 async function withEnrolLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -276,17 +282,26 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, images);
 
-  return withEnrolLock(`${client}\u0000${collection}`, async () => {
-    const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });
-    if (duplicate) throw new DuplicatedPersonError(duplicate);
-    return createAnalysedFacePerson(deps, client, {
+  // The search and the enrolment must not interleave with another enrolment into this collection: in this process
+  // (the promise chain), and across instances sharing a database (a lock held by the write transaction, taken
+  // before the search, after which this index is brought up to every change committed so far).
+  return withEnrolLock(`${client}\u0000${collection}`, () =>
+    createAnalysedFacePerson(deps, client, {
       name,
       gender: input.gender,
       date_of_birth: input.date_of_birth,
       nationality: input.nationality,
       collections: [collection],
-    }, faces);
-  });
+    }, faces, async (tx) => {
+      const shared = tx as typeof tx & DedupRepos;
+      if (deps.follower && shared.locks && shared.changes) {
+        await shared.locks.dedup(client, collection);
+        await deps.follower.catchUp(await shared.changes.latest());
+      }
+      const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });
+      if (duplicate) throw new DuplicatedPersonError(duplicate);
+    }),
+  );
 }
 
 export interface DetectInput {
