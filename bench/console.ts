@@ -18,7 +18,7 @@ import { defaultConfig } from '../src/config.js';
 import { issueToken } from '../src/domain/tokens.js';
 import { createFaceEngine } from '../src/face/index.js';
 import { createFaceIndex } from '../src/index/index.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 
 const { values: args } = parseArgs({
   options: {

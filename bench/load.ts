@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { issueToken } from '../src/domain/tokens.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { FACE_NAMES, faceBase64 } from '../test/support/photos.js';
 import { startServer } from '../test/support/server.js';
 

@@ -11,7 +11,7 @@ import { createFaceEngine } from './face/index.js';
 import { cliEvent, exportAudit } from './domain/audit.js';
 import { issueToken, revokeToken } from './domain/tokens.js';
 import { rotateSigningKey } from './http/signing.js';
-import { openSqliteStore, resolveDbFile } from './store/sqlite.js';
+import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
 import type { Store, TokenRecord } from './store/types.js';
 
 export const USAGE = `Usage: npm run cli -- <command>

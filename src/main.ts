@@ -11,7 +11,7 @@ import { createFaceEngine } from './face/index.js';
 import type { FaceEngine } from './face/types.js';
 import { createFaceIndex } from './index/index.js';
 import { DataDirLockedError, lockDataDir } from './store/serverLock.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openSqliteStore } from './store/sqlite/store.js';
 import type { Logger } from 'pino';
 
 /** Signals closer together than this are one request to stop (see shutdown()). */

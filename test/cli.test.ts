@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { authenticate, hashToken } from '../src/domain/tokens.js';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 import { tempDir } from './store/helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

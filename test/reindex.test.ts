@@ -12,7 +12,7 @@ import { createFaceEngine } from '../src/face/index.js';
 import type { FaceEngine } from '../src/face/types.js';
 import { PREVIOUS_MODEL_VERSIONS } from '../src/face/version.js';
 import { createFaceIndex } from '../src/index/index.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { repoRoot } from './support/harness.js';
 import { faceJpeg } from './support/photos.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rebuildIndex, saveIndexSnapshot } from '../src/app.js';
 import { createFaceIndex } from '../src/index/index.js';
-import type { SqliteStore } from '../src/store/sqlite.js';
+import type { SqliteStore } from '../src/store/sqlite/store.js';
 import { openTemp, personInput } from './store/helpers.js';
 
 const DIM = 128;

@@ -178,9 +178,12 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
   if (patch.nationality !== undefined) fields.nationality = blankToNull(patch.nationality) ?? null;
   if (patch.notes !== undefined) fields.notes = blankToNull(patch.notes) ?? null;
 
-  // Fail fast on a missing person or collection before spending engine time.
-  if (!(await deps.store.facePersons.get(client, id))) throw new NotFoundError('person');
-  if (patch.collections) await resolveCollections(deps.store, client, patch.collections, 'collections');
+  // Collections are resolved once, inside the transaction that writes them. Only when new photos are to be analysed
+  // does a missing person or collection get checked before too: it must not cost engine time.
+  if (patch.images) {
+    if (!(await deps.store.facePersons.get(client, id))) throw new NotFoundError('person');
+    if (patch.collections) await resolveCollections(deps.store, client, patch.collections, 'collections');
+  }
   const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images, { tenant: client })).faces : null;
   if (faces && patch.images) assertOnePerson(deps.engine, faces, patch.images, samePersonMinScore(deps));
 

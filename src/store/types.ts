@@ -1,5 +1,6 @@
-// Repository contracts. SQLite (better-sqlite3) implements them now, PostgreSQL next: every method is async so
-// that a networked store fits, and all writes of one request go through one `transaction` call.
+// Repository contracts, implemented side by side by SQLite (src/store/sqlite/, better-sqlite3) and PostgreSQL
+// (src/store/postgres/, pg). Every method is async so that a networked store fits, and all writes of one request go
+// through one `transaction` call. A database that cannot be reached throws StoreUnavailableError (src/domain/errors.ts).
 // Every query is scoped by `client` (the tenant): a row of another client is indistinguishable from a missing one.
 import type {
   AuditEvent,
@@ -7,6 +8,7 @@ import type {
   Collection,
   FacePerson,
   FaceTemplate,
+  IndexChange,
   LivenessFrameRecord,
   LivenessSessionPatch,
   LivenessSessionRecord,
@@ -20,6 +22,7 @@ import type {
   NewPersonRecord,
   NewToken,
   PersonRecord,
+  SigningKeyRecord,
   TokenRecord,
   VerificationStatus,
 } from '../domain/model.js';
@@ -97,8 +100,21 @@ export interface TemplateRepo {
    * the model-upgrade path. False when the template no longer exists (its person was erased meanwhile).
    */
   reembed(id: number, t: Pick<FaceTemplate, 'modelVersion' | 'embedding' | 'thumbnail' | 'quality'>): Promise<boolean>;
-  /** Every face person's templates with its collections, for rebuilding the vector index at start-up. */
-  iterateIndexEntries(): AsyncIterable<{ client: string; person: string; collections: string[]; templates: Pick<FaceTemplate, 'id' | 'embedding' | 'modelVersion'>[] }>;
+  /**
+   * Every face person's templates with its collections, for rebuilding the vector index at start-up: batches by
+   * keyset from one consistent snapshot, never the whole table in memory. Not available inside a transaction.
+   */
+  iterateIndexEntries(): AsyncIterable<IndexEntry>;
+  /** How many templates belong to face persons (what iterateIndexEntries() yields), for progress logging. */
+  countIndexEntries(): Promise<number>;
+}
+
+/** What the vector index holds for one face person. */
+export interface IndexEntry {
+  client: string;
+  person: string;
+  collections: string[];
+  templates: Pick<FaceTemplate, 'id' | 'embedding' | 'modelVersion'>[];
 }
 
 export interface PersonRecordRepo {
@@ -117,6 +133,41 @@ export interface AuditRepo {
   prune(before: string): Promise<number>;
 }
 
+/**
+ * The change feed: one row per face person whose index entry changed, appended by the repositories in the writing
+ * transaction; commit order equals seq order, so a follower reading `since(cursor)` never skips a change.
+ */
+export interface ChangeFeedRepo {
+  /** Highest committed seq (0 when none). */
+  latest(): Promise<number>;
+  /** Changes with seq > after, ascending, at most `limit`. */
+  since(after: number, limit: number): Promise<IndexChange[]>;
+  /** Retention: deletes changes with seq <= `upTo` and older than `olderThan` (ISO); returns how many. The newest
+   *  change is always kept, so latest() never goes back. */
+  prune(upTo: number, olderThan: string): Promise<number>;
+}
+
+export interface LockRepo {
+  /**
+   * Inside `store.transaction` only: blocks until no other transaction (of any instance) holds the same key; released
+   * at commit or rollback. Throws outside a transaction.
+   */
+  dedup(client: string, collection: string): Promise<void>;
+}
+
+/** Response-signing keys, shared by every instance on one database (not per tenant). */
+export interface SigningKeyRepo {
+  /** Newest first. */
+  list(): Promise<SigningKeyRecord[]>;
+  /**
+   * Inserts `key` as current and retires the previous current one, atomically. Returns false when another instance
+   * rotated first (compare-and-set on the current kid `expectedCurrent`, null when there is none yet).
+   */
+  rotate(key: SigningKeyRecord, expectedCurrent: string | null): Promise<boolean>;
+  /** Deletes retired keys retired before `before` (ISO); returns how many. */
+  pruneRetired(before: string): Promise<number>;
+}
+
 export interface Repos {
   audit: AuditRepo;
   clients: ClientRepo;
@@ -126,20 +177,30 @@ export interface Repos {
   templates: TemplateRepo;
   persons: PersonRecordRepo;
   livenessSessions: LivenessSessionRepo;
+  changes: ChangeFeedRepo;
+  locks: LockRepo;
+  signingKeys: SigningKeyRepo;
 }
 
 export interface Store extends Repos {
+  readonly backend: 'sqlite' | 'postgres';
   /**
    * Runs `fn` in one transaction: all its writes land, or none. Do the slow work (face analysis) before calling
    * it; inside, only repository calls.
    */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
-  /** True while the database is open and answering (readiness). */
+  /** True while the database is open and answering (readiness); false while it cannot be reached. */
   healthy(): Promise<boolean>;
   /**
    * A number that changes with every committed write to what the vector index holds (templates, face persons,
    * collection memberships), whoever writes it. Tags the index's graph snapshots (docs/index.md).
    */
   indexGeneration(): Promise<number>;
+  /**
+   * Calls `onWake` whenever changes may have been appended to the feed (by any instance); the consumer then reads
+   * `changes.since(cursor)`. A wake-up may be spurious or coalesce several commits; after a lost connection it is
+   * called once reconnected, so a missed notification loses nothing.
+   */
+  watchChanges(onWake: () => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }

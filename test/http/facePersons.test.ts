@@ -5,7 +5,7 @@ import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
-import { DB_FILE_NAME } from '../../src/store/sqlite.js';
+import { DB_FILE_NAME } from '../../src/store/sqlite/store.js';
 import type { Repos, Store } from '../../src/store/types.js';
 import { pixelBombPng, notAnImage } from '../support/hostile.js';
 import { startTestApp, type TestApp } from '../support/harness.js';

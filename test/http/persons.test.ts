@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
-import { DB_FILE_NAME } from '../../src/store/sqlite.js';
+import { DB_FILE_NAME } from '../../src/store/sqlite/store.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { faceBase64, groupJpeg, noFaceJpeg } from '../support/photos.js';
 import { newEngine, newIndex } from '../support/parts.js';

@@ -1,7 +1,7 @@
 // The liveness-session repository on a real SQLite file: tenant scoping, conditional updates (single use), frame
 // pruning and expiry, and survival across a reopen.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import type { Client, NewLivenessSession } from '../../src/store/types.js';
 import { embedding, openTemp } from './helpers.js';
 

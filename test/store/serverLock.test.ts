@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { DataDirLockedError, lockDataDir, PID_FILE_NAME } from '../../src/store/serverLock.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { repoRoot } from '../support/harness.js';
 import { tempDir } from './helpers.js';
 

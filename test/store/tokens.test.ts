@@ -11,7 +11,7 @@ import {
   issueToken,
   parseTtl,
 } from '../../src/domain/tokens.js';
-import type { SqliteStore } from '../../src/store/sqlite.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { openTemp } from './helpers.js';
 
 let store: SqliteStore;

@@ -10,7 +10,7 @@ import { defaultConfig, type Config } from '../../src/config.js';
 import { issueToken } from '../../src/domain/tokens.js';
 import type { FaceEngine } from '../../src/face/types.js';
 import type { FaceIndex } from '../../src/index/types.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedFaces = path.resolve(repoRoot, '../shared/faces');

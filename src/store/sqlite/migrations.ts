@@ -1,4 +1,4 @@
-// Versioned schema migrations, applied in order on open (see docs/storage.md). Never edit a released migration:
+// SQLite's versioned schema migrations, applied in order on open (see docs/storage.md). Never edit a released migration:
 // append a new one. Each runs inside the same IMMEDIATE transaction as its `schema_migrations` row, so a crash
 // leaves the schema at a whole version, and two processes opening a fresh file at once migrate it only once.
 
@@ -230,6 +230,31 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the audit retention cutoff only moves forward, and never to within a day of now'); END;
       CREATE TRIGGER audit_retention_no_delete BEFORE DELETE ON audit_retention
         BEGIN SELECT RAISE(ABORT, 'audit_retention cannot be deleted'); END;
+    `,
+  },
+  {
+    version: 7,
+    name: 'change feed of what the vector index holds; response-signing keys shared by every instance',
+    // One row per face person whose index entry changed, appended by the repositories in the writing transaction
+    // (ids and a time only, never names or templates). AUTOINCREMENT: a seq is never reused after a prune.
+    // signing_keys: at most one current key (retired_at NULL), enforced by the partial unique index.
+    sql: /* sql */ `
+      CREATE TABLE index_changes (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        at        TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE signing_keys (
+        kid         TEXT PRIMARY KEY,
+        alg         TEXT NOT NULL CHECK (alg IN ('EdDSA', 'ES256')),
+        private_jwk TEXT NOT NULL CHECK (json_valid(private_jwk)),
+        public_jwk  TEXT NOT NULL CHECK (json_valid(public_jwk)),
+        created_at  TEXT NOT NULL,
+        retired_at  TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
     `,
   },
 ];

@@ -1,0 +1,101 @@
+// Clients (tenants) and their API tokens (only a token's hash is stored).
+import { UnknownReferenceError } from '../../domain/errors.js';
+import type { Client, NewToken, TokenRecord } from '../../domain/model.js';
+import { newObjectId } from '../ids.js';
+import { isoNow } from '../shared.js';
+import type { ClientRepo, TokenRepo } from '../types.js';
+import type { Query, Row, Scope } from './connection.js';
+
+const toClient = (r: Row): Client => ({ id: r.id as string, name: r.name as string, createdAt: r.created_at as string });
+
+const toToken = (r: Row): TokenRecord => ({
+  id: r.id as string,
+  client: r.client_id as string,
+  hash: r.hash as string,
+  label: (r.label as string | null) ?? null,
+  createdAt: r.created_at as string,
+  expiresAt: (r.expires_at as string | null) ?? null,
+  revokedAt: (r.revoked_at as string | null) ?? null,
+});
+
+/** Throws UnknownReferenceError unless `client` exists. */
+export function requireClient(q: Query, client: string): void {
+  if (!q('SELECT 1 FROM clients WHERE id = ?').get(client)) throw new UnknownReferenceError('client', client);
+}
+
+export class SqliteClients implements ClientRepo {
+  constructor(private readonly s: Scope) {}
+
+  async create(name: string): Promise<Client> {
+    const c: Client = { id: newObjectId(), name, createdAt: isoNow() };
+    await this.s.write('client', (q) => q('INSERT INTO clients (id, name, created_at) VALUES (?, ?, ?)').run(c.id, c.name, c.createdAt));
+    return c;
+  }
+
+  async getByName(name: string): Promise<Client | null> {
+    return this.s.read((q) => {
+      const r = q('SELECT * FROM clients WHERE name = ?').get(name) as Row | undefined;
+      return r ? toClient(r) : null;
+    });
+  }
+
+  async get(id: string): Promise<Client | null> {
+    return this.s.read((q) => {
+      const r = q('SELECT * FROM clients WHERE id = ?').get(id) as Row | undefined;
+      return r ? toClient(r) : null;
+    });
+  }
+
+  async list(): Promise<Client[]> {
+    return this.s.read((q) => (q('SELECT * FROM clients ORDER BY rowid').all() as Row[]).map(toClient));
+  }
+}
+
+export class SqliteTokens implements TokenRepo {
+  constructor(private readonly s: Scope) {}
+
+  async create(t: NewToken): Promise<TokenRecord> {
+    const rec: TokenRecord = {
+      id: t.id ?? newObjectId(),
+      client: t.client,
+      hash: t.hash,
+      label: t.label ?? null,
+      createdAt: isoNow(),
+      expiresAt: t.expiresAt ?? null,
+      revokedAt: null,
+    };
+    await this.s.write('token', (q) => {
+      requireClient(q, rec.client);
+      q('INSERT INTO tokens (id, client_id, hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        rec.id,
+        rec.client,
+        rec.hash,
+        rec.label,
+        rec.createdAt,
+        rec.expiresAt,
+      );
+    });
+    return rec;
+  }
+
+  async findByHash(hash: string): Promise<TokenRecord | null> {
+    return this.s.read((q) => {
+      const r = q('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+      return r ? toToken(r) : null;
+    });
+  }
+
+  async list(client?: string): Promise<TokenRecord[]> {
+    return this.s.read((q) => {
+      const rows =
+        client === undefined
+          ? (q('SELECT * FROM tokens ORDER BY rowid').all() as Row[])
+          : (q('SELECT * FROM tokens WHERE client_id = ? ORDER BY rowid').all(client) as Row[]);
+      return rows.map(toToken);
+    });
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    return this.s.write('token', (q) => q('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(isoNow(), id).changes > 0);
+  }
+}

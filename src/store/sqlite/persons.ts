@@ -1,0 +1,113 @@
+// Generic `/v2/persons` records. Their templates are not in the vector index (no change-feed rows).
+import type { NewPersonRecord, PersonRecord, VerificationStatus } from '../../domain/model.js';
+import { newPersonRecordId } from '../ids.js';
+import { checkPage, isoNow } from '../shared.js';
+import type { Page, PageQuery, PersonRecordRepo } from '../types.js';
+import { requireClient } from './clients.js';
+import type { Query, Row, Scope } from './connection.js';
+
+export const PERSON_RECORD_COLUMNS = {
+  firstName: 'first_name',
+  lastName: 'last_name',
+  email: 'email',
+  phone: 'phone',
+  dateOfBirth: 'date_of_birth',
+  documentType: 'document_type',
+  documentNumber: 'document_number',
+  livenessScore: 'liveness_score',
+  verificationStatus: 'verification_status',
+} as const;
+
+const toPersonRecord = (r: Row): PersonRecord => ({
+  id: r.id as string,
+  client: r.client_id as string,
+  firstName: (r.first_name as string | null) ?? null,
+  lastName: (r.last_name as string | null) ?? null,
+  email: (r.email as string | null) ?? null,
+  phone: (r.phone as string | null) ?? null,
+  dateOfBirth: (r.date_of_birth as string | null) ?? null,
+  documentType: (r.document_type as string | null) ?? null,
+  documentNumber: (r.document_number as string | null) ?? null,
+  livenessScore: (r.liveness_score as number | null) ?? null,
+  verificationStatus: r.verification_status as VerificationStatus,
+  createdAt: r.created_at as string,
+  updatedAt: r.updated_at as string,
+});
+
+function getPersonRecord(q: Query, client: string, id: string): PersonRecord | null {
+  const r = q('SELECT * FROM person_records WHERE client_id = ? AND id = ?').get(client, id) as Row | undefined;
+  return r ? toPersonRecord(r) : null;
+}
+
+export class SqlitePersons implements PersonRecordRepo {
+  constructor(private readonly s: Scope) {}
+
+  async create(p: NewPersonRecord): Promise<PersonRecord> {
+    const now = isoNow();
+    const id = p.id ?? newPersonRecordId();
+    return this.s.write('person', (q) => {
+      requireClient(q, p.client);
+      q(
+        `INSERT INTO person_records (id, client_id, first_name, last_name, email, phone, date_of_birth, document_type,
+           document_number, liveness_score, verification_status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id,
+        p.client,
+        p.firstName ?? null,
+        p.lastName ?? null,
+        p.email ?? null,
+        p.phone ?? null,
+        p.dateOfBirth ?? null,
+        p.documentType ?? null,
+        p.documentNumber ?? null,
+        p.livenessScore ?? null,
+        p.verificationStatus ?? 'pending',
+        now,
+        now,
+      );
+      return getPersonRecord(q, p.client, id)!;
+    });
+  }
+
+  async get(client: string, id: string): Promise<PersonRecord | null> {
+    return this.s.read((q) => getPersonRecord(q, client, id));
+  }
+
+  async list(client: string, query: PageQuery & { status?: VerificationStatus }): Promise<Page<PersonRecord>> {
+    const { limit, offset } = checkPage(query);
+    return this.s.read((q) => {
+      const where = query.status ? 'client_id = ? AND verification_status = ?' : 'client_id = ?';
+      const args = query.status ? [client, query.status] : [client];
+      const total = (q(`SELECT count(*) AS n FROM person_records WHERE ${where}`).get(...args) as { n: number }).n;
+      const rows = q(`SELECT * FROM person_records WHERE ${where} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`).all(...args) as Row[];
+      return { items: rows.map(toPersonRecord), total };
+    });
+  }
+
+  async update(client: string, id: string, patch: Parameters<PersonRecordRepo['update']>[2]): Promise<PersonRecord | null> {
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    for (const [key, col] of Object.entries(PERSON_RECORD_COLUMNS)) {
+      const v = (patch as Record<string, unknown>)[key];
+      if (v !== undefined) {
+        sets.push(`${col} = ?`);
+        args.push(v);
+      }
+    }
+    sets.push('updated_at = ?');
+    args.push(isoNow());
+    return this.s.write('person', (q) => {
+      const n = q(`UPDATE person_records SET ${sets.join(', ')} WHERE client_id = ? AND id = ?`).run(...args, client, id).changes;
+      return n > 0 ? getPersonRecord(q, client, id) : null;
+    });
+  }
+
+  async delete(client: string, id: string): Promise<boolean> {
+    return this.s.write('person', (q, w) => {
+      const n = q('DELETE FROM person_records WHERE client_id = ? AND id = ?').run(client, id).changes;
+      if (n > 0) w.biometricDeleted();
+      return n > 0;
+    });
+  }
+}
