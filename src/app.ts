@@ -6,11 +6,11 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { scheduleAuditRetention } from './domain/audit.js';
 import type { DomainDeps } from './domain/deps.js';
-import { IndexFollower, type FollowedStore } from './domain/indexFollower.js';
+import { IndexFollower } from './domain/indexFollower.js';
 import { refreshIndexedPerson, reindexTemplates, type ReindexResult } from './domain/reindex.js';
 import type { FaceEngine } from './face/types.js';
 import { createHttpServer } from './http/server.js';
-import { loadOrCreateSigner, loadSharedSigner, type ResponseSigner, type SigningKeyStore } from './http/signing.js';
+import { loadOrCreateSigner, loadSharedSigner, type ResponseSigner } from './http/signing.js';
 import type { TenantedIndex } from './index/index.js';
 import type { FaceIndex, SnapshotInfo } from './index/types.js';
 import type { Store } from './store/types.js';
@@ -68,8 +68,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   };
   // Instances sharing a database share its signing keys (one JWKS whichever instance answers); one instance on its
   // own keeps its key in DATA_DIR.
-  const shared = store as Store & { backend?: string; signingKeys?: SigningKeyStore };
-  const sharedSigner = !opts.signer && shared.backend === 'postgres' && shared.signingKeys ? await loadSharedSigner(shared.signingKeys, { dataDir: config.dataDir }) : null;
+  const sharedSigner = !opts.signer && store.backend === 'postgres' ? await loadSharedSigner(store.signingKeys, { dataDir: config.dataDir }) : null;
   const signer = opts.signer ?? sharedSigner ?? (await loadOrCreateSigner(config.dataDir));
   const logger = opts.logger ?? createLogger(config);
   const app = await createHttpServer({ config, deps, signer, logger });
@@ -92,18 +91,10 @@ export interface RebuildResult {
   /** True when the ANN graphs came from a snapshot instead of being built. */
   restored: boolean;
   /**
-   * The store's change-feed position read before streaming (null for a store without a feed): the index reflects
-   * every change up to it, and a follower started from it catches up with writes made during the load.
+   * The store's change-feed position read before streaming: the index reflects every change up to it, and a
+   * follower started from it catches up with writes made during the load.
    */
-  cursor: number | null;
-}
-
-/** Feed position and template count, where the store has them (a shared database's change feed). */
-interface StreamableStore {
-  changes?: { latest(): Promise<number> };
-}
-interface CountingTemplates {
-  countIndexEntries?(): Promise<number>;
+  cursor: number;
 }
 
 /**
@@ -123,12 +114,10 @@ export async function rebuildIndex(
 ): Promise<RebuildResult> {
   // Read before streaming: a write that lands during the load is either streamed or after the cursor (or both;
   // applying it twice is harmless), never neither.
-  const feed = (store as Store & StreamableStore).changes;
-  const cursor = feed ? await feed.latest() : null;
+  const cursor = await store.changes.latest();
   const restored = opts.snapshotDir ? index.loadSnapshot(opts.snapshotDir, await store.indexGeneration()) : false;
   if (opts.deferGraphs) index.deferGraphs?.();
-  const counting = store.templates as Store['templates'] & CountingTemplates;
-  const total = opts.log && counting.countIndexEntries ? await counting.countIndexEntries() : null;
+  const total = opts.log ? await store.templates.countIndexEntries() : null;
   const t0 = Date.now();
   let lastLog = t0;
   const progressMs = opts.progressMs ?? 5000;
@@ -184,14 +173,13 @@ export function buildGraphsInBackground(index: TenantedIndex, log: Logger): Prom
 }
 
 /**
- * With a store shared by several instances (one that has a change feed), follows the feed from `cursor` so that
+ * With a store shared by several instances (PostgreSQL), follows the feed from `cursor` so that
  * this instance's index sees every other instance's writes (src/domain/indexFollower.ts). Null for a store of one
  * process, whose own writes update the index directly.
  */
-export async function startIndexFollower(store: Store, index: FaceIndex, modelVersion: string, cursor: number | null, log: Logger): Promise<IndexFollower | null> {
-  const shared = store as Store & Partial<FollowedStore> & { backend?: string };
-  if (cursor === null || shared.backend !== 'postgres' || !shared.changes || !shared.watchChanges) return null;
-  const follower = new IndexFollower({ store: shared as Store & FollowedStore, index, modelVersion, from: cursor, log });
+export async function startIndexFollower(store: Store, index: FaceIndex, modelVersion: string, cursor: number, log: Logger): Promise<IndexFollower | null> {
+  if (store.backend !== 'postgres') return null;
+  const follower = new IndexFollower({ store, index, modelVersion, from: cursor, log });
   await follower.start();
   log.info({ from: cursor, cursor: follower.cursor }, 'following the change feed of the shared database');
   return follower;

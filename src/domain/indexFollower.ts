@@ -8,26 +8,11 @@
 // dropped connection or a restart loses nothing: the next pass catches up by seq. Wake-ups come from the store's
 // watchChanges (LISTEN/NOTIFY on PostgreSQL) and from a timer, the safety net.
 import type { FaceIndex } from '../index/types.js';
-import type { Store } from '../store/types.js';
+import type { IndexChange, Store } from '../store/types.js';
 import { refreshIndexEntry } from './reindex.js';
 
-/** One committed change to what the vector index holds for one face person (the store's change feed). */
-export interface FeedChange {
-  seq: number;
-  client: string;
-  person: string;
-  at: string;
-}
-
 /** What the follower needs from the store. */
-export interface FollowedStore extends Pick<Store, 'facePersons' | 'templates'> {
-  changes: {
-    latest(): Promise<number>;
-    since(after: number, limit: number): Promise<FeedChange[]>;
-    prune(upTo: number, olderThan: string): Promise<number>;
-  };
-  watchChanges(onWake: () => void): Promise<{ close(): Promise<void> }>;
-}
+export type FollowedStore = Pick<Store, 'facePersons' | 'templates' | 'changes' | 'watchChanges'>;
 
 export interface FollowerLog {
   info(obj: object, msg: string): void;
@@ -155,7 +140,7 @@ export class IndexFollower {
     const changes = await this.opts.store.changes.since(this.cursorSeq, batch);
     if (changes.length === 0) return false;
     // A person changed several times in the batch is re-read once: the store's current state covers them all.
-    const persons = new Map<string, FeedChange>();
+    const persons = new Map<string, IndexChange>();
     for (const c of changes) persons.set(`${c.client}\u0000${c.person}`, c);
     for (const c of persons.values()) {
       await refreshIndexEntry(this.opts.store, this.opts.index, this.opts.modelVersion, c.client, c.person);

@@ -46,12 +46,6 @@ export class DuplicatedPersonError extends ConflictError {
   }
 }
 
-/** What de-duplication across instances needs from a transaction (a store shared by several instances). */
-interface DedupRepos {
-  locks?: { dedup(client: string, collection: string): Promise<void> };
-  changes?: { latest(): Promise<number> };
-}
-
 /** Only one search per (client, collection) may be between "no duplicate found" and "enrolled" at a time. */
 const enrolLocks = new Map<string, Promise<unknown>>();
 async function withEnrolLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -293,10 +287,9 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
       nationality: input.nationality,
       collections: [collection],
     }, faces, async (tx) => {
-      const shared = tx as typeof tx & DedupRepos;
-      if (deps.follower && shared.locks && shared.changes) {
-        await shared.locks.dedup(client, collection);
-        await deps.follower.catchUp(await shared.changes.latest());
+      if (deps.follower) {
+        await tx.locks.dedup(client, collection);
+        await deps.follower.catchUp(await tx.changes.latest());
       }
       const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });
       if (duplicate) throw new DuplicatedPersonError(duplicate);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, compactVerify, CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { SigningKeyRecord, SigningKeyRepo } from '../store/types.js';
 import { canonicalJson } from './canonical.js';
 
 export const SIGNING_KEY_FILE = 'signing-key.json';
@@ -136,23 +137,9 @@ export async function rotateSigningKey(dataDir: string): Promise<{ retired: stri
 // instances rotating at once make one new key, not two; every instance re-reads the set every few seconds and
 // signs with the new key from then on, while the old one stays in the JWKS.
 
-/** A key as the store keeps it (the store contract's SigningKeyRecord). */
-export interface StoredSigningKey {
-  kid: string;
-  alg: 'EdDSA' | 'ES256';
-  /** JSON of the private JWK; "null" for a retired key whose private half was destroyed (imported from a file). */
-  privateJwk: string;
-  publicJwk: string;
-  createdAt: string;
-  retiredAt: string | null;
-}
-
-/** The store's signing-key repository (the store contract's SigningKeyRepo). */
-export interface SigningKeyStore {
-  list(): Promise<StoredSigningKey[]>;
-  rotate(key: StoredSigningKey, expectedCurrent: string | null): Promise<boolean>;
-  pruneRetired(before: string): Promise<number>;
-}
+// A key's `privateJwk` is "null" for a retired key whose private half was destroyed (imported from DATA_DIR's files).
+type StoredSigningKey = SigningKeyRecord;
+type SigningKeyStore = SigningKeyRepo;
 
 /** How long a retired key stays published by default: answers older than a year are not expected to verify. */
 export const DEFAULT_KEY_RETENTION_MS = 365 * 24 * 3600_000;
