@@ -23,6 +23,7 @@ import pg from 'pg';
 import { IndexFollower, type FollowedStore } from '../src/domain/indexFollower.js';
 import { EMBEDDING_DIM, MODEL_VERSION } from '../src/face/version.js';
 import { createFaceIndex } from '../src/index/index.js';
+import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/types.js';
 import { FittedTemplateGenerator, fitTemplateModel, PROFILES } from '../test/index/fitted-templates.js';
 import { samplePhotoPath } from '../test/support/harness.js';
@@ -47,10 +48,7 @@ const { values: args } = parseArgs({
 
 // ---- the store, either backend ----
 
-const OPEN_MODULE = '../src/store/open.js';
-
 async function openBackend(backend: 'sqlite' | 'postgres', where: string): Promise<Store> {
-  const { openStore } = (await import(OPEN_MODULE)) as { openStore(c: { databaseUrl?: string; dataDir: string }): Store };
   return backend === 'postgres' ? openStore({ databaseUrl: where, dataDir: os.tmpdir() }) : openStore({ dataDir: where });
 }
 

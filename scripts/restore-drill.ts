@@ -23,11 +23,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { issueToken } from '../src/domain/tokens.js';
+import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/types.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OPEN_MODULE = '../src/store/open.js';
 
 function pgTool(name: string): string {
   if (process.env.PG_BIN) return path.join(process.env.PG_BIN, name);
@@ -117,8 +117,7 @@ export async function restoreDrill(opts: { from: string; sample?: number; keep?:
     const tablesDiffering = Object.entries(tables).filter(([, c]) => c.source !== c.restored).map(([n]) => n);
 
     // 4. A server on the restored copy finds the enrolled people by their stored face images.
-    const { openStore } = (await import(OPEN_MODULE)) as { openStore(c: { databaseUrl: string; dataDir: string }): Store };
-    store = openStore({ databaseUrl: restoredUrl, dataDir: work });
+    store = await openStore({ databaseUrl: restoredUrl, dataDir: work });
     const probes: { token: string; person: string; image: string }[] = [];
     for (const client of await store.clients.list()) {
       const page = await store.facePersons.list(client.id, { page: 1, limit: opts.sample ?? 20 });

@@ -11,6 +11,7 @@ import { createFaceEngine } from './face/index.js';
 import { cliEvent, exportAudit } from './domain/audit.js';
 import { issueToken, revokeToken } from './domain/tokens.js';
 import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
+import { openStore } from './store/open.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
 import type { Store, TokenRecord } from './store/types.js';
 
@@ -38,7 +39,8 @@ export const USAGE = `Usage: npm run cli -- <command>
       Prints the audit trail from that date on (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), one JSON object a line,
       oldest first: seq, at, client, token, request, route, action, outcome, status, subject, details.
 
-Environment: DATA_DIR (default ./data) - the same folder the server uses.
+Environment: DATA_DIR (default ./data) - the same folder the server uses; DATABASE_URL (postgres://…) - the
+PostgreSQL database the server uses, when it uses one.
 Exit status: 0 done, 1 failed, 2 bad usage.`;
 
 export interface CliIo {
@@ -85,6 +87,17 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
   return parsed as { values: Record<string, string | undefined>; positionals: string[] };
 }
 
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
 /** Runs one CLI command; returns the exit status. Never calls process.exit (tests call it in-process). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const now = io.now ?? (() => new Date());
@@ -96,7 +109,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const dataDir = io.env.DATA_DIR || './data';
   let store: Store | undefined;
   const file = path.resolve(resolveDbFile({ dataDir }));
-  const openStore = (mayCreate = false): Store => {
+  // DATABASE_URL as the server reads it: postgres://… → the PostgreSQL store (which always exists once a server
+  // has started on it: migrations make it), else SQLite in DATA_DIR.
+  const databaseUrl = io.env.DATABASE_URL?.trim() || null;
+  const where = databaseUrl ? redactUrl(databaseUrl) : file;
+  const exists = (): boolean => (databaseUrl ? true : existsSync(file));
+  const openCliStore = async (mayCreate = false): Promise<Store> => {
+    if (databaseUrl) {
+      store = await openStore({ dataDir, databaseUrl, databasePoolSize: 2 });
+      return store;
+    }
     if (!mayCreate && !existsSync(file)) {
       throw new CliFailure(
         `no database at ${file} (is DATA_DIR right? it is "${dataDir}"). The server creates it on its first start; ` +
@@ -114,8 +136,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'tokens create': {
         const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' }, create: { type: 'boolean' } }, 0);
         if (!values.client) throw new UsageError('--client NAME is required');
-        const created = !existsSync(file);
-        const s = openStore(Boolean(values.create));
+        const created = !exists();
+        const s = await openCliStore(Boolean(values.create));
         let issued;
         try {
           issued = await issueToken(s, { clientName: values.client, ttl: values.ttl, label: values.label, now: now() });
@@ -123,7 +145,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           if (e instanceof RangeError) throw new UsageError(e.message);
           throw e;
         }
-        io.err(`database: ${file}${created ? ' (created now)' : ''}`);
+        io.err(`database: ${where}${created ? ' (created now)' : ''}`);
         io.err(`client:   ${issued.client.name} (${issued.client.id})`);
         io.err(`token id: ${issued.record.id}${issued.record.label ? ` (${issued.record.label})` : ''}  <- for "tokens list" and "tokens revoke"; not a credential`);
         io.err(`expires:  ${issued.record.expiresAt ?? 'never'}`);
@@ -133,7 +155,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'tokens list': {
         const { values } = parse(rest, { client: { type: 'string' } }, 0);
-        const s = openStore();
+        const s = await openCliStore();
         const clients = new Map((await s.clients.list()).map((c) => [c.id, c.name]));
         let clientId: string | undefined;
         if (values.client !== undefined) {
@@ -164,7 +186,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'tokens revoke': {
         const { positionals } = parse(rest, {}, 1);
-        const s = openStore();
+        const s = await openCliStore();
         if (!(await revokeToken(s, positionals[0]))) throw new CliFailure(`no active token with id ${positionals[0]}`);
         io.out(`revoked ${positionals[0]}`);
         return 0;
@@ -173,7 +195,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const { values } = parse(command === undefined ? rest : [command, ...rest], { workers: { type: 'string' } }, 0);
         const workers = values.workers === undefined ? undefined : Number(values.workers);
         if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new UsageError('--workers must be an integer from 1 to 64');
-        const s = openStore();
+        const s = await openCliStore();
         const engine = createFaceEngine({ workers });
         try {
           await engine.ready();
@@ -192,7 +214,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'clients list': {
         parse(rest, {}, 0);
-        const s = openStore();
+        const s = await openCliStore();
         const clients = await s.clients.list();
         if (clients.length === 0) {
           io.err('no clients');
@@ -210,7 +232,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'keys rotate': {
         parse(rest, {}, 0);
-        const s = openStore();
+        const s = await openCliStore();
         // A shared database holds the key set of every instance; they switch to the new key within 10 s.
         const shared = s.backend === 'postgres';
         const r = shared ? await rotateSharedKey(s.signingKeys) : await rotateSigningKey(dataDir);
@@ -223,7 +245,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (!values.since) throw new UsageError('--since ISO-DATE is required');
         const t = Date.parse(values.since);
         if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError(`--since must be an ISO 8601 date (got "${values.since}")`);
-        const s = openStore();
+        const s = await openCliStore();
         for await (const e of exportAudit(s, new Date(t).toISOString())) io.out(JSON.stringify(e));
         return 0;
       }

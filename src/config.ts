@@ -40,6 +40,10 @@ export interface Config {
   samePersonMinScore: number;
   /** Days the audit trail keeps an event; older ones are pruned every few hours. */
   auditRetentionDays: number;
+  /** DATABASE_URL: postgres://… puts the store in PostgreSQL (many instances may share it); null: SQLite in dataDir. */
+  databaseUrl: string | null;
+  /** PostgreSQL connections per instance. */
+  databasePoolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +132,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`API_TOKEN_CLIENT must be 1-64 letters, digits, dots, dashes or underscores (got "${apiTokenClient}")`);
   }
 
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    // Never echo the value: it may hold a password.
+    problems.push('DATABASE_URL must start with postgres:// or postgresql:// (unset it to keep the store in DATA_DIR)');
+  }
+
   const bodyLimit = size('BODY_LIMIT', '25mb', 1024);
   const maxImageBytes = size('MAX_IMAGE_BYTES', '10mb', 1024);
 
@@ -153,6 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitWindowMs: 60_000,
     samePersonMinScore: num('SAME_PERSON_MIN_SCORE', DEFAULT_SAME_PERSON_MIN_SCORE, 0.5, 1),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    databaseUrl,
+    databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
   };
   config.engineQueuePerClient = int('ENGINE_QUEUE_PER_CLIENT', Math.max(1, Math.ceil(config.engineQueue / 2)), 1, 100_000);
   const windowRaw = str('RATE_LIMIT_WINDOW', '1m');

@@ -11,7 +11,7 @@ import { createFaceEngine } from './face/index.js';
 import type { FaceEngine } from './face/types.js';
 import { createFaceIndex } from './index/index.js';
 import { DataDirLockedError, lockDataDir } from './store/serverLock.js';
-import { openSqliteStore } from './store/sqlite/store.js';
+import { openStore } from './store/open.js';
 import type { Logger } from 'pino';
 
 /** Signals closer together than this are one request to stop (see shutdown()). */
@@ -19,10 +19,11 @@ const SAME_SIGNAL_MS = 1000;
 
 async function start(config: Config, log: Logger): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
-  // Before anything slow: a second server on the same data refuses in a second, not after loading the models.
-  const lock = lockDataDir(config.dataDir);
-  const store = openSqliteStore({ dataDir: config.dataDir });
-  log.info({ dataDir: config.dataDir }, 'store open');
+  // Before anything slow: a second server on the same SQLite data refuses in a second, not after loading the
+  // models. With PostgreSQL (DATABASE_URL) N instances share the database on purpose, so there is no lock.
+  const lock = config.databaseUrl ? null : lockDataDir(config.dataDir);
+  const store = await openStore(config);
+  log.info(store.backend === 'sqlite' ? { backend: store.backend, dataDir: config.dataDir } : { backend: store.backend }, 'store open');
 
   if (config.apiToken) {
     const res = await ensureStaticToken(store, config.apiTokenClient, config.apiToken);
@@ -90,7 +91,7 @@ async function start(config: Config, log: Logger): Promise<void> {
       }
       await engine.close();
       await store.close();
-      lock.release();
+      lock?.release();
       log.info('stopped');
       log.flush?.();
       process.exit(0);

@@ -28,3 +28,16 @@ export function bytesToEmbedding(b: Uint8Array): Float32Array {
 }
 
 export const isoNow = (): string => new Date().toISOString();
+
+/** PersonRecord fields and their columns (the same on both backends). */
+export const PERSON_RECORD_COLUMNS = {
+  firstName: 'first_name',
+  lastName: 'last_name',
+  email: 'email',
+  phone: 'phone',
+  dateOfBirth: 'date_of_birth',
+  documentType: 'document_type',
+  documentNumber: 'document_number',
+  livenessScore: 'liveness_score',
+  verificationStatus: 'verification_status',
+} as const;

@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndexFollower, type FollowedStore } from '../../src/domain/indexFollower.js';
 import { createFaceIndex, type TenantedIndex } from '../../src/index/index.js';
+import os from 'node:os';
+import { openStore } from '../../src/store/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/types.js';
 import { FaceLikeGenerator } from '../index/synthetic.js';
@@ -36,10 +38,9 @@ async function sqlitePair(): Promise<Pair> {
 
 async function postgresPair(): Promise<Pair> {
   const db = await createTestDatabase('follower');
-  const { openStore } = (await import('../../src/store/open.js' as string)) as { openStore(c: { databaseUrl: string; dataDir: string }): Store };
-  const writer = openStore({ databaseUrl: db.url, dataDir: '/tmp' });
-  await writer.healthy();
-  const reader = openStore({ databaseUrl: db.url, dataDir: '/tmp' });
+  // The writer first: it applies the migrations.
+  const writer = await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() });
+  const reader = await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() });
   return {
     writer,
     reader,

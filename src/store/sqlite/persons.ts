@@ -1,22 +1,11 @@
 // Generic `/v2/persons` records. Their templates are not in the vector index (no change-feed rows).
 import type { NewPersonRecord, PersonRecord, VerificationStatus } from '../../domain/model.js';
 import { newPersonRecordId } from '../ids.js';
-import { checkPage, isoNow } from '../shared.js';
+import { checkPage, isoNow, PERSON_RECORD_COLUMNS } from '../shared.js';
 import type { Page, PageQuery, PersonRecordRepo } from '../types.js';
 import { requireClient } from './clients.js';
 import type { Query, Row, Scope } from './connection.js';
 
-export const PERSON_RECORD_COLUMNS = {
-  firstName: 'first_name',
-  lastName: 'last_name',
-  email: 'email',
-  phone: 'phone',
-  dateOfBirth: 'date_of_birth',
-  documentType: 'document_type',
-  documentNumber: 'document_number',
-  livenessScore: 'liveness_score',
-  verificationStatus: 'verification_status',
-} as const;
 
 const toPersonRecord = (r: Row): PersonRecord => ({
   id: r.id as string,
