@@ -76,10 +76,10 @@ describePostgres('an instance whose database becomes unreachable', () => {
     const read = await fetch(`${a.base}${API}/persons/${before.body.data._id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(read.status).toBe(503);
     expect(read.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect((await read.json()).code).toBe('service_unavailable');
+    expect(await read.json()).toMatchObject({ message: 'service_unavailable' });
     const write = await call(a.base, 'POST', `${API}/persons`, { name: 'During Outage', images: [other] });
     expect(write.status).toBe(503);
-    expect(write.body.code).toBe('service_unavailable');
+    expect(write.body.message).toBe('service_unavailable');
 
     // Meanwhile another instance writes; nothing of the refused write exists.
     const meanwhile = await call(b.base, 'POST', `${API}/persons`, { name: 'Written Meanwhile', images: [other] });
