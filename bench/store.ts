@@ -7,7 +7,8 @@
 //   cold start   for each size of `--cold` (templates): the templates are inserted in bulk through the store
 //                (vectors fitted to the 512-d engine's score distributions, test/index/fitted-templates.ts; no face
 //                images), then a real server process starts on them: seconds until ACCURATE answers (listening,
-//                and a real search answered), until FAST answers from built graphs, and its RSS at both.
+//                and a real search answered), until FAST answers from built graphs, and its RSS at both
+//                (`--built`: the compiled server `npm start` runs; `--keep`: keep the database for inspection).
 // PostgreSQL: `--database-url` (or FACEGATE_TEST_DATABASE_URL) names a server; every part runs in a fresh database
 // created and dropped by the benchmark.
 import { spawn } from 'node:child_process';
@@ -43,6 +44,9 @@ const { values: args } = parseArgs({
     propagation: { type: 'string', default: '200' },
     cold: { type: 'string', default: '100000' },
     follower: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    // Start dist/src/main.js (what `npm start` runs; `npm run build` first) instead of the TypeScript under tsx.
+    built: { type: 'boolean', default: false },
   },
 });
 
@@ -261,7 +265,7 @@ async function measureColdStart(backend: 'sqlite' | 'postgres', templates: numbe
     const env: Record<string, string> = { API_TOKEN: token, API_TOKEN_CLIENT: 'bench', LOG_LEVEL: 'info', RATE_LIMIT_MAX: '0' };
     if (backend === 'postgres') env.DATABASE_URL = place.where;
     const t0 = Date.now();
-    const server = await startServer({ dataDir: backend === 'sqlite' ? place.where : dataDir, env, timeoutMs: 900_000 });
+    const server = await startServer({ dataDir: backend === 'sqlite' ? place.where : dataDir, env, timeoutMs: 900_000, built: args.built });
     const listening = (Date.now() - t0) / 1000;
     const rssListening = server.rss();
     // A real ACCURATE search, answered by the loaded index.
@@ -286,7 +290,8 @@ async function measureColdStart(backend: 'sqlite' | 'postgres', templates: numbe
     }
     const rssFast = server.rss();
     const fastStatus = await search('FAST');
-    const loaded = /"templates":(\d+)[^\n]*vector index loaded/.exec(server.output());
+    const loaded = /"templates":(\d+)[^\n]*"ms":(\d+)[^\n]*vector index loaded/.exec(server.output());
+    const engine = /"ms":(\d+)[^\n]*face engine ready/.exec(server.output());
     await server.stop();
     return {
       templates,
@@ -294,6 +299,9 @@ async function measureColdStart(backend: 'sqlite' | 'postgres', templates: numbe
       insertSeconds: Math.round(inserted.seconds),
       insertTemplatesPerSecond: Math.round(templates / inserted.seconds),
       indexedTemplates: loaded ? Number(loaded[1]) : null,
+      // The server's own timings: streaming the templates into the index, and loading the face models (in parallel).
+      loadSeconds: loaded ? Math.round(Number(loaded[2]) / 100) / 10 : null,
+      engineSeconds: engine ? Math.round(Number(engine[1]) / 100) / 10 : null,
       accurateSeconds: Math.round(accurate * 10) / 10,
       listeningSeconds: Math.round(listening * 10) / 10,
       fastSeconds: fast === null ? null : Math.round(fast * 10) / 10,
@@ -303,7 +311,8 @@ async function measureColdStart(backend: 'sqlite' | 'postgres', templates: numbe
     };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
-    await place.drop();
+    if (args.keep) log(`kept ${place.where}`);
+    else await place.drop();
   }
 }
 
