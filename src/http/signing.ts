@@ -215,6 +215,11 @@ export async function loadSharedSigner(
     if (!imported) await keys.rotate(await newStoredKey(now()), null); // false: another instance made one first
     records = await keys.list();
   }
+  // Another instance may be half-way through importing its key files (retired keys first, without private halves).
+  for (let i = 0; i < 50 && records.find((r) => r.retiredAt === null)?.privateJwk === 'null'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    records = await keys.list();
+  }
   let state = await signingState(records, retentionMs, now());
   const encoder = new TextEncoder();
   const signer: SharedSigner = {

@@ -81,3 +81,20 @@ export async function waitUntilSearch(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Templates held by the instance's index (its /metrics gauge): no engine work, so it can be polled finely. */
+export async function indexTemplates(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = /^facegate_index_templates(?:\{[^}]*\})? (\d+)/m.exec(text);
+  if (!m) throw new Error('facegate_index_templates missing from /metrics');
+  return Number(m[1]);
+}
+
+/** Polls the index size every 5 ms until `want(size)`; returns the milliseconds since `since`. */
+export async function waitUntilIndexSize(base: string, want: (n: number) => boolean, since: number, timeoutMs = 10_000): Promise<number> {
+  for (;;) {
+    if (want(await indexTemplates(base))) return Date.now() - since;
+    if (Date.now() - since > timeoutMs) throw new Error(`index size on ${base} not as expected within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
