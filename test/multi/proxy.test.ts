@@ -14,7 +14,13 @@ import { API, call, startCluster, type Cluster } from './cluster.js';
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const SKIP_REASON = 'nginx is not installed (apt-get install nginx-light): the reverse-proxy example is not exercised';
 
-(NGINX ? describePostgres : (name: string, fn: () => void) => describe.skip(`${name} [${SKIP_REASON}]`, fn))('docs/deploy/nginx.conf in front of two instances', () => {
+/** PostgreSQL tests that also need nginx: skipped, saying why, where it is not installed. */
+function describeWithNginx(name: string, fn: () => void): void {
+  if (NGINX) describePostgres(name, fn);
+  else describe.skipIf(!NGINX)(`${name} [${SKIP_REASON}]`, fn);
+}
+
+describeWithNginx('docs/deploy/nginx.conf in front of two instances', () => {
   const db = useTestDatabase('proxy');
   let cluster: Cluster;
   let nginx: ChildProcess | undefined;
