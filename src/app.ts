@@ -6,10 +6,12 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { scheduleAuditRetention } from './domain/audit.js';
 import type { DomainDeps } from './domain/deps.js';
+import { IndexFollower } from './domain/indexFollower.js';
 import { refreshIndexedPerson, reindexTemplates, type ReindexResult } from './domain/reindex.js';
 import type { FaceEngine } from './face/types.js';
 import { createHttpServer } from './http/server.js';
-import { loadOrCreateSigner, type ResponseSigner } from './http/signing.js';
+import { loadOrCreateSigner, loadSharedSigner, type ResponseSigner } from './http/signing.js';
+import type { TenantedIndex } from './index/index.js';
 import type { FaceIndex, SnapshotInfo } from './index/types.js';
 import type { Store } from './store/types.js';
 
@@ -23,6 +25,8 @@ export interface AppOptions {
   signer?: ResponseSigner;
   /** Clock for verification expiry. */
   now?: () => Date;
+  /** The change-feed follower of an instance sharing its database (startIndexFollower). */
+  follower?: IndexFollower | null;
 }
 
 /** Never log secrets: the bearer token, and (belt and braces) anything that looks like an image or template. */
@@ -60,15 +64,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       samePersonMinScore: config.samePersonMinScore,
     },
     now: opts.now,
+    follower: opts.follower ?? undefined,
   };
-  const signer = opts.signer ?? (await loadOrCreateSigner(config.dataDir));
+  // Instances sharing a database share its signing keys (one JWKS whichever instance answers); one instance on its
+  // own keeps its key in DATA_DIR.
+  const sharedSigner = !opts.signer && store.backend === 'postgres' ? await loadSharedSigner(store.signingKeys, { dataDir: config.dataDir }) : null;
+  const signer = opts.signer ?? sharedSigner ?? (await loadOrCreateSigner(config.dataDir));
   const logger = opts.logger ?? createLogger(config);
   const app = await createHttpServer({ config, deps, signer, logger });
   const stopRetention = scheduleAuditRetention(store, config.auditRetentionDays, {
     onPruned: (n) => n > 0 && logger.info({ events: n, retentionDays: config.auditRetentionDays }, 'audit events past retention pruned'),
     onError: (err) => logger.error({ err }, 'could not prune the audit trail'),
   });
-  app.addHook('onClose', async () => stopRetention());
+  app.addHook('onClose', async () => {
+    stopRetention();
+    sharedSigner?.close();
+  });
   return app;
 }
 
@@ -79,6 +90,11 @@ export interface RebuildResult {
   skipped: number;
   /** True when the ANN graphs came from a snapshot instead of being built. */
   restored: boolean;
+  /**
+   * The store's change-feed position read before streaming: the index reflects every change up to it, and a
+   * follower started from it catches up with writes made during the load.
+   */
+  cursor: number;
 }
 
 /**
@@ -86,35 +102,87 @@ export interface RebuildResult {
  * With `snapshotDir`, graphs saved there by saveIndexSnapshot() are reused when the store has not changed since
  * (a 1 M-face graph takes minutes to build, seconds to load), and the snapshot is then deleted: it holds int8
  * copies of templates, which must not outlive a person erased while the server runs.
+ * With `deferGraphs` (the server's start-up), graphs not restored from a snapshot are not built during the load:
+ * every search is exact until the caller runs index.buildGraphs(). Templates stream from the store in batches;
+ * `log` gets progress every `progressMs` (counts only, never templates).
  */
 export async function rebuildIndex(
   store: Store,
-  index: FaceIndex,
+  index: FaceIndex & { deferGraphs?(): void },
   modelVersion: string,
-  opts: { snapshotDir?: string } = {},
+  opts: { snapshotDir?: string; deferGraphs?: boolean; log?: Logger; progressMs?: number } = {},
 ): Promise<RebuildResult> {
+  // Read before streaming: a write that lands during the load is either streamed or after the cursor (or both;
+  // applying it twice is harmless), never neither.
+  const cursor = await store.changes.latest();
   const restored = opts.snapshotDir ? index.loadSnapshot(opts.snapshotDir, await store.indexGeneration()) : false;
+  if (opts.deferGraphs) index.deferGraphs?.();
+  const total = opts.log ? await store.templates.countIndexEntries() : null;
+  const t0 = Date.now();
+  let lastLog = t0;
+  const progressMs = opts.progressMs ?? 5000;
   let persons = 0;
   let templates = 0;
   let skipped = 0;
   for await (const entry of store.templates.iterateIndexEntries()) {
     const usable = entry.templates.filter((t) => t.modelVersion === modelVersion);
     skipped += entry.templates.length - usable.length;
-    if (usable.length === 0) continue;
-    index.upsertPerson({
-      client: entry.client,
-      person: entry.person,
-      collections: entry.collections,
-      templates: usable.map((t) => ({ id: t.id, vector: t.embedding })),
-    });
-    persons++;
-    templates += usable.length;
+    if (usable.length > 0) {
+      index.upsertPerson({
+        client: entry.client,
+        person: entry.person,
+        collections: entry.collections,
+        templates: usable.map((t) => ({ id: t.id, vector: t.embedding })),
+      });
+      persons++;
+      templates += usable.length;
+    }
+    if (opts.log && Date.now() - lastLog >= progressMs) {
+      lastLog = Date.now();
+      const loaded = templates + skipped;
+      const etaSeconds = total && loaded > 0 ? Math.round((((total - loaded) * (lastLog - t0)) / loaded) / 1000) : undefined;
+      opts.log.info({ persons, templates, skipped, total, etaSeconds, ms: lastLog - t0 }, 'loading templates into the vector index');
+    }
   }
   // Nodes nobody claimed (a store written by an older version) are dropped; persons whose templates differ from
   // the snapshot's were re-inserted by their upsert.
   if (restored) index.completeRestore();
   if (opts.snapshotDir) await rm(opts.snapshotDir, { recursive: true, force: true });
-  return { persons, templates, skipped, restored };
+  return { persons, templates, skipped, restored, cursor };
+}
+
+/**
+ * Builds the ANN graphs deferred by rebuildIndex in the background, logging progress every 10 s; FAST searches are
+ * exact until a tenant's graph is complete.
+ */
+export function buildGraphsInBackground(index: TenantedIndex, log: Logger): Promise<void> {
+  const t0 = Date.now();
+  let lastLog = t0;
+  return index
+    .buildGraphs((p) => {
+      if (Date.now() - lastLog < 10_000) return;
+      lastLog = Date.now();
+      log.info({ ...p, ms: lastLog - t0 }, 'building search graphs (FAST searches are exact until done)');
+    })
+    .then(
+      (r) => {
+        if (r.tenants > 0) log.info({ ...r, ms: Date.now() - t0 }, 'search graphs built; FAST searches use them');
+      },
+      (err) => log.error({ err }, 'could not build the search graphs; FAST searches stay exact'),
+    );
+}
+
+/**
+ * With a store shared by several instances (PostgreSQL), follows the feed from `cursor` so that
+ * this instance's index sees every other instance's writes (src/domain/indexFollower.ts). Null for a store of one
+ * process, whose own writes update the index directly.
+ */
+export async function startIndexFollower(store: Store, index: FaceIndex, modelVersion: string, cursor: number, log: Logger): Promise<IndexFollower | null> {
+  if (store.backend !== 'postgres') return null;
+  const follower = new IndexFollower({ store, index, modelVersion, from: cursor, log });
+  await follower.start();
+  log.info({ from: cursor, cursor: follower.cursor }, 'following the change feed of the shared database');
+  return follower;
 }
 
 /** Saves the index's ANN graphs for the next start-up. Call once writes have stopped (at shutdown). */

@@ -10,7 +10,7 @@ import { reindexTemplates } from './domain/reindex.js';
 import { createFaceEngine } from './face/index.js';
 import { cliEvent, exportAudit } from './domain/audit.js';
 import { issueToken, revokeToken } from './domain/tokens.js';
-import { rotateSigningKey } from './http/signing.js';
+import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
 import { openStore } from './store/open.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
 import type { Store, TokenRecord } from './store/types.js';
@@ -233,9 +233,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'keys rotate': {
         parse(rest, {}, 0);
         const s = await openCliStore();
-        const r = await rotateSigningKey(dataDir);
+        // A shared database holds the key set of every instance; they switch to the new key within 10 s.
+        const shared = s.backend === 'postgres';
+        const r = shared ? await rotateSharedKey(s.signingKeys) : await rotateSigningKey(dataDir);
         await s.audit.append(cliEvent('cli keys rotate', 'signing_key.rotate', { client: null, subject: r.current, details: { retired: r.retired } }));
-        io.out(`signing key ${r.current} in use from the next start${r.retired ? `; ${r.retired} retired (still published)` : ''}`);
+        io.out(`signing key ${r.current} in use ${shared ? 'by every instance within 10 s' : 'from the next start'}${r.retired ? `; ${r.retired} retired (still published)` : ''}`);
         return 0;
       }
       case 'audit export': {

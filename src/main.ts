@@ -4,7 +4,7 @@
 // package.json's start script `exec`s node, so the SIGTERM npm forwards reaches this process, not a shell.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { buildApp, createLogger, rebuildIndex, saveIndexSnapshot, startBackgroundReindex } from './app.js';
+import { buildApp, buildGraphsInBackground, createLogger, rebuildIndex, saveIndexSnapshot, startBackgroundReindex, startIndexFollower } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { ensureStaticToken } from './domain/tokens.js';
 import { createFaceEngine } from './face/index.js';
@@ -43,12 +43,17 @@ async function start(config: Config, log: Logger): Promise<void> {
   const t0 = Date.now();
   // The ANN graphs saved at the last clean shutdown, reused if nothing was written since (docs/index.md).
   const snapshotDir = path.join(config.dataDir, 'index-snapshot');
-  const rebuilt = await rebuildIndex(store, index, engine.modelVersion, { snapshotDir });
-  log.info({ ...rebuilt, ms: Date.now() - t0 }, 'vector index rebuilt');
+  // Graphs are built after the load (in the background, once listening): searches are exact until then.
+  const rebuilt = await rebuildIndex(store, index, engine.modelVersion, { snapshotDir, deferGraphs: true, log });
+  log.info({ ...rebuilt, ms: Date.now() - t0 }, 'vector index loaded; ACCURATE searches answer from now on');
+  // Several instances on one database: other instances' writes reach this index through the change feed.
+  const follower = await startIndexFollower(store, index, engine.modelVersion, rebuilt.cursor, log);
   await engineReady;
 
-  const app = await buildApp({ config, store, engine, index, logger: log });
+  const app = await buildApp({ config, store, engine, index, logger: log, follower });
   await app.listen({ port: config.port, host: config.host });
+  // A graph still being built at shutdown is simply not saved (the snapshot holds only finished graphs).
+  void buildGraphsInBackground(index, log);
   // A database written with an earlier recognition model: its persons become searchable as they are re-embedded.
   let reindex: ReturnType<typeof startBackgroundReindex> | undefined;
   const stale = await store.templates.countStale(engine.modelVersion);
@@ -75,6 +80,7 @@ async function start(config: Config, log: Logger): Promise<void> {
     force.unref();
     try {
       await app.close();
+      await follower?.stop();
       await reindex?.stop();
       try {
         const t1 = Date.now();

@@ -26,6 +26,11 @@ export interface DomainDeps {
   settings: DomainSettings;
   /** Injectable clock, for expiry. */
   now?: () => Date;
+  /**
+   * Instances sharing a database: brings this instance's index up to a change-feed position (every other
+   * instance's writes up to it), for decisions that must see them (de-duplicating enrolment). Absent for one process.
+   */
+  follower?: { catchUp(target: number): Promise<void> };
 }
 
 /** Paging as the API takes it (1-based page). */

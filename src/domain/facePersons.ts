@@ -110,11 +110,14 @@ export async function createAnalysedFacePerson(
   client: string,
   fields: Omit<FacePersonInput, 'images'>,
   faces: DetectedFace[],
+  /** Runs first inside the write transaction; throwing aborts the enrolment with nothing written. */
+  before?: (tx: Repos) => Promise<void>,
 ): Promise<FacePersonView> {
   const { name, dob } = checkFields(deps, fields);
   const refs = fields.collections ?? [];
   const id = newObjectId();
   const { person, templates } = await deps.store.transaction(async (tx) => {
+    await before?.(tx);
     // Resolved inside the transaction: a collection deleted meanwhile must not be written.
     const collections = await resolveCollections(tx, client, refs, 'collections');
     const person = await tx.facePersons.create({

@@ -90,12 +90,23 @@ export async function reindexTemplates(store: Store, engine: FaceEngine, opts: R
  * collections (or removes it when it has none, or no longer exists).
  */
 export async function refreshIndexedPerson(store: Store, index: FaceIndex, engine: FaceEngine, client: string, person: string): Promise<void> {
+  return refreshIndexEntry(store, index, engine.modelVersion, client, person);
+}
+
+/** refreshIndexedPerson for callers that know the model version only (the change-feed follower). */
+export async function refreshIndexEntry(
+  store: Pick<Store, 'facePersons' | 'templates'>,
+  index: FaceIndex,
+  modelVersion: string,
+  client: string,
+  person: string,
+): Promise<void> {
   const p = await store.facePersons.get(client, person);
   if (!p) {
     index.removePerson(client, person);
     return;
   }
-  const templates = (await store.templates.listForPerson(client, person)).filter((t) => t.modelVersion === engine.modelVersion);
+  const templates = (await store.templates.listForPerson(client, person)).filter((t) => t.modelVersion === modelVersion);
   if (!templates.length) {
     index.removePerson(client, person);
     return;

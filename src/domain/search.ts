@@ -46,9 +46,14 @@ export class DuplicatedPersonError extends ConflictError {
   }
 }
 
-/** Only one search per (client, collection) may be between "no duplicate found" and "enrolled" at a time. */
-const enrolLocks = new Map<string, Promise<unknown>>();
-async function withEnrolLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Only one search per (client, collection) may be between "no duplicate found" and "enrolled" at a time. Chains are
+ * kept per store, i.e. per server instance (a test may run two instances' use cases in one process).
+ */
+const enrolLocksByStore = new WeakMap<object, Map<string, Promise<unknown>>>();
+async function withEnrolLock<T>(store: object, key: string, fn: () => Promise<T>): Promise<T> {
+  let enrolLocks = enrolLocksByStore.get(store);
+  if (!enrolLocks) enrolLocksByStore.set(store, (enrolLocks = new Map()));
   const previous = enrolLocks.get(key) ?? Promise.resolve();
   const run = previous.then(fn, fn);
   const tail = run.catch(() => undefined);
@@ -276,17 +281,37 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, images);
 
-  return withEnrolLock(`${client}\u0000${collection}`, async () => {
-    const [duplicate] = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: 1 });
-    if (duplicate) throw new DuplicatedPersonError(duplicate);
-    return createAnalysedFacePerson(deps, client, {
-      name,
-      gender: input.gender,
-      date_of_birth: input.date_of_birth,
-      nationality: input.nationality,
-      collections: [collection],
-    }, faces);
+  return enrolUnlessDuplicate(deps, client, collection, faces, {
+    fields: { name, gender: input.gender, date_of_birth: input.date_of_birth, nationality: input.nationality },
+    mode: input.search_mode,
+    minScore: input.min_score,
   });
+}
+
+/**
+ * search-live-face's enrolment step, once the faces are analysed: a person already in `collection` scoring at least
+ * `minScore` is a duplicate (409), otherwise the person is enrolled into it. The search and the enrolment must not
+ * interleave with another enrolment into this collection: in this process (the promise chain), and across
+ * instances sharing a database (a lock held by the write transaction, taken before the search, after which this
+ * instance's index is brought up to every change committed so far).
+ */
+export async function enrolUnlessDuplicate(
+  deps: DomainDeps,
+  client: string,
+  collection: string,
+  faces: DetectedFace[],
+  opts: { fields: Omit<Parameters<typeof createAnalysedFacePerson>[2], 'collections'>; mode: SearchMode; minScore: number },
+): Promise<FacePersonView> {
+  return withEnrolLock(deps.store, `${client}\u0000${collection}`, () =>
+    createAnalysedFacePerson(deps, client, { ...opts.fields, collections: [collection] }, faces, async (tx) => {
+      if (deps.follower) {
+        await tx.locks.dedup(client, collection);
+        await deps.follower.catchUp(await tx.changes.latest());
+      }
+      const [duplicate] = searchIndex(deps, client, faces, { mode: opts.mode, minScore: opts.minScore, collection, k: 1 });
+      if (duplicate) throw new DuplicatedPersonError(duplicate);
+    }),
+  );
 }
 
 export interface DetectInput {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, compactVerify, CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { SigningKeyRecord, SigningKeyRepo } from '../store/types.js';
 import { canonicalJson } from './canonical.js';
 
 export const SIGNING_KEY_FILE = 'signing-key.json';
@@ -127,6 +128,155 @@ export async function rotateSigningKey(dataDir: string): Promise<{ retired: stri
   }
   const next = await loadOrCreateSigner(dataDir);
   return { retired: old?.kid ?? null, current: next.kid };
+}
+
+// ---- Keys shared by every instance on one database ----
+// N instances behind a proxy must sign with one key and publish one JWKS, whichever instance answered. The key set
+// lives in the store (signing_keys): the current key (retiredAt null) and retired ones, still published until the
+// answers they signed have expired (retention). A rotation is a compare-and-set on the current kid, so two
+// instances rotating at once make one new key, not two; every instance re-reads the set every few seconds and
+// signs with the new key from then on, while the old one stays in the JWKS.
+
+// A key's `privateJwk` is "null" for a retired key whose private half was destroyed (imported from DATA_DIR's files).
+type StoredSigningKey = SigningKeyRecord;
+type SigningKeyStore = SigningKeyRepo;
+
+/** How long a retired key stays published by default: answers older than a year are not expected to verify. */
+export const DEFAULT_KEY_RETENTION_MS = 365 * 24 * 3600_000;
+
+export interface SharedSigner extends ResponseSigner {
+  /** Re-reads the key set (done every `refreshMs` on its own). */
+  refresh(): Promise<void>;
+  /** Stops the periodic refresh. */
+  close(): void;
+}
+
+async function newStoredKey(now: Date): Promise<StoredSigningKey> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint({ kty: jwk.kty!, crv: jwk.crv!, x: jwk.x! });
+  return storedFrom({ ...jwk, kid, alg: 'EdDSA' }, now);
+}
+
+function storedFrom(privateJwk: JWK, now: Date): StoredSigningKey {
+  const kid = privateJwk.kid!;
+  return {
+    kid,
+    alg: 'EdDSA',
+    privateJwk: JSON.stringify(privateJwk),
+    publicJwk: JSON.stringify(publicOf(privateJwk, kid)),
+    createdAt: now.toISOString(),
+    retiredAt: null,
+  };
+}
+
+/**
+ * Puts DATA_DIR's key files (a server that ran on its own before) into the empty store, oldest retired key first,
+ * so answers it signed keep verifying and it keeps its kid. False when there is no file (or another instance won).
+ */
+async function importKeyFiles(keys: SigningKeyStore, dataDir: string, now: Date): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dataDir, SIGNING_KEY_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  const current = JSON.parse(text) as JWK;
+  if (current.kty !== 'OKP' || current.crv !== 'Ed25519' || !current.d || !current.x) throw new Error(`${SIGNING_KEY_FILE} is not an Ed25519 private JWK`);
+  const kid = current.kid ?? (await calculateJwkThumbprint({ kty: current.kty, crv: current.crv, x: current.x }));
+  const retired = (await readRetired(dataDir)).filter((k) => k.kid && k.kid !== kid).reverse();
+  const chain: StoredSigningKey[] = [
+    ...retired.map((k) => ({ kid: k.kid!, alg: 'EdDSA' as const, privateJwk: 'null', publicJwk: JSON.stringify(k), createdAt: now.toISOString(), retiredAt: null })),
+    storedFrom({ ...current, kid, alg: 'EdDSA' }, now),
+  ];
+  let previous: string | null = null;
+  for (const k of chain) {
+    if (!(await keys.rotate(k, previous))) return false;
+    previous = k.kid;
+  }
+  return true;
+}
+
+/**
+ * The signer of an instance sharing its database with others: signs with the store's current key (creating one, or
+ * importing `dataDir`'s key files, when the store has none) and publishes every key not retired for longer than
+ * `retentionMs`.
+ */
+export async function loadSharedSigner(
+  keys: SigningKeyStore,
+  opts: { dataDir?: string; refreshMs?: number; retentionMs?: number; now?: () => Date } = {},
+): Promise<SharedSigner> {
+  const now = opts.now ?? (() => new Date());
+  const retentionMs = opts.retentionMs ?? DEFAULT_KEY_RETENTION_MS;
+  let records = await keys.list();
+  if (!records.some((r) => r.retiredAt === null)) {
+    const imported = opts.dataDir ? await importKeyFiles(keys, opts.dataDir, now()) : false;
+    if (!imported) await keys.rotate(await newStoredKey(now()), null); // false: another instance made one first
+    records = await keys.list();
+  }
+  // Another instance may be half-way through importing its key files (retired keys first, without private halves).
+  for (let i = 0; i < 50 && records.find((r) => r.retiredAt === null)?.privateJwk === 'null'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    records = await keys.list();
+  }
+  let state = await signingState(records, retentionMs, now());
+  const encoder = new TextEncoder();
+  const signer: SharedSigner = {
+    get kid() {
+      return state.kid;
+    },
+    async sign(claims: SignedClaims) {
+      const { kid, key } = state;
+      return new CompactSign(encoder.encode(canonicalJson(claims))).setProtectedHeader({ alg: 'EdDSA', kid }).sign(key);
+    },
+    jwks: () => ({ keys: state.published }),
+    async refresh() {
+      state = await signingState(await keys.list(), retentionMs, now(), state);
+    },
+    close() {
+      clearInterval(timer);
+    },
+  };
+  // A failed refresh (database briefly unreachable) keeps signing with the key known so far.
+  const timer = setInterval(() => void signer.refresh().catch(() => undefined), opts.refreshMs ?? 10_000);
+  timer.unref();
+  return signer;
+}
+
+interface SigningState {
+  kid: string;
+  key: CryptoKey | Uint8Array;
+  published: JWK[];
+}
+
+async function signingState(records: StoredSigningKey[], retentionMs: number, now: Date, previous?: SigningState): Promise<SigningState> {
+  const current = records.find((r) => r.retiredAt === null);
+  if (!current) {
+    if (previous) return previous;
+    throw new Error('the store holds no current signing key');
+  }
+  const key = previous?.kid === current.kid ? previous.key : await importJWK(JSON.parse(current.privateJwk) as JWK, 'EdDSA');
+  const cutoff = now.getTime() - retentionMs;
+  const published = [current, ...records.filter((r) => r.retiredAt !== null && Date.parse(r.retiredAt) >= cutoff)].map((r) => JSON.parse(r.publicJwk) as JWK);
+  return { kid: current.kid, key, published };
+}
+
+/**
+ * Rotates the shared key (`npm run cli -- keys rotate` on a shared database): a new current key; the old one is
+ * retired but stays published for `retentionMs`, and keys retired before that are deleted. Running instances sign
+ * with the new key within their refresh interval (10 s), no restart needed.
+ */
+export async function rotateSharedKey(keys: SigningKeyStore, opts: { retentionMs?: number; now?: () => Date } = {}): Promise<{ retired: string | null; current: string }> {
+  const now = opts.now ?? (() => new Date());
+  for (;;) {
+    const current = (await keys.list()).find((r) => r.retiredAt === null)?.kid ?? null;
+    const next = await newStoredKey(now());
+    if (await keys.rotate(next, current)) {
+      await keys.pruneRetired(new Date(now().getTime() - (opts.retentionMs ?? DEFAULT_KEY_RETENTION_MS)).toISOString());
+      return { retired: current, current: next.kid };
+    }
+  }
 }
 
 /** sha-256 (hex) of an image's bytes, as `probes[].sha256` lists it. */

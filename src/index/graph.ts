@@ -33,7 +33,15 @@ export interface GraphConfig {
   threads: number;
   /** Centre nodes and queries on the persons' mean (see above). */
   centreGraph: boolean;
+  /**
+   * While true no graph is built on upsert (a bulk load at start-up: inserting into a growing graph would hold the
+   * load up for minutes); FAST answers exactly until buildInBackground() has built it.
+   */
+  deferBuild?: boolean;
 }
+
+/** Persons inserted per step of a background build before the event loop gets a turn. */
+const BACKGROUND_STEP = 512;
 
 export class PersonGraph {
   graph: UsearchIndex | null = null;
@@ -43,6 +51,9 @@ export class PersonGraph {
   /** Subtracted from every node and query; fixed when the graph is built (or restored with it). */
   centre: Float32Array | null = null;
   private staging: { keys: BigUint64Array; matrix: Float32Array } | null = null;
+  /** A graph being built in the background (not searched until complete) and the persons changed meanwhile. */
+  private building: { inNext: Uint8Array; dirty: Set<number> } | null = null;
+  private closed = false;
 
   constructor(
     private readonly cfg: GraphConfig,
@@ -60,11 +71,70 @@ export class PersonGraph {
   maintain(): void {
     if (this.graph) {
       if (this.pending.length >= this.cfg.annBatch) this.flushPending();
-    } else if (this.reg.size >= this.cfg.annMinSize) this.build();
+    } else if (!this.cfg.deferBuild && !this.building && this.reg.size >= this.cfg.annMinSize) this.build();
+  }
+
+  /** True while a background build runs. */
+  get isBuilding(): boolean {
+    return this.building !== null;
+  }
+
+  /** Stops a background build at its next step (the tenant is closing). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * Builds the graph a step at a time, yielding to the event loop between steps, so the server answers meanwhile
+   * (FAST exactly, from the rows, until the graph is complete). Persons written during the build are recorded and
+   * re-inserted from their current templates at the end, so the finished graph matches the registry. Returns false
+   * when there was nothing to build (a graph exists, or the tenant is below annMinSize) or the tenant closed.
+   */
+  async buildInBackground(onStep?: (done: number, total: number) => void): Promise<boolean> {
+    if (this.graph || this.building || this.reg.size < this.cfg.annMinSize) return false;
+    const next = createGraph(this.cfg.ann);
+    const persons = [...this.reg.personByName.values()];
+    const centre = this.cfg.centreGraph ? this.meanOf(persons) : null;
+    const b = { inNext: new Uint8Array(this.reg.ordinalCount), dirty: new Set<number>() };
+    this.building = b;
+    try {
+      for (let i = 0; i < persons.length; i += BACKGROUND_STEP) {
+        if (this.closed) return false;
+        // Only persons still live and unchanged since the build began; the others are handled at the end.
+        const step = persons.slice(i, i + BACKGROUND_STEP).filter((p) => this.state[p] === LIVE && !b.dirty.has(p) && p < b.inNext.length);
+        this.insertInto(next, step, centre);
+        for (const p of step) b.inNext[p] = 1;
+        onStep?.(Math.min(i + BACKGROUND_STEP, persons.length), persons.length);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (this.closed) return false;
+      // Synchronous from here: no write can interleave with the hand-over.
+      for (const p of b.dirty) {
+        if (p < b.inNext.length && b.inNext[p]) {
+          next.remove(BigInt(p));
+          b.inNext[p] = 0;
+        }
+      }
+      this.graph = next;
+      this.centre = centre;
+      this.pending = [];
+      for (const p of this.reg.personByName.values()) {
+        if (p < b.inNext.length && b.inNext[p]) this.state[p] = IN_GRAPH;
+        else {
+          this.state[p] = LIVE;
+          this.pending.push(p);
+        }
+      }
+      this.flushPending();
+      return true;
+    } finally {
+      this.building = null;
+    }
   }
 
   /** The person's templates changed (or it is new): its node must be (re)built from the new mean. */
   nodeChanged(p: number): void {
+    this.building?.dirty.add(p);
     if (this.state[p] === IN_GRAPH) this.graph!.remove(BigInt(p));
     if (this.state[p] === LIVE && this.graph && this.pending.includes(p)) return;
     this.state[p] = LIVE;
@@ -73,6 +143,7 @@ export class PersonGraph {
 
   /** The person is gone: its node leaves the graph (or the pending list) at once. */
   drop(p: number): void {
+    this.building?.dirty.add(p);
     if (this.state[p] === IN_GRAPH) this.graph!.remove(BigInt(p));
     else if (this.state[p] === LIVE && this.graph) {
       const i = this.pending.indexOf(p);
@@ -114,20 +185,28 @@ export class PersonGraph {
     this.graph = createGraph(this.cfg.ann);
     this.pending = [];
     const persons = [...this.reg.personByName.values()];
-    const dim = this.reg.dim;
-    const sum = new Float64Array(dim);
-    if (this.cfg.centreGraph) {
-      const mean = new Float32Array(dim);
-      for (const p of persons) {
-        this.personMean(p, mean, 0);
-        for (let j = 0; j < dim; j++) sum[j] += mean[j];
-      }
-    }
-    this.centre = this.cfg.centreGraph ? Float32Array.from(sum, (x) => x / Math.max(1, persons.length)) : null;
+    this.centre = this.cfg.centreGraph ? this.meanOf(persons) : null;
     this.insert(persons);
   }
 
+  /** The mean of the persons' graph vectors (the centre of a centred graph). */
+  private meanOf(persons: number[]): Float32Array {
+    const dim = this.reg.dim;
+    const sum = new Float64Array(dim);
+    const mean = new Float32Array(dim);
+    for (const p of persons) {
+      this.personMean(p, mean, 0);
+      for (let j = 0; j < dim; j++) sum[j] += mean[j];
+    }
+    return Float32Array.from(sum, (x) => x / Math.max(1, persons.length));
+  }
+
   private insert(persons: number[]): void {
+    this.insertInto(this.graph!, persons, this.centre);
+    for (const p of persons) this.state[p] = IN_GRAPH;
+  }
+
+  private insertInto(graph: UsearchIndex, persons: number[], centre: Float32Array | null): void {
     const dim = this.reg.dim;
     // One reused staging buffer: a fresh buffer per batch fragments the native heap.
     const step = this.cfg.annBatch;
@@ -140,10 +219,9 @@ export class PersonGraph {
       for (let j = 0; j < n; j++) {
         keys[j] = BigInt(persons[i + j]);
         this.personMean(persons[i + j], matrix, j * dim);
-        if (this.centre) for (let d = 0; d < dim; d++) matrix[j * dim + d] -= this.centre[d];
+        if (centre) for (let d = 0; d < dim; d++) matrix[j * dim + d] -= centre[d];
       }
-      this.graph!.add(keys.subarray(0, n), matrix.subarray(0, n * dim), this.cfg.threads);
-      for (let j = 0; j < n; j++) this.state[persons[i + j]] = IN_GRAPH;
+      graph.add(keys.subarray(0, n), matrix.subarray(0, n * dim), this.cfg.threads);
     }
   }
 

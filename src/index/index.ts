@@ -75,6 +75,19 @@ export interface TenantedIndex extends FaceIndex {
   setExpansionSearch(ef: number): void;
   /** Releases every tenant's float file ('i8' rows); the index must not be used afterwards. */
   close(): void;
+  /**
+   * Start-up bulk load: no ANN graph is built while persons are loaded (ACCURATE and FAST both answer exactly
+   * meanwhile); call buildGraphs() once loaded.
+   */
+  deferGraphs(): void;
+  /**
+   * Ends deferGraphs(): builds the graph of every tenant large enough, one tenant after another, in steps that
+   * leave the event loop free. FAST uses a tenant's graph from the moment it is complete. `onProgress` gets persons
+   * inserted so far and in all.
+   */
+  buildGraphs(onProgress?: (p: { done: number; total: number }) => void): Promise<{ tenants: number; persons: number }>;
+  /** True while graphs are deferred or being built (FAST is then exact for the tenants concerned). */
+  readonly graphsPending: boolean;
 }
 
 export function createFaceIndex(opts: FaceIndexOptions): TenantedIndex {
@@ -169,6 +182,38 @@ class TenantedFaceIndex implements TenantedIndex {
   close(): void {
     for (const t of this.tenants.values()) t.close();
     this.tenants.clear();
+  }
+
+  private building = false;
+
+  deferGraphs(): void {
+    this.cfg.deferBuild = true;
+  }
+
+  get graphsPending(): boolean {
+    return this.cfg.deferBuild === true || this.building;
+  }
+
+  async buildGraphs(onProgress?: (p: { done: number; total: number }) => void): Promise<{ tenants: number; persons: number }> {
+    this.building = true;
+    // Upserts meanwhile build no graph synchronously (a tenant waiting its turn would block the event loop).
+    this.cfg.deferBuild = true;
+    try {
+      const due = [...this.tenants.values()].filter((t) => !t.graph.graph && t.size >= this.cfg.annMinSize);
+      const total = due.reduce((n, t) => n + t.registry.personCount, 0);
+      let before = 0;
+      let tenants = 0;
+      for (const t of due) {
+        const persons = t.registry.personCount;
+        if (await t.graph.buildInBackground((done) => onProgress?.({ done: before + done, total }))) tenants++;
+        before += persons;
+      }
+      return { tenants, persons: before };
+    } finally {
+      // From here a tenant that reaches annMinSize by an upsert builds its graph as before (small tenants).
+      this.cfg.deferBuild = false;
+      this.building = false;
+    }
   }
 
   /** How searches were answered so far, summed over tenants. */

@@ -93,6 +93,7 @@ export class Tenant {
 
   /** Releases the float copy's file. */
   close(): void {
+    this.graph.close();
     this.registry.rows.close();
   }
 
