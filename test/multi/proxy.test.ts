@@ -12,7 +12,7 @@ import { freePort, repoRoot } from '../support/server.js';
 import { API, call, startCluster, type Cluster } from './cluster.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
-const SKIP_REASON = 'nginx is not installed (apt-get install nginx-light): the reverse-proxy example is not exercised';
+const SKIP_REASON = 'nginx is not installed (apt-get install nginx): the reverse-proxy example is not exercised';
 
 /** PostgreSQL tests that also need nginx: skipped, saying why, where it is not installed. */
 function describeWithNginx(name: string, fn: () => void): void {
