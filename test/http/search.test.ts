@@ -266,7 +266,7 @@ describe('biometric flows', () => {
       // 1.0 is unreachable for a probability-like fused score.
       const r = await liveFace('s5a', col, { liveness_min_score: 1 });
       expect(r.status).toBe(409);
-      expect(r.body.message).toMatch(/^liveness_failed: score [0-9.]+ < 1$/);
+      expect(r.body.message).toMatch(/^liveness_failed: score [0-9.]+ <= 1$/);
       expect(r.body.details.min_score).toBe(1);
       expect(r.body.details.signals).toBeUndefined();
       const list = await t.request('GET', `${PERSONS}?collection=${col}`, { token });
