@@ -346,9 +346,10 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
       return_attributes: Type.Optional(Type.Boolean({ default: false, description: 'Age and gender estimates.' })),
       // Verifik's older detect page: with min_score, each face is also searched 1:N.
       min_score: Type.Optional(Score('With it, each face is searched 1:N and answers its `persons`.')),
-      search_mode: Type.Optional({ ...SearchMode, default: 'ACCURATE' }),
+      // No schema defaults here: they would make these look sent, and they only mean something with min_score.
+      search_mode: Type.Optional({ ...SearchMode, description: 'With min_score; ACCURATE when left out.' }),
       collection_id: Type.Optional(CollectionId),
-      max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+      max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'With min_score: candidates per face, 10 when left out.' })),
     },
     { additionalProperties: false },
   );
