@@ -55,7 +55,7 @@ try {
   for (let i = 0; i < personCount; i += BATCH) {
     await store.transaction(async (tx) => {
       for (let j = i; j < Math.min(personCount, i + BATCH); j++) {
-        await tx.facePersons.create({ client: client.id, name: `Person ${j}`, gender: null, date_of_birth: null, nationality: null, notes: null, collections: [col._id] });
+        await tx.facePersons.create({ client: client.id, name: `Person ${j}`, gender: null, dateOfBirth: null, nationality: null, notes: null, collections: [col.id] });
       }
     });
   }
@@ -84,12 +84,12 @@ try {
   const depth = personCount - Math.min(1000, Math.ceil(personCount / 10));
   const deepPage = Math.max(2, Math.floor(depth / 24) + 1);
   // The person at that depth, newest first: the cursor the console would hold after paging that far.
-  const cursor = (await store.facePersons.list(client.id, { page: deepPage - 1, limit: 24, collection: col._id })).items.at(-1)!._id;
+  const cursor = (await store.facePersons.list(client.id, { page: deepPage - 1, limit: 24, collection: col.id })).items.at(-1)!.id;
   const api = {
-    first_page: await timeGet(`${P}?collection=${col._id}&limit=24`),
-    deep_keyset: await timeGet(`${P}?collection=${col._id}&limit=24&after=${cursor}`),
-    deep_offset: await timeGet(`${P}?collection=${col._id}&limit=24&page=${deepPage}`),
-    name_filter: await timeGet(`${P}?collection=${col._id}&limit=24&name=${encodeURIComponent('Person 4242')}`),
+    first_page: await timeGet(`${P}?collection=${col.id}&limit=24`),
+    deep_keyset: await timeGet(`${P}?collection=${col.id}&limit=24&after=${cursor}`),
+    deep_offset: await timeGet(`${P}?collection=${col.id}&limit=24&page=${deepPage}`),
+    name_filter: await timeGet(`${P}?collection=${col.id}&limit=24&name=${encodeURIComponent('Person 4242')}`),
   };
 
   // ---- the server's share of the first load: the page's requests in their dependency order, without a browser
@@ -152,7 +152,7 @@ try {
     };
   };
   const firstLoad = await load('#/collections', '.collection h2 a');
-  const personsGrid = await load(`#/collections/${col._id}`, '.grid .name');
+  const personsGrid = await load(`#/collections/${col.id}`, '.grid .name');
   await browser.close();
 
   console.log(

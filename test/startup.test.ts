@@ -37,7 +37,7 @@ beforeEach(async () => {
   client = (await store.clients.create('tenant')).id;
   for (let i = 0; i < 300; i++) {
     const p = await store.facePersons.create(personInput(client, `p${i}`));
-    await store.templates.add({ client, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: unit(i), thumbnail: null, quality: null });
+    await store.templates.add({ client, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: unit(i), thumbnail: null, quality: null });
   }
 });
 afterEach(async () => cleanup());
@@ -68,18 +68,18 @@ describe('index start-up', () => {
     await rebuildIndex(store, first, 'm', { snapshotDir });
     await saveIndexSnapshot(store, first, snapshotDir);
     const late = await store.facePersons.create(personInput(client, 'late'));
-    await store.templates.add({ client, person: late._id, imageIndex: 0, modelVersion: 'm', embedding: unit(1000), thumbnail: null, quality: null });
+    await store.templates.add({ client, person: late.id, imageIndex: 0, modelVersion: 'm', embedding: unit(1000), thumbnail: null, quality: null });
 
     const second = newIndex();
     expect(await rebuildIndex(store, second, 'm', { snapshotDir })).toMatchObject({ persons: 301, restored: false });
     // Exact search: what is checked is that the rebuild holds the late person (FAST's recall on uniform random
     // vectors is not this test's subject, and a multi-threaded graph build is not deterministic).
-    expect(second.search(client, unit(1000), { mode: 'ACCURATE', k: 1 })[0].person).toBe(late._id);
+    expect(second.search(client, unit(1000), { mode: 'ACCURATE', k: 1 })[0].person).toBe(late.id);
   });
 
   it('skips templates of another model version', async () => {
     const p = await store.facePersons.create(personInput(client, 'old'));
-    await store.templates.add({ client, person: p._id, imageIndex: 0, modelVersion: 'old-model', embedding: unit(5000), thumbnail: null, quality: null });
+    await store.templates.add({ client, person: p.id, imageIndex: 0, modelVersion: 'old-model', embedding: unit(5000), thumbnail: null, quality: null });
     expect(await rebuildIndex(store, newIndex(), 'm')).toMatchObject({ persons: 300, templates: 300, skipped: 1, restored: false });
   });
 });

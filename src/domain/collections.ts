@@ -11,7 +11,7 @@ export interface CollectionInput {
 
 export async function createCollection(deps: DomainDeps, client: string, input: CollectionInput): Promise<Collection> {
   return deps.store.collections.create({
-    _id: newObjectId(),
+    id: newObjectId(),
     code: newCollectionCode(),
     client,
     name: input.name.trim(),
@@ -24,7 +24,7 @@ export async function listCollections(deps: DomainDeps, client: string, q: Pagin
   return { items: page.items, total: page.total, page: q.page, limit: q.limit };
 }
 
-/** `idOrCode` is the collection's `_id` or its `code`. */
+/** `idOrCode` is the collection's `id` or its `code`. */
 export async function getCollection(deps: DomainDeps, client: string, idOrCode: string): Promise<Collection> {
   const c = await deps.store.collections.get(client, idOrCode);
   if (!c) throw new NotFoundError('collection');
@@ -44,7 +44,7 @@ export async function updateCollection(
     if (patch.name !== undefined) clean.name = patch.name.trim();
     if (patch.description !== undefined) clean.description = patch.description.trim();
     if (Object.keys(clean).length === 0) return c;
-    const updated = await tx.collections.update(client, c._id, clean);
+    const updated = await tx.collections.update(client, c.id, clean);
     if (!updated) throw new NotFoundError('collection');
     return updated;
   });
@@ -54,23 +54,23 @@ export async function updateCollection(
 export async function deleteCollection(deps: DomainDeps, client: string, idOrCode: string): Promise<Collection> {
   const deleted = await deps.store.transaction(async (tx) => {
     const c = await tx.collections.get(client, idOrCode);
-    if (!c || !(await tx.collections.delete(client, c._id))) throw new NotFoundError('collection');
+    if (!c || !(await tx.collections.delete(client, c.id))) throw new NotFoundError('collection');
     return c;
   });
   // Right after commit, with no await in between, so the next search no longer sees the collection.
-  deps.index.removeCollection(client, deleted._id);
+  deps.index.removeCollection(client, deleted.id);
   return deleted;
 }
 
-/** Resolves one collection reference (`_id` or `code`) to its `_id`; `field` names the request field as it is. */
+/** Resolves one collection reference (`id` or `code`) to its `id`; `field` names the request field as it is. */
 export async function resolveCollection(repos: Pick<Repos, 'collections'>, client: string, ref: string, field: string): Promise<string> {
   const c = await repos.collections.get(client, ref);
   if (!c) throw new UnknownCollectionError(field);
-  return c._id;
+  return c.id;
 }
 
 /**
- * Resolves collection references (`_id` or `code`) to `_id`s, in the order given, without duplicates. `field`
+ * Resolves collection references (`id` or `code`) to `id`s, in the order given, without duplicates. `field`
  * names the request field, for the error (`collections` → `collections[1]`).
  */
 export async function resolveCollections(repos: Pick<Repos, 'collections'>, client: string, refs: string[], field: string): Promise<string[]> {
@@ -78,7 +78,7 @@ export async function resolveCollections(repos: Pick<Repos, 'collections'>, clie
   for (const [i, ref] of refs.entries()) {
     const c = await repos.collections.get(client, ref);
     if (!c) throw new UnknownCollectionError(`${field}[${i}]`);
-    if (!ids.includes(c._id)) ids.push(c._id);
+    if (!ids.includes(c.id)) ids.push(c.id);
   }
   return ids;
 }

@@ -1,5 +1,5 @@
-// Failures of the use cases, named after what went wrong for the caller. The HTTP layer (src/http/errors.ts) maps
-// each class to one status and `code`; nothing here knows about HTTP.
+// Failures of the use cases and of the stores (one home for both), named after what went wrong for the caller. The
+// HTTP layer (src/http/errors.ts) maps each class to one status and `code`; nothing here knows about HTTP.
 
 /** An id that does not exist for this client. Foreign ids are reported exactly the same way. */
 export class NotFoundError extends Error {
@@ -65,11 +65,46 @@ export class FaceCountError extends Error {
   }
 }
 
-/** The request conflicts with the state of the data (e.g. duplicated_person). Message is the client-facing text. */
+/**
+ * The request conflicts with the state of the data (e.g. duplicated_person), or a unique key is taken in the store
+ * (`entity` then names the record: a duplicate id, collection `code` within a client, client name or token hash).
+ * Message is the client-facing text.
+ */
 export class ConflictError extends Error {
   override readonly name: string = 'ConflictError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly entity?: string,
+  ) {
     super(message);
+  }
+}
+
+/**
+ * A record refers to something that does not exist for this client (a collection named in `collections`, the
+ * owner of a template, the client itself). Foreign rows are reported exactly like missing ones.
+ */
+export class UnknownReferenceError extends Error {
+  override readonly name = 'UnknownReferenceError';
+  constructor(
+    readonly entity: 'client' | 'collection' | 'person',
+    readonly ref: string,
+  ) {
+    super(`unknown ${entity}: ${ref}`);
+  }
+}
+
+/**
+ * The database cannot be reached (connection refused or lost, pool exhausted past its timeout, server shutting
+ * down). Nothing was written; the same request may succeed later (HTTP 503 with Retry-After).
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly retryAfterSeconds = 2,
+    options?: { cause?: unknown },
+  ) {
+    super('service_unavailable: the database cannot be reached; retry shortly', options);
   }
 }
 

@@ -20,7 +20,7 @@ export interface FacePersonInput {
   gender?: 'M' | 'F';
   date_of_birth?: string;
   nationality?: string;
-  /** Collection `_id`s or `code`s. */
+  /** Collection `id`s or `code`s. */
   collections?: string[];
   notes?: string;
   /** A SUCCEEDED liveness session whose reference frame is enrolled instead of `images` (used up by this). */
@@ -65,7 +65,7 @@ function thumbnailsOf(templates: Pick<FaceTemplate, 'imageIndex' | 'thumbnail'>[
 function indexEntry(person: FacePerson, templates: FaceTemplate[]): PersonEntry {
   return {
     client: person.client,
-    person: person._id,
+    person: person.id,
     collections: person.collections,
     templates: templates.map((t) => ({ id: t.id, vector: t.embedding })),
   };
@@ -113,21 +113,21 @@ export async function createAnalysedFacePerson(
 ): Promise<FacePersonView> {
   const { name, dob } = checkFields(deps, fields);
   const refs = fields.collections ?? [];
-  const _id = newObjectId();
+  const id = newObjectId();
   const { person, templates } = await deps.store.transaction(async (tx) => {
     // Resolved inside the transaction: a collection deleted meanwhile must not be written.
     const collections = await resolveCollections(tx, client, refs, 'collections');
     const person = await tx.facePersons.create({
-      _id,
+      id,
       client,
       name,
       gender: fields.gender ?? null,
-      date_of_birth: dob,
+      dateOfBirth: dob,
       nationality: blankToNull(fields.nationality) ?? null,
       notes: blankToNull(fields.notes) ?? null,
       collections,
     });
-    return { person, templates: await addTemplates(deps, tx, client, _id, faces) };
+    return { person, templates: await addTemplates(deps, tx, client, id, faces) };
   });
   // Synchronously right after the commit (no await in between): the very next search sees the person.
   deps.index.upsertPerson(indexEntry(person, templates));
@@ -135,7 +135,7 @@ export async function createAnalysedFacePerson(
 }
 
 async function view(repos: Pick<Repos, 'templates'>, person: FacePerson): Promise<FacePersonView> {
-  return { person, thumbnails: thumbnailsOf(await repos.templates.listForPerson(person.client, person._id)) };
+  return { person, thumbnails: thumbnailsOf(await repos.templates.listForPerson(person.client, person.id)) };
 }
 
 export async function getFacePerson(deps: DomainDeps, client: string, id: string): Promise<FacePersonView> {
@@ -153,7 +153,7 @@ export async function listFacePersons(
   if (q.collection !== undefined) {
     const c = await deps.store.collections.get(client, q.collection);
     if (!c) throw new UnknownCollectionError('collection');
-    collection = c._id;
+    collection = c.id;
   }
   // A cursor naming a person that does not exist (erased since, or another tenant's) cannot say where to resume.
   if (q.after !== undefined && !(await deps.store.facePersons.get(client, q.after))) throw new NotFoundError('person');
@@ -170,7 +170,7 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
   if (patch.name !== undefined) fields.name = nonBlank(patch.name, 'name');
   if (patch.gender !== undefined) fields.gender = patch.gender;
   if (patch.date_of_birth !== undefined) {
-    fields.date_of_birth = patch.date_of_birth === null ? null : normaliseBirthDate(patch.date_of_birth, 'date_of_birth', now);
+    fields.dateOfBirth = patch.date_of_birth === null ? null : normaliseBirthDate(patch.date_of_birth, 'date_of_birth', now);
   }
   if (patch.nationality !== undefined) fields.nationality = blankToNull(patch.nationality) ?? null;
   if (patch.notes !== undefined) fields.notes = blankToNull(patch.notes) ?? null;

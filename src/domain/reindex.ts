@@ -21,7 +21,7 @@ export interface ReindexProgress {
 export interface ReindexFailure {
   templateId: number;
   client: string;
-  /** The owner: a face person `_id` or a generic person `id` (re-enrol it). */
+  /** The owner: a face person `id` or a generic person `id` (re-enrol it). */
   person: string;
   reason: 'no_stored_face_image' | 'no_face_in_stored_image' | 'unreadable_stored_image';
 }

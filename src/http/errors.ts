@@ -9,9 +9,10 @@ import {
   ImageInputError,
   InvalidFieldError,
   NotFoundError,
+  StoreUnavailableError,
   UnknownCollectionError,
+  UnknownReferenceError,
 } from '../domain/errors.js';
-import { ConflictError as StoreConflictError, UnknownReferenceError } from '../store/errors.js';
 import { DuplicatedPersonError, LivenessFailedError } from '../domain/search.js';
 import { validationFailure } from './validation.js';
 
@@ -102,11 +103,14 @@ export function toApiError(err: unknown, ctx: ErrorContext & ErrorOptions = {}):
     return new ApiError(409, 'DIFFERENT_PERSON', err.message, err.field, {}, { other: err.otherField, score: err.score, min_score: err.minScore });
   }
   if (err instanceof ConflictError) return new ApiError(409, 'ERROR', err.message);
-  if (err instanceof StoreConflictError) return new ApiError(409, 'ERROR', 'conflict');
   if (err instanceof UnknownReferenceError) return new ApiError(404, 'NOT_FOUND', err.entity === 'collection' ? 'collection_not_found' : 'not_found');
   if (err instanceof TemplateVersionError) return new ApiError(409, 'ERROR', 'template_version_mismatch: re-enrol the person');
   if (err instanceof EngineBusyError) {
     return new ApiError(503, 'ERROR', 'engine_busy', undefined, { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) });
+  }
+  if (err instanceof StoreUnavailableError) {
+    const headers = { 'retry-after': String(err.retryAfterSeconds) };
+    return new ApiError(503, 'ERROR', 'service_unavailable', undefined, headers, undefined, 'the database cannot be reached; retry shortly');
   }
   if (err instanceof EngineFailure) return null;
 

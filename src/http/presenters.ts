@@ -19,7 +19,7 @@ export const CollectionSchema = Type.Object({
 
 export function presentCollection(c: Collection) {
   return {
-    _id: c._id,
+    _id: c.id,
     code: c.code,
     name: c.name,
     description: c.description,
@@ -67,10 +67,10 @@ export const FacePersonSchema = Type.Object({
 export function presentFacePerson(v: FacePersonView) {
   const p = v.person;
   return {
-    _id: p._id,
+    _id: p.id,
     name: p.name,
     gender: p.gender,
-    date_of_birth: p.date_of_birth,
+    date_of_birth: p.dateOfBirth,
     nationality: p.nationality,
     thumbnails: presentThumbnails(p._id, v.thumbnails),
     collections: p.collections,

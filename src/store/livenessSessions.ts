@@ -2,58 +2,15 @@
 // and the verdict; its frames hold what the face engine measured on each one plus the image, until the verdict is
 // in: then only the reference and audit frames keep their image (pruneFrames), the rest is deleted.
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { UnknownReferenceError } from './errors.js';
-
-export type LivenessSessionStatus = 'CREATED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
-
-export interface LivenessSessionRecord {
-  id: string;
-  client: string;
-  status: LivenessSessionStatus;
-  steps: string[];
-  nonce: string;
-  /** Passive liveness score the frames must reach together. */
-  minScore: number;
-  /** Attempts allowed (the retry budget) and attempts that failed so far. */
-  maxAttempts: number;
-  failedAttempts: number;
-  /** The verdict (or the last failed attempt's), as the domain shapes it. */
-  result: unknown;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string;
-  /** When a flow (enrolment, search-live-face…) used the session; it can be used once. */
-  consumedAt: string | null;
-}
-
-export interface NewLivenessSession {
-  id: string;
-  client: string;
-  steps: string[];
-  nonce: string;
-  minScore: number;
-  maxAttempts: number;
-  createdAt: string;
-  expiresAt: string;
-}
-
-export interface LivenessFrameRecord {
-  id: number;
-  attempt: number;
-  seq: number;
-  timestampMs: number;
-  /** What the engine measured (pose, landmarks, passive score…), as the domain shapes it. */
-  analysis: unknown;
-  embedding: Float32Array | null;
-  /** The posted image (only when asked for). */
-  image?: Uint8Array;
-  /** 'reference' or 'audit' once the verdict kept the frame. */
-  role: string | null;
-}
-
-export type NewLivenessFrame = Omit<LivenessFrameRecord, 'id' | 'role'>;
-
-export type LivenessSessionPatch = Partial<Pick<LivenessSessionRecord, 'status' | 'failedAttempts' | 'result' | 'consumedAt'>>;
+import { UnknownReferenceError } from '../domain/errors.js';
+import type {
+  LivenessFrameRecord,
+  LivenessSessionPatch,
+  LivenessSessionRecord,
+  LivenessSessionStatus,
+  NewLivenessFrame,
+  NewLivenessSession,
+} from '../domain/model.js';
 
 export interface LivenessSessionRepo {
   create(s: NewLivenessSession): Promise<LivenessSessionRecord>;

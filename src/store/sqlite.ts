@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { auditRepo } from './audit.js';
-import { ConflictError, UnknownReferenceError } from './errors.js';
+import { ConflictError, UnknownReferenceError } from '../domain/errors.js';
 import { newCollectionCode, newObjectId, newPersonRecordId } from './ids.js';
 import { migrations as defaultMigrations, type Migration } from './migrations/index.js';
 import { buildLivenessSessionRepo } from './livenessSessions.js';
@@ -194,7 +194,7 @@ const toToken = (r: Row): TokenRecord => ({
 });
 
 const toCollection = (r: Row): Collection => ({
-  _id: r.id as string,
+  id: r.id as string,
   code: r.code as string,
   name: r.name as string,
   description: r.description as string,
@@ -204,11 +204,11 @@ const toCollection = (r: Row): Collection => ({
 });
 
 const toFacePerson = (r: Row, collections: string[]): FacePerson => ({
-  _id: r.id as string,
+  id: r.id as string,
   client: r.client_id as string,
   name: r.name as string,
   gender: (r.gender as 'M' | 'F' | null) ?? null,
-  date_of_birth: (r.date_of_birth as string | null) ?? null,
+  dateOfBirth: (r.date_of_birth as string | null) ?? null,
   nationality: (r.nationality as string | null) ?? null,
   notes: (r.notes as string | null) ?? null,
   collections,
@@ -273,7 +273,7 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
     try {
       return db.transaction(fn).immediate();
     } catch (e) {
-      if (isUniqueViolation(e)) throw new ConflictError(entity, `${entity} already exists`);
+      if (isUniqueViolation(e)) throw new ConflictError(`conflict: ${entity} already exists`, entity);
       throw e;
     }
   }
@@ -353,7 +353,7 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
     async create(c) {
       const now = ISO_NOW();
       const rec: Collection = {
-        _id: c._id ?? newObjectId(),
+        id: c.id ?? newObjectId(),
         code: c.code ?? newCollectionCode(),
         name: c.name,
         description: c.description ?? '',
@@ -365,7 +365,7 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
         requireClient(rec.client);
         q(
           'INSERT INTO collections (id, client_id, code, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(rec._id, rec.client, rec.code, rec.name, rec.description, rec.createdAt, rec.updatedAt);
+        ).run(rec.id, rec.client, rec.code, rec.name, rec.description, rec.createdAt, rec.updatedAt);
       });
       return rec;
     },
@@ -414,7 +414,7 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
     return out;
   };
 
-  /** Resolves `_id`s or codes to `_id`s of this client's collections, deduplicated, order kept. */
+  /** Resolves ids or codes to ids of this client's collections, deduplicated, order kept. */
   const resolveCollections = (client: string, refs: string[]): string[] => {
     const ids: string[] = [];
     for (const ref of refs) {
@@ -439,14 +439,14 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
   const facePersons: FacePersonRepo = {
     async create(p) {
       const now = ISO_NOW();
-      const id = p._id ?? newObjectId();
+      const id = p.id ?? newObjectId();
       return write('face person', () => {
         requireClient(p.client);
         const cols = resolveCollections(p.client, p.collections ?? []);
         q(
           `INSERT INTO face_persons (id, client_id, name, gender, date_of_birth, nationality, notes, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(id, p.client, p.name, p.gender ?? null, p.date_of_birth ?? null, p.nationality ?? null, p.notes ?? null, now, now);
+        ).run(id, p.client, p.name, p.gender ?? null, p.dateOfBirth ?? null, p.nationality ?? null, p.notes ?? null, now, now);
         setMemberships(p.client, id, cols);
         return getFacePerson(p.client, id)!;
       });
@@ -505,7 +505,7 @@ function buildRepos(db: Db, hooks: RepoHooks): Repos {
         ).run(
           pick('name', 'name'),
           pick('gender', 'gender'),
-          pick('date_of_birth', 'date_of_birth'),
+          pick('dateOfBirth', 'date_of_birth'),
           pick('nationality', 'nationality'),
           pick('notes', 'notes'),
           ISO_NOW(),

@@ -1,103 +1,33 @@
 // Repository contracts. SQLite (better-sqlite3) implements them now, PostgreSQL next: every method is async so
 // that a networked store fits, and all writes of one request go through one `transaction` call.
 // Every query is scoped by `client` (the tenant): a row of another client is indistinguishable from a missing one.
+import type {
+  AuditEvent,
+  Client,
+  Collection,
+  FacePerson,
+  FaceTemplate,
+  LivenessFrameRecord,
+  LivenessSessionPatch,
+  LivenessSessionRecord,
+  LivenessSessionStatus,
+  NewAuditEvent,
+  NewCollection,
+  NewFacePerson,
+  NewFaceTemplate,
+  NewLivenessFrame,
+  NewLivenessSession,
+  NewPersonRecord,
+  NewToken,
+  PersonRecord,
+  TokenRecord,
+  VerificationStatus,
+} from '../domain/model.js';
+
 import type { LivenessSessionRepo } from './livenessSessions.js';
 
-export type * from './livenessSessions.js';
-
-export interface Client {
-  id: string;
-  name: string;
-  createdAt: string;
-}
-
-export interface TokenRecord {
-  id: string;
-  client: string;
-  /** Hash of the secret (the secret itself is never stored). */
-  hash: string;
-  label: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-}
-
-export interface Collection {
-  _id: string;
-  code: string;
-  name: string;
-  description: string;
-  client: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FacePerson {
-  _id: string;
-  client: string;
-  name: string;
-  gender: 'M' | 'F' | null;
-  date_of_birth: string | null;
-  nationality: string | null;
-  notes: string | null;
-  /** Collection `_id`s. */
-  collections: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface FaceQualityRecord {
-  faceSize: number;
-  sharpness: number;
-  yaw: number;
-  pitch: number;
-  roll: number;
-  brightness: number;
-}
-
-export interface FaceTemplate {
-  /** Integer row id: the vector index keys templates by it. */
-  id: number;
-  client: string;
-  /** Owner: a face person `_id` or a generic person `id`. */
-  person: string;
-  /** Position of the source image in the enrolment request. */
-  imageIndex: number;
-  modelVersion: string;
-  embedding: Float32Array;
-  /** Small JPEG of the aligned face. */
-  thumbnail: Uint8Array | null;
-  quality: FaceQualityRecord | null;
-  createdAt: string;
-}
-
-export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt'>;
-
-// Inputs of the `create` methods. Ids may be left out: the store then makes them (`_id`: 24 random lowercase hex
-// chars like a Mongo ObjectId, collection `code`: uuid v4, generic person `id`: `person_` + 24 hex, token `id`: 24 hex).
-export type NewToken = Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'> & { id?: string };
-export type NewCollection = Omit<Collection, '_id' | 'code' | 'createdAt' | 'updatedAt'> & { _id?: string; code?: string };
-export type NewFacePerson = Omit<FacePerson, '_id' | 'createdAt' | 'updatedAt'> & { _id?: string };
-export type NewPersonRecord = Omit<PersonRecord, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
-
-export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'expired';
-
-/** The generic `/v2/persons` record. */
-export interface PersonRecord {
-  id: string;
-  client: string;
-  firstName: string | null;
-  lastName: string | null;
-  email: string | null;
-  phone: string | null;
-  dateOfBirth: string | null;
-  documentType: string | null;
-  documentNumber: string | null;
-  livenessScore: number | null;
-  verificationStatus: VerificationStatus;
-  createdAt: string;
-  updatedAt: string;
-}
+// The nouns live in the domain; the stores' callers may keep importing them from here.
+export type * from '../domain/model.js';
 
 export interface Page<T> {
   items: T[];
@@ -126,9 +56,9 @@ export interface TokenRepo {
 }
 
 export interface CollectionRepo {
-  /** `client` is a Client `id`. Throws ConflictError when `_id` or (client, `code`) is taken. */
+  /** `client` is a Client `id`. Throws ConflictError when `id` or (client, `code`) is taken. */
   create(c: NewCollection): Promise<Collection>;
-  /** Looks a collection up by `_id` or `code`. */
+  /** Looks a collection up by `id` or `code`. */
   get(client: string, idOrCode: string): Promise<Collection | null>;
   list(client: string, q: PageQuery & { search?: string }): Promise<Page<Collection>>;
   update(client: string, id: string, patch: Partial<Pick<Collection, 'name' | 'description'>>): Promise<Collection | null>;
@@ -138,17 +68,17 @@ export interface CollectionRepo {
 
 export interface FacePersonRepo {
   /**
-   * `collections` may name collections by `_id` or `code` (the stored and returned list holds `_id`s); an unknown or
+   * `collections` may name collections by `id` or `code` (the stored and returned list holds `id`s); an unknown or
    * foreign one throws UnknownReferenceError.
    */
   create(p: NewFacePerson): Promise<FacePerson>;
   get(client: string, id: string): Promise<FacePerson | null>;
-  /** `after`: a person `_id`; the page then starts right after that person (keyset paging). */
+  /** `after`: a person `id`; the page then starts right after that person (keyset paging). */
   list(client: string, q: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>>;
   update(
     client: string,
     id: string,
-    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'date_of_birth' | 'nationality' | 'notes' | 'collections'>>,
+    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'dateOfBirth' | 'nationality' | 'notes' | 'collections'>>,
   ): Promise<FacePerson | null>;
   /** Deletes the person, its memberships and its templates (biometric data erased, not flagged). */
   delete(client: string, id: string): Promise<boolean>;
@@ -178,37 +108,6 @@ export interface PersonRecordRepo {
   update(client: string, id: string, patch: Partial<Omit<PersonRecord, 'id' | 'client' | 'createdAt' | 'updatedAt'>>): Promise<PersonRecord | null>;
   delete(client: string, id: string): Promise<boolean>;
 }
-
-/**
- * One security-relevant action (docs/audit.md). Ids only: never names, images or templates, so the record can
- * outlive an erasure.
- */
-export interface AuditEvent {
-  /** Increasing, never reused. */
-  seq: number;
-  /** ISO 8601 UTC. */
-  at: string;
-  /** Client (tenant) id; null when unauthenticated. */
-  client: string | null;
-  /** Token id (never the secret); null when unauthenticated or from the CLI. */
-  token: string | null;
-  /** Request id (the envelope's `id`). */
-  request: string | null;
-  /** `POST /v2/face-recognition/persons` or `cli tokens create`. */
-  route: string;
-  /** e.g. `face_person.enrol`, `search`, `token.revoke`. */
-  action: string;
-  /** `ok`, `rejected` (4xx), `failed` (5xx). */
-  outcome: 'ok' | 'rejected' | 'failed';
-  /** HTTP status, when there is one. */
-  status: number | null;
-  /** Id of the record acted on (person, collection, token). */
-  subject: string | null;
-  /** Further facts: ids a search returned, a liveness verdict, an error code. Ids and numbers only. */
-  details: Record<string, unknown> | null;
-}
-
-export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at'> & { at?: string };
 
 export interface AuditRepo {
   append(e: NewAuditEvent): Promise<AuditEvent>;

@@ -21,18 +21,18 @@ beforeAll(async () => {
   acme = await t.token('acme');
   globex = await t.token('globex');
   const staff = await t.store.collections.create({ client: acme.clientId, name: 'Staff', description: '' });
-  staffId = staff._id;
+  staffId = staff.id;
   for (let i = 0; i < 23; i++) {
     const p = await t.store.facePersons.create({
       client: acme.clientId,
       name: i % 2 ? `Odd ${i}` : `Even ${i}`,
       gender: null,
-      date_of_birth: null,
+      dateOfBirth: null,
       nationality: null,
       notes: null,
       collections: i % 3 === 0 ? [staffId] : [],
     });
-    ids.push(p._id);
+    ids.push(p.id);
   }
 });
 

@@ -141,10 +141,10 @@ describe('graph snapshot erasure', () => {
         // Person 0 has one face (its graph node is that face), person 1 two (its node is their mean).
         const vs = Array.from({ length: i === 1 ? 2 : 1 }, () => g.sample(centre));
         for (const [imageIndex, embedding] of vs.entries()) {
-          await store.templates.add({ client, person: p._id, imageIndex, modelVersion: 'm', embedding, thumbnail: null, quality: null });
+          await store.templates.add({ client, person: p.id, imageIndex, modelVersion: 'm', embedding, thumbnail: null, quality: null });
         }
-        ids.push(p._id);
-        faces.set(p._id, vs);
+        ids.push(p.id);
+        faces.set(p.id, vs);
       }
       // Small thresholds so that 400 persons get a graph (the server's default waits for 20 000 templates).
       const index = createFaceIndex({ dim, annMinSize: 200, annBatch: 50, expansionSearch: 64, centreGraph: dim === 512 });

@@ -23,8 +23,8 @@ export function openTemp(extra: Partial<SqliteStoreOptions> = {}): { store: Sqli
   };
 }
 
-export function personInput(client: string, name: string, collections: string[] = []): Omit<FacePerson, '_id' | 'createdAt' | 'updatedAt'> {
-  return { client, name, gender: null, date_of_birth: null, nationality: null, notes: null, collections };
+export function personInput(client: string, name: string, collections: string[] = []): Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt'> {
+  return { client, name, gender: null, dateOfBirth: null, nationality: null, notes: null, collections };
 }
 
 /** A deterministic, recognisable embedding. */

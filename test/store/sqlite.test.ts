@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, UnknownReferenceError } from '../../src/store/errors.js';
+import { ConflictError, UnknownReferenceError } from '../../src/domain/errors.js';
 import { OBJECT_ID_RE } from '../../src/store/ids.js';
 import { migrations } from '../../src/store/migrations/index.js';
 
@@ -77,7 +77,7 @@ describe('open', () => {
     expect(old.schemaVersion()).toBe(1);
     const c = await old.clients.create('old');
     const col = await old.collections.create({ client: c.id, name: 'kept', description: '' });
-    const p = await old.facePersons.create(personInput(c.id, 'Ann', [col._id]));
+    const p = await old.facePersons.create(personInput(c.id, 'Ann', [col.id]));
     await old.close();
     const s = openSqliteStore({ dataDir: t.dir });
     expect(s.schemaVersion()).toBe(LATEST);
@@ -187,11 +187,11 @@ describe('tokens', () => {
 describe('collections', () => {
   it('makes ids and codes, and finds a collection by either', async () => {
     const c = await store.collections.create({ client: a.id, name: 'staff', description: 'employees' });
-    expect(c._id).toMatch(OBJECT_ID_RE);
+    expect(c.id).toMatch(OBJECT_ID_RE);
     expect(c.code).toMatch(UUID_V4_RE);
     expect(c.createdAt).toMatch(ISO_RE);
     expect(c).toMatchObject({ client: a.id, name: 'staff', description: 'employees' });
-    expect(await store.collections.get(a.id, c._id)).toEqual(c);
+    expect(await store.collections.get(a.id, c.id)).toEqual(c);
     expect(await store.collections.get(a.id, c.code)).toEqual(c);
     expect(await store.collections.get(a.id, 'other')).toBeNull();
   });
@@ -200,8 +200,8 @@ describe('collections', () => {
     await store.collections.create({ client: a.id, name: 'x', description: '', code: 'vip' });
     await expect(store.collections.create({ client: a.id, name: 'y', description: '', code: 'vip' })).rejects.toBeInstanceOf(ConflictError);
     const other = await store.collections.create({ client: b.id, name: 'x', description: '', code: 'vip' });
-    expect((await store.collections.get(b.id, 'vip'))!._id).toBe(other._id);
-    expect((await store.collections.get(a.id, 'vip'))!._id).not.toBe(other._id);
+    expect((await store.collections.get(b.id, 'vip'))!.id).toBe(other.id);
+    expect((await store.collections.get(a.id, 'vip'))!.id).not.toBe(other.id);
   });
 
   it('lists newest first with pages, totals and a literal name search', async () => {
@@ -225,7 +225,7 @@ describe('collections', () => {
     const c = await store.collections.create({ client: a.id, name: 'n', description: 'd' });
     await new Promise((r) => setTimeout(r, 5));
     const u = await store.collections.update(a.id, c.code, { name: 'n2' });
-    expect(u).toMatchObject({ _id: c._id, code: c.code, name: 'n2', description: 'd', createdAt: c.createdAt });
+    expect(u).toMatchObject({ id: c.id, code: c.code, name: 'n2', description: 'd', createdAt: c.createdAt });
     expect(u!.updatedAt > c.updatedAt).toBe(true);
     expect(await store.collections.update(a.id, 'missing', { name: 'z' })).toBeNull();
   });
@@ -233,13 +233,13 @@ describe('collections', () => {
   it('deletes by _id or code, removing memberships but not persons', async () => {
     const c1 = await store.collections.create({ client: a.id, name: 'one', description: '' });
     const c2 = await store.collections.create({ client: a.id, name: 'two', description: '' });
-    const p = await store.facePersons.create(personInput(a.id, 'Ann', [c1._id, c2.code]));
-    expect(p.collections).toEqual([c1._id, c2._id]);
+    const p = await store.facePersons.create(personInput(a.id, 'Ann', [c1.id, c2.code]));
+    expect(p.collections).toEqual([c1.id, c2.id]);
     expect(await store.collections.delete(a.id, c1.code)).toBe(true);
-    expect(await store.collections.delete(a.id, c1._id)).toBe(false);
-    expect((await store.facePersons.get(a.id, p._id))!.collections).toEqual([c2._id]);
-    expect(await store.collections.delete(a.id, c2._id)).toBe(true);
-    expect((await store.facePersons.get(a.id, p._id))!.collections).toEqual([]);
+    expect(await store.collections.delete(a.id, c1.id)).toBe(false);
+    expect((await store.facePersons.get(a.id, p.id))!.collections).toEqual([c2.id]);
+    expect(await store.collections.delete(a.id, c2.id)).toBe(true);
+    expect((await store.facePersons.get(a.id, p.id))!.collections).toEqual([]);
     expect(count('face_person_collections')).toBe(0);
   });
 });
@@ -252,15 +252,15 @@ describe('face persons', () => {
       client: a.id,
       name: 'John Doe',
       gender: 'M',
-      date_of_birth: '1990-01-15',
+      dateOfBirth: '1990-01-15',
       nationality: 'US',
       notes: 'VIP',
-      collections: [c2.code, c1._id, c2._id],
+      collections: [c2.code, c1.id, c2.id],
     });
-    expect(p._id).toMatch(OBJECT_ID_RE);
-    expect(p).toMatchObject({ client: a.id, name: 'John Doe', gender: 'M', date_of_birth: '1990-01-15', nationality: 'US', notes: 'VIP' });
-    expect(p.collections).toEqual([c2._id, c1._id]);
-    expect(await store.facePersons.get(a.id, p._id)).toEqual(p);
+    expect(p.id).toMatch(OBJECT_ID_RE);
+    expect(p).toMatchObject({ client: a.id, name: 'John Doe', gender: 'M', dateOfBirth: '1990-01-15', nationality: 'US', notes: 'VIP' });
+    expect(p.collections).toEqual([c2.id, c1.id]);
+    expect(await store.facePersons.get(a.id, p.id)).toEqual(p);
   });
 
   it('refuses unknown collections and writes nothing', async () => {
@@ -270,16 +270,16 @@ describe('face persons', () => {
 
   it('lists with a collection filter (by _id or code) and a name search', async () => {
     const c = await store.collections.create({ client: a.id, name: 'c', description: '' });
-    await store.facePersons.create(personInput(a.id, 'Ann Smith', [c._id]));
+    await store.facePersons.create(personInput(a.id, 'Ann Smith', [c.id]));
     await store.facePersons.create(personInput(a.id, 'Bob Smith'));
-    await store.facePersons.create(personInput(a.id, 'Carl Jones', [c._id]));
+    await store.facePersons.create(personInput(a.id, 'Carl Jones', [c.id]));
     const all = await store.facePersons.list(a.id, { page: 1, limit: 10 });
     expect(all.total).toBe(3);
     expect(all.items.map((p) => p.name)).toEqual(['Carl Jones', 'Bob Smith', 'Ann Smith']);
     const inC = await store.facePersons.list(a.id, { page: 1, limit: 10, collection: c.code });
     expect(inC.items.map((p) => p.name)).toEqual(['Carl Jones', 'Ann Smith']);
-    expect(inC.items[0].collections).toEqual([c._id]);
-    expect((await store.facePersons.list(a.id, { page: 1, limit: 10, collection: c._id, search: 'smith' })).items.map((p) => p.name)).toEqual([
+    expect(inC.items[0].collections).toEqual([c.id]);
+    expect((await store.facePersons.list(a.id, { page: 1, limit: 10, collection: c.id, search: 'smith' })).items.map((p) => p.name)).toEqual([
       'Ann Smith',
     ]);
     expect(await store.facePersons.list(a.id, { page: 1, limit: 10, collection: 'missing' })).toEqual({ items: [], total: 0 });
@@ -289,27 +289,27 @@ describe('face persons', () => {
   it('updates partially, can clear a field, and replaces collections', async () => {
     const c1 = await store.collections.create({ client: a.id, name: 'one', description: '' });
     const c2 = await store.collections.create({ client: a.id, name: 'two', description: '' });
-    const p = await store.facePersons.create({ ...personInput(a.id, 'Ann', [c1._id]), gender: 'F', notes: 'n' });
-    const u1 = await store.facePersons.update(a.id, p._id, { notes: null });
-    expect(u1).toMatchObject({ name: 'Ann', gender: 'F', notes: null, collections: [c1._id] });
-    const u2 = await store.facePersons.update(a.id, p._id, { collections: [c2.code], name: 'Anne' });
-    expect(u2).toMatchObject({ name: 'Anne', gender: 'F', collections: [c2._id] });
-    await expect(store.facePersons.update(a.id, p._id, { collections: ['nope'] })).rejects.toBeInstanceOf(UnknownReferenceError);
-    expect((await store.facePersons.get(a.id, p._id))!.collections).toEqual([c2._id]);
+    const p = await store.facePersons.create({ ...personInput(a.id, 'Ann', [c1.id]), gender: 'F', notes: 'n' });
+    const u1 = await store.facePersons.update(a.id, p.id, { notes: null });
+    expect(u1).toMatchObject({ name: 'Ann', gender: 'F', notes: null, collections: [c1.id] });
+    const u2 = await store.facePersons.update(a.id, p.id, { collections: [c2.code], name: 'Anne' });
+    expect(u2).toMatchObject({ name: 'Anne', gender: 'F', collections: [c2.id] });
+    await expect(store.facePersons.update(a.id, p.id, { collections: ['nope'] })).rejects.toBeInstanceOf(UnknownReferenceError);
+    expect((await store.facePersons.get(a.id, p.id))!.collections).toEqual([c2.id]);
     expect(await store.facePersons.update(a.id, 'f'.repeat(24), { name: 'z' })).toBeNull();
   });
 
   it('deletes the person with its memberships, templates and thumbnails', async () => {
     const c = await store.collections.create({ client: a.id, name: 'c', description: '' });
-    const p = await store.facePersons.create(personInput(a.id, 'Ann', [c._id]));
-    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(300), quality: null });
+    const p = await store.facePersons.create(personInput(a.id, 'Ann', [c.id]));
+    await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(300), quality: null });
     expect(count('face_templates')).toBe(1);
     expect(count('face_thumbnails')).toBe(1);
-    expect(await store.facePersons.delete(a.id, p._id)).toBe(true);
-    expect(await store.facePersons.delete(a.id, p._id)).toBe(false);
-    expect(await store.facePersons.get(a.id, p._id)).toBeNull();
+    expect(await store.facePersons.delete(a.id, p.id)).toBe(true);
+    expect(await store.facePersons.delete(a.id, p.id)).toBe(false);
+    expect(await store.facePersons.get(a.id, p.id)).toBeNull();
     for (const t of ['face_persons', 'face_person_collections', 'face_templates', 'face_thumbnails']) expect(count(t)).toBe(0);
-    expect(await store.collections.get(a.id, c._id)).not.toBeNull();
+    expect(await store.collections.get(a.id, c.id)).not.toBeNull();
   });
 });
 
@@ -322,27 +322,27 @@ describe('templates', () => {
     const view = big.subarray(3, 3 + 1024); // a view at an unaligned-to-the-buffer-start offset
     const thumb = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 256);
     const quality = { faceSize: 112, sharpness: 0.8, yaw: -3.5, pitch: 1, roll: 0.25, brightness: 0.5 };
-    const t1 = await store.templates.add({ client: a.id, person: p._id, imageIndex: 1, modelVersion: 'faceres-v1', embedding: view, thumbnail: thumb, quality });
-    const t0 = await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'faceres-v1', embedding: tricky, thumbnail: null, quality: null });
+    const t1 = await store.templates.add({ client: a.id, person: p.id, imageIndex: 1, modelVersion: 'faceres-v1', embedding: view, thumbnail: thumb, quality });
+    const t0 = await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'faceres-v1', embedding: tricky, thumbnail: null, quality: null });
     expect(t0.id).toBeGreaterThan(t1.id);
-    const listed = await store.templates.listForPerson(a.id, p._id);
+    const listed = await store.templates.listForPerson(a.id, p.id);
     expect(listed.map((t) => t.imageIndex)).toEqual([0, 1]);
     expect(Buffer.from(listed[0].embedding.buffer).equals(Buffer.from(tricky.buffer))).toBe(true);
     expect(listed[1].embedding).toBeInstanceOf(Float32Array);
     expect(Array.from(listed[1].embedding)).toEqual(Array.from(view));
     expect(Buffer.from(listed[1].thumbnail!).equals(Buffer.from(thumb))).toBe(true);
     expect(listed[1].quality).toEqual(quality);
-    expect(listed[1]).toMatchObject({ id: t1.id, client: a.id, person: p._id, modelVersion: 'faceres-v1' });
+    expect(listed[1]).toMatchObject({ id: t1.id, client: a.id, person: p.id, modelVersion: 'faceres-v1' });
     expect(listed[0].thumbnail).toBeNull();
     expect(listed[0].quality).toBeNull();
   });
 
   it('never reuses a template id, even after deleting the newest', async () => {
     const p = await store.facePersons.create(personInput(a.id, 'Ann'));
-    const add = () => store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null });
+    const add = () => store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null });
     await add();
     const t2 = await add();
-    expect(await store.templates.deleteForPerson(a.id, p._id)).toBe(2);
+    expect(await store.templates.deleteForPerson(a.id, p.id)).toBe(2);
     const t3 = await add();
     expect(t3.id).toBeGreaterThan(t2.id);
   });
@@ -362,7 +362,7 @@ describe('templates', () => {
     ).rejects.toBeInstanceOf(UnknownReferenceError);
     const p = await store.facePersons.create(personInput(a.id, 'Ann'));
     await expect(
-      store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: new Float32Array(0), thumbnail: null, quality: null }),
+      store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: new Float32Array(0), thumbnail: null, quality: null }),
     ).rejects.toThrow(/non-empty/);
   });
 });
@@ -403,29 +403,29 @@ describe('person records', () => {
 describe('tenant isolation', () => {
   it("gives client B nothing of client A's rows, by any method", async () => {
     const col = await store.collections.create({ client: a.id, name: 'secret', description: '' });
-    const p = await store.facePersons.create(personInput(a.id, 'Ann', [col._id]));
-    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(3), thumbnail: null, quality: null });
+    const p = await store.facePersons.create(personInput(a.id, 'Ann', [col.id]));
+    await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(3), thumbnail: null, quality: null });
     const r = await store.persons.create(recordInput(a.id));
 
-    expect(await store.collections.get(b.id, col._id)).toBeNull();
+    expect(await store.collections.get(b.id, col.id)).toBeNull();
     expect(await store.collections.get(b.id, col.code)).toBeNull();
     expect((await store.collections.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
-    expect(await store.collections.update(b.id, col._id, { name: 'pwned' })).toBeNull();
+    expect(await store.collections.update(b.id, col.id, { name: 'pwned' })).toBeNull();
     expect(await store.collections.delete(b.id, col.code)).toBe(false);
 
-    expect(await store.facePersons.get(b.id, p._id)).toBeNull();
+    expect(await store.facePersons.get(b.id, p.id)).toBeNull();
     expect((await store.facePersons.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
-    expect((await store.facePersons.list(b.id, { page: 1, limit: 10, collection: col._id })).total).toBe(0);
-    expect(await store.facePersons.update(b.id, p._id, { name: 'pwned' })).toBeNull();
-    expect(await store.facePersons.delete(b.id, p._id)).toBe(false);
+    expect((await store.facePersons.list(b.id, { page: 1, limit: 10, collection: col.id })).total).toBe(0);
+    expect(await store.facePersons.update(b.id, p.id, { name: 'pwned' })).toBeNull();
+    expect(await store.facePersons.delete(b.id, p.id)).toBe(false);
     // B cannot file its own person into A's collection, nor enrol a face onto A's person.
-    await expect(store.facePersons.create(personInput(b.id, 'Mallory', [col._id]))).rejects.toBeInstanceOf(UnknownReferenceError);
+    await expect(store.facePersons.create(personInput(b.id, 'Mallory', [col.id]))).rejects.toBeInstanceOf(UnknownReferenceError);
     await expect(store.facePersons.create(personInput(b.id, 'Mallory', [col.code]))).rejects.toBeInstanceOf(UnknownReferenceError);
     await expect(
-      store.templates.add({ client: b.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(4), thumbnail: null, quality: null }),
+      store.templates.add({ client: b.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(4), thumbnail: null, quality: null }),
     ).rejects.toBeInstanceOf(UnknownReferenceError);
-    expect(await store.templates.listForPerson(b.id, p._id)).toEqual([]);
-    expect(await store.templates.deleteForPerson(b.id, p._id)).toBe(0);
+    expect(await store.templates.listForPerson(b.id, p.id)).toEqual([]);
+    expect(await store.templates.deleteForPerson(b.id, p.id)).toBe(0);
 
     expect(await store.persons.get(b.id, r.id)).toBeNull();
     expect((await store.persons.list(b.id, { page: 1, limit: 10 })).total).toBe(0);
@@ -433,9 +433,9 @@ describe('tenant isolation', () => {
     expect(await store.persons.delete(b.id, r.id)).toBe(false);
 
     // A's data is intact.
-    expect(await store.collections.get(a.id, col._id)).toEqual(col);
-    expect(await store.facePersons.get(a.id, p._id)).toEqual(p);
-    expect(await store.templates.listForPerson(a.id, p._id)).toHaveLength(1);
+    expect(await store.collections.get(a.id, col.id)).toEqual(col);
+    expect(await store.facePersons.get(a.id, p.id)).toEqual(p);
+    expect(await store.templates.listForPerson(a.id, p.id)).toHaveLength(1);
     expect(await store.persons.get(a.id, r.id)).toEqual(r);
   });
 
@@ -453,9 +453,9 @@ describe('transactions', () => {
   it('commits every write of the callback together', async () => {
     const out = await store.transaction(async (tx) => {
       const c = await tx.collections.create({ client: a.id, name: 'c', description: '' });
-      const p = await tx.facePersons.create(personInput(a.id, 'Ann', [c._id]));
-      await tx.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(10), quality: null });
-      return p._id;
+      const p = await tx.facePersons.create(personInput(a.id, 'Ann', [c.id]));
+      await tx.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(10), quality: null });
+      return p.id;
     });
     expect((await store.templates.listForPerson(a.id, out)).length).toBe(1);
   });
@@ -465,11 +465,11 @@ describe('transactions', () => {
     await expect(
       store.transaction(async (tx) => {
         const c = await tx.collections.create({ client: a.id, name: 'c', description: '' });
-        const p = await tx.facePersons.create(personInput(a.id, 'Ann', [c._id]));
-        await tx.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(10), quality: null });
+        const p = await tx.facePersons.create(personInput(a.id, 'Ann', [c.id]));
+        await tx.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: new Uint8Array(10), quality: null });
         await tx.persons.create(recordInput(a.id));
-        await tx.facePersons.update(a.id, existing._id, { name: 'Changed' });
-        await tx.facePersons.delete(a.id, existing._id);
+        await tx.facePersons.update(a.id, existing.id, { name: 'Changed' });
+        await tx.facePersons.delete(a.id, existing.id);
         await tx.tokens.create({ client: a.id, hash: 'tx-hash', label: null, expiresAt: null });
         await new Promise((r) => setTimeout(r, 5)); // a real await between writes
         throw new Error('engine failed on image 2');
@@ -482,7 +482,7 @@ describe('transactions', () => {
     expect(count('face_thumbnails')).toBe(0);
     expect(count('person_records')).toBe(0);
     expect(count('tokens')).toBe(0);
-    expect(await store.facePersons.get(a.id, existing._id)).toEqual(existing);
+    expect(await store.facePersons.get(a.id, existing.id)).toEqual(existing);
   });
 
   it('runs transactions one at a time, in call order, even across awaits', async () => {
@@ -578,24 +578,24 @@ describe('indexGeneration', () => {
     const r = await store.persons.create(recordInput(a.id));
     const p = await store.facePersons.create(personInput(a.id, 'Ann'));
     expect(await changed()).toBe(false); // a person without templates is not in the index
-    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null });
+    await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(1), thumbnail: null, quality: null });
     expect(await changed()).toBe(true);
-    await store.facePersons.update(a.id, p._id, { name: 'Anne' });
+    await store.facePersons.update(a.id, p.id, { name: 'Anne' });
     expect(await changed()).toBe(false);
-    await store.facePersons.update(a.id, p._id, { collections: [c._id] });
+    await store.facePersons.update(a.id, p.id, { collections: [c.id] });
     expect(await changed()).toBe(true);
-    await store.collections.delete(a.id, c._id); // its memberships go with it
+    await store.collections.delete(a.id, c.id); // its memberships go with it
     expect(await changed()).toBe(true);
-    await store.templates.deleteForPerson(a.id, p._id);
+    await store.templates.deleteForPerson(a.id, p.id);
     expect(await changed()).toBe(true);
     await expect(
       store.transaction(async (tx) => {
-        await tx.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(2), thumbnail: null, quality: null });
+        await tx.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(2), thumbnail: null, quality: null });
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');
     expect(await changed()).toBe(false);
-    await store.facePersons.delete(a.id, p._id);
+    await store.facePersons.delete(a.id, p.id);
     expect(await changed()).toBe(true);
     await store.persons.delete(a.id, r.id);
     expect(await changed()).toBe(false);
@@ -611,13 +611,13 @@ describe('iterateIndexEntries', () => {
     const expected = new Map<string, { client: string; collections: string[]; templates: number[] }>();
     for (let i = 0; i < 11; i++) {
       const client = i % 2 ? b.id : a.id;
-      const cols = client === a.id ? (i % 4 === 0 ? [colA._id, colA2._id] : [colA._id]) : [colB._id];
+      const cols = client === a.id ? (i % 4 === 0 ? [colA.id, colA2.id] : [colA.id]) : [colB.id];
       const p = await s.facePersons.create(personInput(client, `p${i}`, cols));
       const tids: number[] = [];
       for (let k = 0; k < i % 3; k++) {
-        tids.push((await s.templates.add({ client, person: p._id, imageIndex: k, modelVersion: 'm', embedding: embedding(i * 10 + k), thumbnail: null, quality: null })).id);
+        tids.push((await s.templates.add({ client, person: p.id, imageIndex: k, modelVersion: 'm', embedding: embedding(i * 10 + k), thumbnail: null, quality: null })).id);
       }
-      expected.set(p._id, { client, collections: cols, templates: tids });
+      expected.set(p.id, { client, collections: cols, templates: tids });
     }
     // Generic person records' templates are not face-search entries.
     const r = await s.persons.create(recordInput(a.id));
@@ -683,7 +683,7 @@ describe('erasure', () => {
     const emb = embedding(12345, 512);
     const embBytes = Buffer.from(emb.buffer, 0, 256);
     const p = await store.facePersons.create(personInput(a.id, 'Ann'));
-    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: emb, thumbnail: thumb, quality: null });
+    await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: emb, thumbnail: thumb, quality: null });
     const r = await store.persons.create(recordInput(a.id));
     await store.templates.add({ client: a.id, person: r.id, imageIndex: 0, modelVersion: 'm', embedding: emb, thumbnail: thumb, quality: null });
     // Unrelated churn so that pages get reused and moved around.
@@ -692,7 +692,7 @@ describe('erasure', () => {
     expect(occurrences(embBytes)).toBeGreaterThan(0);
 
     await store.transaction(async (tx) => {
-      await tx.facePersons.delete(a.id, p._id);
+      await tx.facePersons.delete(a.id, p.id);
     });
     await store.templates.deleteForPerson(a.id, r.id);
     expect(occurrences(marker)).toBe(0);
@@ -705,11 +705,11 @@ describe('erasure', () => {
     const marker = Buffer.from('SNAPSHOT-MARKER-77ab01');
     const p = await store.facePersons.create(personInput(a.id, 'Ann'));
     await store.facePersons.create(personInput(a.id, 'Bob'));
-    await store.templates.add({ client: a.id, person: p._id, imageIndex: 0, modelVersion: 'm', embedding: embedding(5), thumbnail: marker, quality: null });
+    await store.templates.add({ client: a.id, person: p.id, imageIndex: 0, modelVersion: 'm', embedding: embedding(5), thumbnail: marker, quality: null });
     const it = store.templates.iterateIndexEntries()[Symbol.asyncIterator]();
     await it.next(); // the iteration's read transaction is open now
     const t0 = Date.now();
-    await store.facePersons.delete(a.id, p._id);
+    await store.facePersons.delete(a.id, p.id);
     // A blocking checkpoint would wait the whole busy timeout (3 s) for a reader that cannot move meanwhile.
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(occurrences(marker)).toBeGreaterThan(0); // the snapshot still needs the old pages

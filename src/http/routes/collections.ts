@@ -88,7 +88,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
     },
     async (req) => {
       const c = await collections.deleteCollection(deps, req.client, req.params.id);
-      return envelope(req, signer, { _id: c._id, deleted: true as const });
+      return envelope(req, signer, { _id: c.id, deleted: true as const });
     },
   );
 };

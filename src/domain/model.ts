@@ -1,0 +1,213 @@
+// The nouns of the domain, in one place and in camelCase. Wire casing (`_id`, `date_of_birth`) belongs to the HTTP
+// presenters (src/http/presenters.ts); column names belong to the stores (src/store/<backend>/).
+
+/** A tenant: every record below belongs to exactly one. */
+export interface Client {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/** An API token. */
+export interface TokenRecord {
+  id: string;
+  client: string;
+  /** Hash of the secret (the secret itself is never stored). */
+  hash: string;
+  label: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A named set of face persons to search in. */
+export interface Collection {
+  /** 24 lowercase hex chars (shaped like a Mongo ObjectId). */
+  id: string;
+  /** uuid v4, unique within the client. */
+  code: string;
+  name: string;
+  description: string;
+  client: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An identity enrolled from face photos (`/v2/face-recognition/persons`). */
+export interface FacePerson {
+  /** 24 lowercase hex chars. */
+  id: string;
+  client: string;
+  name: string;
+  gender: 'M' | 'F' | null;
+  /** YYYY-MM-DD. */
+  dateOfBirth: string | null;
+  nationality: string | null;
+  notes: string | null;
+  /** Collection ids. */
+  collections: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FaceQualityRecord {
+  faceSize: number;
+  sharpness: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  brightness: number;
+}
+
+/** One enrolled face: the embedding the vector index holds, and a small image of it. */
+export interface FaceTemplate {
+  /** Integer row id: the vector index keys templates by it. */
+  id: number;
+  client: string;
+  /** Owner: a face person id or a generic person id. */
+  person: string;
+  /** Position of the source image in the enrolment request. */
+  imageIndex: number;
+  modelVersion: string;
+  embedding: Float32Array;
+  /** Small JPEG of the aligned face. */
+  thumbnail: Uint8Array | null;
+  quality: FaceQualityRecord | null;
+  createdAt: string;
+}
+
+export type VerificationStatus = 'pending' | 'verified' | 'failed' | 'expired';
+
+/** The generic `/v2/persons` record. */
+export interface PersonRecord {
+  id: string;
+  client: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  phone: string | null;
+  dateOfBirth: string | null;
+  documentType: string | null;
+  documentNumber: string | null;
+  livenessScore: number | null;
+  verificationStatus: VerificationStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// Inputs of the stores' `create` methods. Ids may be left out: the store then makes them (`id`: 24 random lowercase
+// hex chars like a Mongo ObjectId, collection `code`: uuid v4, generic person `id`: `person_` + 24 hex, token `id`:
+// 24 hex).
+export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt'>;
+export type NewToken = Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'> & { id?: string };
+export type NewCollection = Omit<Collection, 'id' | 'code' | 'createdAt' | 'updatedAt'> & { id?: string; code?: string };
+export type NewFacePerson = Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
+export type NewPersonRecord = Omit<PersonRecord, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
+
+/**
+ * One security-relevant action (docs/audit.md). Ids only: never names, images or templates, so the record can
+ * outlive an erasure.
+ */
+export interface AuditEvent {
+  /** Increasing, never reused. */
+  seq: number;
+  /** ISO 8601 UTC. */
+  at: string;
+  /** Client (tenant) id; null when unauthenticated. */
+  client: string | null;
+  /** Token id (never the secret); null when unauthenticated or from the CLI. */
+  token: string | null;
+  /** Request id (the envelope's `id`). */
+  request: string | null;
+  /** `POST /v2/face-recognition/persons` or `cli tokens create`. */
+  route: string;
+  /** e.g. `face_person.enrol`, `search`, `token.revoke`. */
+  action: string;
+  /** `ok`, `rejected` (4xx), `failed` (5xx). */
+  outcome: 'ok' | 'rejected' | 'failed';
+  /** HTTP status, when there is one. */
+  status: number | null;
+  /** Id of the record acted on (person, collection, token). */
+  subject: string | null;
+  /** Further facts: ids a search returned, a liveness verdict, an error code. Ids and numbers only. */
+  details: Record<string, unknown> | null;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at'> & { at?: string };
+
+export type LivenessSessionStatus = 'CREATED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
+
+/** A challenge-response liveness session. */
+export interface LivenessSessionRecord {
+  id: string;
+  client: string;
+  status: LivenessSessionStatus;
+  steps: string[];
+  nonce: string;
+  /** Passive liveness score the frames must reach together. */
+  minScore: number;
+  /** Attempts allowed (the retry budget) and attempts that failed so far. */
+  maxAttempts: number;
+  failedAttempts: number;
+  /** The verdict (or the last failed attempt's), as the domain shapes it. */
+  result: unknown;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  /** When a flow (enrolment, search-live-face…) used the session; it can be used once. */
+  consumedAt: string | null;
+}
+
+export interface NewLivenessSession {
+  id: string;
+  client: string;
+  steps: string[];
+  nonce: string;
+  minScore: number;
+  maxAttempts: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** One frame posted to a liveness session. */
+export interface LivenessFrameRecord {
+  id: number;
+  attempt: number;
+  seq: number;
+  timestampMs: number;
+  /** What the engine measured (pose, landmarks, passive score…), as the domain shapes it. */
+  analysis: unknown;
+  embedding: Float32Array | null;
+  /** The posted image (only when asked for). */
+  image?: Uint8Array;
+  /** 'reference' or 'audit' once the verdict kept the frame. */
+  role: string | null;
+}
+
+export type NewLivenessFrame = Omit<LivenessFrameRecord, 'id' | 'role'>;
+
+export type LivenessSessionPatch = Partial<Pick<LivenessSessionRecord, 'status' | 'failedAttempts' | 'result' | 'consumedAt'>>;
+
+/** One committed change to what the vector index holds for one face person. */
+export interface IndexChange {
+  /** Strictly increasing; commit order equals seq order. */
+  seq: number;
+  client: string;
+  /** Face person whose index entry must be re-read from the store (gone: remove it). */
+  person: string;
+  /** ISO time of the write. */
+  at: string;
+}
+
+/** A response-signing key, shared by every instance on one database. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  /** JWK, as JSON. */
+  privateJwk: string;
+  /** JWK, as JSON. */
+  publicJwk: string;
+  createdAt: string;
+  /** null: the current key. */
+  retiredAt: string | null;
+}
