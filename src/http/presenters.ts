@@ -72,7 +72,7 @@ export function presentFacePerson(v: FacePersonView) {
     gender: p.gender,
     date_of_birth: p.dateOfBirth,
     nationality: p.nationality,
-    thumbnails: presentThumbnails(p._id, v.thumbnails),
+    thumbnails: presentThumbnails(p.id, v.thumbnails),
     collections: p.collections,
     notes: p.notes,
     client: p.client,
