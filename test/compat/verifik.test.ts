@@ -163,12 +163,13 @@ describe("Verifik's documented errors, with Verifik's message and code", () => {
     }
   });
 
-  it('an image that is not raw base64 (a data: URL, or a few characters): 412 {"message": "only_images_in_base64", "code": "ERROR"}', async () => {
+  it('an image that is not raw base64 (a data: URL, a URL, a few characters): 412 {"message": "only_images_in_base64", "code": "ERROR"}', async () => {
     const swap = (v: unknown, to: string): unknown =>
       Array.isArray(v) ? v.map((x) => swap(x, to)) : typeof v === 'string' && v.length > 1000 ? to : v;
     for (const [name] of REQUIRED) {
       const f = FIXTURES[name];
-      for (const bad of [`data:image/jpeg;base64,${ctx.probe}`, 'aGVsbG8=']) {
+      // A data: URL, an https URL (Verifik fetches those; Facegate fetches nothing), a few characters.
+      for (const bad of [`data:image/jpeg;base64,${ctx.probe}`, 'https://images.example.com/faces/probe.jpg', 'aGVsbG8=']) {
         const body = Object.fromEntries(Object.entries(f.body!(ctx)).map(([k, v]) => [k, swap(v, bad)]));
         const r = await call(f, token, body);
         expect({ name, status: r.status, message: r.body.message, code: r.body.code }).toEqual({ name, status: 412, message: 'only_images_in_base64', code: 'ERROR' });
