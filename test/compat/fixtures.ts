@@ -16,6 +16,8 @@ export interface Ctx {
   collection: { _id: string; code: string };
   /** The `_id` of the enrolled woman. */
   person: string;
+  /** A second person and a second collection, for the removals. */
+  spare?: { person: string; collection: string };
 }
 
 export interface Fixture {
@@ -54,6 +56,25 @@ export const FIXTURES: Record<string, Fixture> = {
     path: () => '/v2/face-recognition/collections',
     body: () => ({ name: 'Front desk', description: 'Visitors signed in at reception' }),
     data: collection,
+  },
+  'list collections': {
+    page: 'https://docs.verifik.co/resources/list-all-collections',
+    method: 'GET',
+    path: () => '/v2/face-recognition/collections',
+    data: { arrayOf: collection, minItems: 1 },
+  },
+  'retrieve a collection': {
+    page: 'https://docs.verifik.co/resources/the-collection-object (retrieve a collection)',
+    method: 'GET',
+    path: (c) => `/v2/face-recognition/collections/${c.collection._id}`,
+    data: collection,
+  },
+  'update a collection': {
+    page: 'https://docs.verifik.co/resources/update-a-collection',
+    method: 'PUT',
+    path: (c) => `/v2/face-recognition/collections/${c.collection._id}`,
+    body: () => ({ name: 'Front desk (north)', description: 'Visitors signed in at the north entrance' }),
+    data: { ...collection, name: { literal: 'Front desk (north)' } },
   },
   'create a person': {
     page: 'https://docs.verifik.co/resources/create-a-person (../shared/spec/face-recognition-create-person.txt)',
@@ -204,6 +225,28 @@ export const FIXTURES: Record<string, Fixture> = {
     path: (c) => `/v2/face-recognition/persons/${c.person}`,
     body: () => ({ notes: 'Moved to the day shift' }),
     data: { ...facePerson, notes: { literal: 'Moved to the day shift' } },
+  },
+};
+
+/** Run last: they remove what the others use. */
+export const REMOVALS: Record<string, Fixture> = {
+  'delete a person from one collection (?collection=)': {
+    page: 'https://docs.verifik.co/resources/persons/delete-a-person (the collection query)',
+    method: 'DELETE',
+    path: (c) => `/v2/face-recognition/persons/${c.spare!.person}?collection=${c.spare!.collection}`,
+    data: { _id: 'objectId' },
+  },
+  'delete a person': {
+    page: 'https://docs.verifik.co/resources/persons/delete-a-person',
+    method: 'DELETE',
+    path: (c) => `/v2/face-recognition/persons/${c.person}`,
+    data: { _id: 'objectId' },
+  },
+  'delete a collection': {
+    page: 'https://docs.verifik.co/resources/the-collection-object (delete a collection)',
+    method: 'DELETE',
+    path: (c) => `/v2/face-recognition/collections/${c.spare!.collection}`,
+    data: { _id: 'objectId' },
   },
 };
 

@@ -9,7 +9,7 @@ import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { samplePhotoPath, startTestApp, type Res, type TestApp } from '../support/harness.js';
 import { newEngine, newIndex } from '../support/parts.js';
 import { faceBase64, faceJpeg, noFaceJpeg } from '../support/photos.js';
-import { CREATE_WITH_LIVENESS, FIXTURES, type Ctx, type Fixture } from './fixtures.js';
+import { CREATE_WITH_LIVENESS, FIXTURES, REMOVALS, type Ctx, type Fixture } from './fixtures.js';
 import { envelopeShape, errorShape, shapeErrors } from './shape.js';
 
 let engine: WorkerFaceEngine;
@@ -64,7 +64,7 @@ describe("Verifik's documented requests get answers of the documented shape", ()
     ctx.person = r.body.data._id;
   });
 
-  for (const name of Object.keys(FIXTURES).filter((n) => !['create a collection', 'create a person', 'update a person'].includes(n))) {
+  for (const name of Object.keys(FIXTURES).filter((n) => !['create a collection', 'create a person', 'update a person', 'update a collection'].includes(n))) {
     it(name, async () => {
       const f = FIXTURES[name];
       const r = await call(f);
@@ -72,8 +72,9 @@ describe("Verifik's documented requests get answers of the documented shape", ()
     });
   }
 
-  it('update a person', async () => {
+  it('update a person, update a collection', async () => {
     expectShape(await call(FIXTURES['update a person']), FIXTURES['update a person']);
+    expectShape(await call(FIXTURES['update a collection']), FIXTURES['update a collection']);
   });
 
   it('the searches find the enrolled woman first, with her thumbnails', async () => {
@@ -133,6 +134,33 @@ describe("Verifik's documented requests get answers of the documented shape", ()
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ message: '409:duplicated_person', code: 'ERROR' });
     expect(again.body.details.id).toBe(first.body.data._id);
+  });
+});
+
+describe("Verifik's documented removals", () => {
+  it('?collection= takes a person out of that collection only; a plain delete erases it; a collection goes', async () => {
+    const spareCollection = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Night shift' } })).body.data._id;
+    const sparePerson = (
+      await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'Iker Sola', images: [ctx.stranger], collections: [ctx.collection._id, spareCollection] } })
+    ).body.data._id;
+    ctx.spare = { person: sparePerson, collection: spareCollection };
+    const go = (name: string) => t.request(REMOVALS[name].method, REMOVALS[name].path(ctx), { token });
+
+    const detached = await go('delete a person from one collection (?collection=)');
+    expectShape(detached, REMOVALS['delete a person from one collection (?collection=)']);
+    expect(detached.body.data).toEqual({ _id: sparePerson, deleted: false, collections: [ctx.collection._id] });
+    expect((await t.request('GET', `/v2/face-recognition/persons/${sparePerson}`, { token })).body.data.collections).toEqual([ctx.collection._id]);
+    // Out of its last collection, the person is erased.
+    const last = await t.request('DELETE', `/v2/face-recognition/persons/${sparePerson}?collection=${ctx.collection.code}`, { token });
+    expect(last.body.data).toEqual({ _id: sparePerson, deleted: true });
+    expect((await t.request('GET', `/v2/face-recognition/persons/${sparePerson}`, { token })).status).toBe(404);
+
+    const erased = await go('delete a person');
+    expectShape(erased, REMOVALS['delete a person']);
+    expect((await t.request('GET', `/v2/face-recognition/persons/${ctx.person}`, { token })).status).toBe(404);
+    const gone = await go('delete a collection');
+    expectShape(gone, REMOVALS['delete a collection']);
+    expect((await t.request('GET', `/v2/face-recognition/collections/${spareCollection}`, { token })).status).toBe(404);
   });
 });
 
