@@ -137,6 +137,25 @@ describe("Verifik's documented requests get answers of the documented shape", ()
   });
 });
 
+describe("Verifik's collection membership by `people`", () => {
+  it('PUT /collections/{id} with people: those listed join, the others leave and stay enrolled', async () => {
+    const members = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Members' } })).body.data;
+    const listed = async () => (await t.request('GET', `/v2/face-recognition/persons?collection=${members._id}`, { token })).body.data.map((p: { _id: string }) => p._id);
+    // The page sends person objects; only their _id (or id) counts.
+    const put = await t.request('PUT', `/v2/face-recognition/collections/${members._id}`, { token, body: { name: 'Members', people: [{ _id: ctx.person, name: 'Lucía Vega' }] } });
+    expect(shapeErrors(put.body, envelopeShape({ _id: { literal: members._id }, name: { literal: 'Members' } }), 'answer')).toEqual([]);
+    expect(await listed()).toEqual([ctx.person]);
+    expect((await call(FIXTURES['search 1:N'], token, { ...FIXTURES['search 1:N'].body!(ctx), collection_id: members.code })).body.data[0].id).toBe(ctx.person);
+    await t.request('PUT', `/v2/face-recognition/collections/${members._id}`, { token, body: { people: [] } });
+    expect(await listed()).toEqual([]);
+    expect((await call(FIXTURES['search 1:N'], token, { ...FIXTURES['search 1:N'].body!(ctx), collection_id: members.code })).body.data).toEqual([]);
+    const person = (await t.request('GET', `/v2/face-recognition/persons/${ctx.person}`, { token })).body.data;
+    expect(person.collections).toEqual([ctx.collection._id]);
+    const unknown = await t.request('PUT', `/v2/face-recognition/collections/${members._id}`, { token, body: { people: [{ id: '0123456789abcdef01234567' }] } });
+    expect(unknown.status).toBe(404);
+  });
+});
+
 describe("Verifik's documented removals", () => {
   it('?collection= takes a person out of that collection only; a plain delete erases it; a collection goes', async () => {
     const spareCollection = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Night shift' } })).body.data._id;
