@@ -126,6 +126,12 @@ export interface Collection {
   updatedAt: string;
 }
 
+/** An enrolled face, as Verifik's routes show it. */
+export interface Thumbnail {
+  id: string;
+  thumbnail: string;
+}
+
 export interface FacePerson {
   _id: string;
   name: string;
@@ -133,7 +139,7 @@ export interface FacePerson {
   date_of_birth: string | null;
   nationality: string | null;
   notes: string | null;
-  thumbnails: string[];
+  thumbnails: Thumbnail[];
   collections: string[];
   createdAt: string;
   updatedAt: string;
@@ -143,13 +149,17 @@ export interface SearchHit {
   id: string;
   name: string;
   score: number;
-  thumbnails: string[];
+  thumbnails: Thumbnail[];
 }
 
 export interface DetectedFace {
-  box: { x: number; y: number; width: number; height: number };
+  /** Verifik's box: pixel edges. */
+  box: { top: number; left: number; right: number; bottom: number };
   detection_score: number;
 }
+
+/** /detect's answer: the faces in `data`, the size of the image their boxes refer to beside it. */
+export type Detection = Envelope<DetectedFace[]> & { image: { width: number; height: number } };
 
 export interface PersonRecord {
   id: string;

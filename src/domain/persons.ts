@@ -6,7 +6,7 @@ import type { PersonRecord, Repos, VerificationStatus } from '../store/types.js'
 import { normaliseBirthDate } from './dates.js';
 import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError } from './errors.js';
-import { roundScore } from './scores.js';
+import { livenessPasses, roundScore } from './scores.js';
 import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
 import { consumeSession } from './livenessSessions.js';
 
@@ -112,7 +112,7 @@ export async function createPersonWithLiveness(
   if (!raw) throw new Error('face engine returned no liveness result');
   // Rounded as /face-recognition/liveness rounds it, before the comparison, so the stored score decides.
   const result = { score: roundScore(raw.score), signals: Object.fromEntries(Object.entries(raw.signals).map(([k, v]) => [k, roundScore(v)])) };
-  const passed = result.score >= minScore;
+  const passed = livenessPasses(result.score, minScore);
   const id = newPersonRecordId();
   const created = await deps.store.transaction(async (tx) => {
     const record = await tx.persons.create({

@@ -8,7 +8,7 @@ import type { FacePerson } from '../store/types.js';
 import { resolveCollection } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { normaliseBirthDate } from './dates.js';
-import { roundScore } from './scores.js';
+import { livenessPasses, roundScore } from './scores.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
 import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
@@ -34,7 +34,7 @@ export interface Match {
 export class LivenessFailedError extends ConflictError {
   override readonly name = 'LivenessFailedError';
   constructor(readonly liveness: LivenessResult, readonly minScore: number) {
-    super(`liveness_failed: score ${liveness.score.toFixed(3)} < ${minScore}`);
+    super(`liveness_failed: score ${liveness.score.toFixed(3)} <= ${minScore}`);
   }
 }
 
@@ -79,18 +79,18 @@ function largestFaces(result: AnalysisResult, images: InputImage[]): { faces: De
 /** Probe faces need no thumbnails; a few faces are enough to say "several" and pick the largest. */
 const PROBE_MAX_FACES = 10;
 
-async function probeFaces(deps: DomainDeps, client: string, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
+export async function probeFaces(deps: DomainDeps, client: string, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
   const result = await analyseImages(deps.engine, images, { maxFaces: PROBE_MAX_FACES, tenant: client });
   return largestFaces(result, images);
 }
 
-async function collectionId(deps: DomainDeps, client: string, ref: string | undefined, field: string): Promise<string | undefined> {
+export async function collectionId(deps: DomainDeps, client: string, ref: string | undefined, field: string): Promise<string | undefined> {
   if (ref === undefined) return undefined;
   return resolveCollection(deps.store, client, ref, field);
 }
 
 /** Best persons for several probe faces of one identity: a person's score is its best over every probe. */
-function searchIndex(
+export function searchIndex(
   deps: DomainDeps,
   client: string,
   probes: DetectedFace[],
@@ -152,27 +152,42 @@ export async function search(deps: DomainDeps, client: string, input: SearchInpu
   const collection = await collectionId(deps, client, input.collection_id, 'collection_id');
   const { faces, notes } = await probeFaces(deps, client, input.images);
   const matches = searchIndex(deps, client, faces, { mode: input.search_mode, minScore: input.min_score, collection, k: input.max_results });
+  return { results: await matchedPersons(deps, client, matches), notes };
+}
+
+/** The persons behind index matches, with their thumbnails, best first. */
+export async function matchedPersons(deps: DomainDeps, client: string, matches: Match[]): Promise<SearchResult[]> {
   const results: SearchResult[] = [];
   for (const m of matches) {
     const person = await deps.store.facePersons.get(client, m.id);
     if (!person) continue; // deleted between the search and this read
-    const templates = await deps.store.templates.listForPerson(client, m.id);
-    const thumbnails = templates.sort((a, b) => a.imageIndex - b.imageIndex).flatMap((t) => (t.thumbnail ? [t.thumbnail] : []));
-    results.push({ person, score: m.score, thumbnails });
+    results.push({ person, score: m.score, thumbnails: await thumbnailsOf(deps, client, m.id) });
   }
-  return { results, notes };
+  return results;
+}
+
+async function thumbnailsOf(deps: DomainDeps, client: string, person: string): Promise<Uint8Array[]> {
+  const templates = await deps.store.templates.listForPerson(client, person);
+  return templates.sort((a, b) => a.imageIndex - b.imageIndex).flatMap((t) => (t.thumbnail ? [t.thumbnail] : []));
 }
 
 export interface VerifyInput {
   id: string;
   images: InputImage[];
   min_score: number;
+  /** Scope: the person must be in this collection (`_id` or `code`), else it is not found. */
+  collection_id?: string;
 }
 
 /** `POST /v2/face-recognition/verify`: 1:1 against one enrolled person (exact, whatever the search mode). */
-export async function verify(deps: DomainDeps, client: string, input: VerifyInput): Promise<{ match: boolean; score: number; notes: ProbeNote[] }> {
+export async function verify(
+  deps: DomainDeps,
+  client: string,
+  input: VerifyInput,
+): Promise<{ match: boolean; score: number; notes: ProbeNote[]; person: FacePersonView }> {
+  const collection = await collectionId(deps, client, input.collection_id, 'collection_id');
   const person = await deps.store.facePersons.get(client, input.id);
-  if (!person) throw new NotFoundError('person');
+  if (!person || (collection !== undefined && !person.collections.includes(collection))) throw new NotFoundError('person');
   const templates = await deps.store.templates.listForPerson(client, input.id);
   const { faces, notes } = await probeFaces(deps, client, input.images);
   let best = 0;
@@ -181,7 +196,8 @@ export async function verify(deps: DomainDeps, client: string, input: VerifyInpu
     for (const f of faces) best = Math.max(best, deps.engine.similarity(f.embedding, t.embedding));
   }
   const score = round(best);
-  return { match: templates.length > 0 && score >= input.min_score, score, notes };
+  const thumbnails = templates.sort((a, b) => a.imageIndex - b.imageIndex).flatMap((t) => (t.thumbnail ? [t.thumbnail] : []));
+  return { match: templates.length > 0 && score >= input.min_score, score, notes, person: { person, thumbnails } };
 }
 
 export interface CompareInput {
@@ -197,15 +213,22 @@ export async function compare(deps: DomainDeps, input: CompareInput, client?: st
   const { faces, notes } = largestFaces(result, all);
   const probe = faces.slice(0, input.probe.length);
   const gallery = faces.slice(input.probe.length);
+  const score = bestPairScore(deps, probe, gallery);
+  return { score, passed: score >= input.min_score, notes };
+}
+
+/** The score of the best probe–gallery pair of faces (rounded as it leaves the API). */
+export function bestPairScore(deps: DomainDeps, probe: DetectedFace[], gallery: DetectedFace[]): number {
   let best = 0;
   for (const p of probe) for (const g of gallery) best = Math.max(best, deps.engine.similarity(p.embedding, g.embedding));
-  const score = round(best);
-  return { score, passed: score >= input.min_score, notes };
+  return round(best);
 }
 
 export interface LivenessInput {
   images: InputImage[];
   min_score: number;
+  /** Verifik lets a liveness attempt name a collection; it must be the client's (404 otherwise) and changes nothing else. */
+  collection_id?: string;
 }
 
 export interface LivenessOutcome {
@@ -217,7 +240,7 @@ export interface LivenessOutcome {
 }
 
 /** Runs the engine's passive liveness over one capture (several images feed the multi-frame 3-D check). */
-async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { thumbnails?: boolean; tenant?: string } = {}) {
+export async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { thumbnails?: boolean; tenant?: string } = {}) {
   const result = await analyseImages(deps.engine, images, { liveness: true, maxFaces: PROBE_MAX_FACES, ...extra });
   const { faces, notes } = largestFaces(result, images);
   if (!result.liveness) throw new Error('face engine returned no liveness result');
@@ -226,9 +249,10 @@ async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { 
 
 /** `POST /v2/face-recognition/liveness`. */
 export async function liveness(deps: DomainDeps, input: LivenessInput, client?: string): Promise<LivenessOutcome> {
+  if (input.collection_id !== undefined && client !== undefined) await collectionId(deps, client, input.collection_id, 'collection_id');
   const { liveness, notes } = await captureLiveness(deps, input.images, { tenant: client });
   const score = round(liveness.score);
-  return { score, minScore: input.min_score, passed: score >= input.min_score, signals: roundAll(liveness.signals), notes };
+  return { score, minScore: input.min_score, passed: livenessPasses(score, input.min_score), signals: roundAll(liveness.signals), notes };
 }
 
 function roundAll(signals: Record<string, number>): Record<string, number> {
@@ -265,7 +289,7 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   if (input.liveness_session_id !== undefined) {
     // The session's challenge was the liveness check; its score is its frames' passive liveness together.
     const session = await consumeSession(deps, client, input.liveness_session_id);
-    if (session.score < input.liveness_min_score) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
+    if (!livenessPasses(session.score, input.liveness_min_score)) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
     images = [session.reference];
     result = await analyseImages(deps.engine, images, { maxFaces: 2, thumbnails: true, tenant: client });
   } else {
@@ -276,7 +300,7 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
     // reported as a weak liveness score (the multi-frame check would also fail on them).
     assertOnePerson(deps.engine, captured.faces, images, samePersonMinScore(deps));
     const liveness = captured.liveness;
-    if (liveness.score < input.liveness_min_score) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
+    if (!livenessPasses(round(liveness.score), input.liveness_min_score)) throw new LivenessFailedError({ ...liveness, score: round(liveness.score) }, input.liveness_min_score);
   }
   // Enrolment needs exactly one face per image, as POST /persons does.
   const faces = oneFacePerImage(result, images);
@@ -322,6 +346,6 @@ export interface DetectInput {
 
 /** `POST /v2/face-recognition/detect`: every face, largest first. */
 export async function detect(deps: DomainDeps, input: DetectInput, client?: string): Promise<AnalyzedImage> {
-  const result = await analyseImages(deps.engine, [input.image], { attributes: input.return_attributes, tenant: client });
+  const result = await analyseImages(deps.engine, [input.image], { attributes: input.return_attributes, thumbnails: true, tenant: client });
   return result.images[0];
 }

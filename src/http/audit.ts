@@ -12,6 +12,10 @@ const ACTIONS: Record<string, string> = {
   'POST /v2/face-recognition/persons/search-live-face': 'face_person.enrol_live',
   'POST /v2/face-recognition/search-active-user': 'search',
   'POST /v2/face-recognition/search': 'search',
+  'POST /v2/face-recognition/search/crops': 'search',
+  'POST /v2/face-recognition/search-live-face': 'search_live',
+  'POST /v2/face-recognition/compare-live': 'compare_live',
+  'POST /v2/face-recognition/compare-with-liveness': 'compare_with_liveness',
   'POST /v2/face-recognition/verify': 'verify',
   'POST /v2/face-recognition/compare': 'compare',
   'POST /v2/face-recognition/liveness': 'liveness',
@@ -32,6 +36,11 @@ type Summary = Pick<AuditEvent, 'subject' | 'details'>;
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+/** A search's candidates as ids and scores only. */
+function hits(list: unknown[]): { id: string | undefined; score: number | undefined }[] {
+  return list.map((h) => ({ id: str((h as Record<string, unknown>).id), score: num((h as Record<string, unknown>).score) }));
+}
+
 /** What the answer says, reduced to ids and numbers (no names, thumbnails or signatures). */
 function summarise(action: string, req: FastifyRequest, payload: Record<string, unknown>): Summary {
   const params = (req.params ?? {}) as Record<string, unknown>;
@@ -49,17 +58,29 @@ function summarise(action: string, req: FastifyRequest, payload: Record<string, 
     const data = payload.data as unknown;
     if (Array.isArray(data)) {
       // Search answers: the ids returned, with their scores.
-      if (action === 'search') details.results = data.map((h) => ({ id: str((h as Record<string, unknown>).id), score: num((h as Record<string, unknown>).score) }));
+      if (action === 'search') details.results = hits(data);
+      if (action === 'detect') details.faces = data.length;
     } else if (data && typeof data === 'object') {
       const d = data as Record<string, unknown>;
       subject = str(d._id) ?? str(d.id) ?? subject;
       if (action === 'verify') {
         subject = str(body.id) ?? null;
-        details.match = d.match;
+        // Verifik's match is the person (name, thumbnails): the log keeps only whether there was one.
+        details.match = d.match !== null && d.match !== undefined;
         details.score = d.score;
       }
       if (action === 'compare') Object.assign(details, { score: d.score, passed: d.passed });
       if (action === 'liveness') details.liveness = { score: d.liveness_score, min_score: d.min_score, passed: d.passed };
+      if (action === 'search_live' && Array.isArray(d.persons)) details.results = hits(d.persons);
+      const live = (d.liveness ?? null) as Record<string, unknown> | null;
+      if ((action === 'search_live' || action === 'compare_live' || action === 'compare_with_liveness') && live) {
+        details.liveness = { score: live.liveness_score, min_score: live.min_score, passed: live.passed };
+      }
+      if (action === 'compare_live') Object.assign(details, { score: d.score, passed: d.passed });
+      if (action === 'compare_with_liveness') {
+        const c = (d.comparison ?? {}) as Record<string, unknown>;
+        Object.assign(details, { score: c.score, passed: c.passed });
+      }
       if (action === 'person.create_live' || action === 'person.create') {
         const bio = (d.biometricData ?? {}) as Record<string, unknown>;
         if (bio.livenessScore !== undefined) details.liveness = { score: bio.livenessScore, verification: d.verificationStatus };
@@ -69,7 +90,6 @@ function summarise(action: string, req: FastifyRequest, payload: Record<string, 
         subject = str(d.session_id) ?? subject;
         details.liveness_session = { status: d.status, score: num(d.score) };
       }
-      if (action === 'detect' && Array.isArray(d.faces)) details.faces = d.faces.length;
     }
   }
   return { subject, details: Object.keys(details).length > 0 ? details : null };

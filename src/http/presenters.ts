@@ -1,4 +1,5 @@
 // Records → API objects. Binary data leaves as base64; embeddings never leave.
+import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FacePersonView } from '../domain/facePersons.js';
 import type { PersonView } from '../domain/persons.js';
@@ -28,14 +29,33 @@ export function presentCollection(c: Collection) {
   };
 }
 
+/** Verifik's thumbnail object: an id and the base64 JPEG of one enrolled face. */
+export const Thumbnail = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'Stable while the face is enrolled; a re-enrolment gives new ids.' }),
+  thumbnail: Type.String({ contentEncoding: 'base64', contentMediaType: 'image/jpeg' }),
+});
+
+/**
+ * A thumbnail's id, derived (UUID-shaped) from the person, the position and the image itself: stable across reads,
+ * new after a re-enrolment, and revealing no row number.
+ */
+export function presentThumbnails(personId: string, thumbnails: Uint8Array[]): { id: string; thumbnail: string }[] {
+  return thumbnails.map((t, i) => {
+    const bytes = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+    const h = createHash('sha256').update(`${personId}:${i}:`).update(bytes).digest('hex');
+    const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    return { id, thumbnail: bytes.toString('base64') };
+  });
+}
+
 export const FacePersonSchema = Type.Object({
   _id: Type.String(),
   name: Type.String(),
   gender: Type.Unsafe<'M' | 'F' | null>({ type: ['string', 'null'], enum: ['M', 'F', null] }),
   date_of_birth: NullableString({ description: 'YYYY-MM-DD' }),
   nationality: NullableString(),
-  thumbnails: Type.Array(Type.String({ contentEncoding: 'base64', contentMediaType: 'image/jpeg' }), {
-    description: 'Base64 JPEG of each enrolled face, in the order of the images it was enrolled from.',
+  thumbnails: Type.Array(Thumbnail, {
+    description: 'Each enrolled face, in the order of the images it was enrolled from (Verifik\'s `{id, thumbnail}` objects).',
   }),
   collections: Type.Array(Type.String(), { description: 'Collection `_id`s.' }),
   notes: NullableString(),
@@ -52,7 +72,7 @@ export function presentFacePerson(v: FacePersonView) {
     gender: p.gender,
     date_of_birth: p.dateOfBirth,
     nationality: p.nationality,
-    thumbnails: v.thumbnails.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('base64')),
+    thumbnails: presentThumbnails(p.id, v.thumbnails),
     collections: p.collections,
     notes: p.notes,
     client: p.client,

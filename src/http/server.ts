@@ -20,6 +20,7 @@ import { installRateLimit } from './rateLimit.js';
 import { captureRoutes } from './routes/capture.js';
 import { collectionRoutes } from './routes/collections.js';
 import { facePersonRoutes } from './routes/facePersons.js';
+import { liveFlowRoutes } from './routes/liveFlows.js';
 import { livenessSessionRoutes } from './routes/livenessSessions.js';
 import { personRoutes } from './routes/persons.js';
 import { searchRoutes } from './routes/search.js';
@@ -28,7 +29,7 @@ import type { ResponseSigner } from './signing.js';
 import { installValidation } from './validation.js';
 
 /** Every authenticated resource, mounted under /v2. Add a resource by adding its plugin here. */
-export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, personRoutes, livenessSessionRoutes];
+export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, liveFlowRoutes, personRoutes, livenessSessionRoutes];
 
 export interface HttpServerOptions {
   config: Config;

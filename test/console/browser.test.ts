@@ -167,8 +167,8 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
       await page.getByRole('status').filter({ hasText: `Enrolled ${name}` }).waitFor({ timeout: 60_000 });
       await page.getByRole('link', { name: new RegExp(name) }).first().waitFor();
     }
-    const names = await page.locator('.grid .name').allTextContents();
-    expect(names).toEqual(['Bia Costa', 'Ana Lima']);
+    // The grid reloads after each enrolment: wait for it rather than read it mid-reload (seen empty once on a loaded machine).
+    await expect.poll(() => page.locator('.grid .name').allTextContents(), { timeout: 10_000 }).toEqual(['Bia Costa', 'Ana Lima']);
     await shot('persons', false);
     await audit(page, 'persons grid');
     await fitsNarrow(page, 'persons');

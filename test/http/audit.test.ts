@@ -179,9 +179,28 @@ describe('audit trail', () => {
     });
     expect((await events('audit-frames'))[0]).toMatchObject({ action: 'liveness_session.frames', subject: sid, details: { liveness_session: { status: framed.body.data.status } } });
 
+    // Verify and the searches answer the matched person (name, thumbnails): the trail keeps ids and scores only.
+    const woman = (await t.request('POST', PERSONS, { token: acme.token, body: { name: 'Verified Woman', images: [await faceBase64('s1c')], collections: [collection] } })).body.data._id;
+    const probe = await faceBase64('s3a');
+    const verified = await t.request('POST', '/v2/face-recognition/verify', { token: acme.token, body: { id: woman, images: [probe] }, headers: { 'x-request-id': 'audit-verify' } });
+    expect(verified.body.data.match.name).toBe('Verified Woman');
+    expect((await events('audit-verify'))[0]).toMatchObject({ action: 'verify', subject: woman, details: { match: true, score: verified.body.data.score } });
+    const searched = await t.request('POST', '/v2/face-recognition/search-live-face', {
+      token: acme.token,
+      body: { image: probe, os: 'DESKTOP', liveness_min_score: 0.5, min_score: 0.8, search_mode: 'FAST' },
+      headers: { 'x-request-id': 'audit-search-live' },
+    });
+    expect(searched.status, JSON.stringify(searched.body)).toBe(200);
+    expect((await events('audit-search-live'))[0]).toMatchObject({
+      action: 'search_live',
+      details: { results: searched.body.data.persons.map((h: { id: string; score: number }) => ({ id: h.id, score: h.score })), liveness: { passed: true } },
+    });
+    expect(searched.body.data.persons.map((h: { id: string }) => h.id)).toContain(woman);
+
     const db = rawDb();
     const dump = JSON.stringify(db.prepare('SELECT * FROM audit_events').all());
     db.close();
+    expect(dump).not.toContain('Verified Woman');
     expect(dump).not.toContain('Audited Person');
     expect(dump).not.toContain('Same woman');
     expect(dump).not.toContain('/9j/'); // base64 JPEG

@@ -94,7 +94,7 @@ describe('collections', () => {
     const q3 = await t.request('GET', `${URL}?sort=name`, { token: acme });
     expect(q3.body).toEqual({ message: '"sort" is not allowed', code: 'MissingParameter', field: 'sort', hint: 'fields allowed in the query string: page, limit, name' });
     const u = await t.request('PUT', `${URL}/whatever`, { token: acme, body: { code: 'mine' } });
-    expect(u.body).toEqual({ message: '"code" is not allowed', code: 'MissingParameter', field: 'code', hint: 'fields allowed in the body: name, description' });
+    expect(u.body).toEqual({ message: '"code" is not allowed', code: 'MissingParameter', field: 'code', hint: 'fields allowed in the body: name, description, people' });
   });
 
   it('keeps tenants apart: another client can neither see nor change a collection', async () => {

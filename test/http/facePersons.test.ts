@@ -82,7 +82,9 @@ describe('create', () => {
     expect(p._id).toMatch(/^[0-9a-f]{24}$/);
     expect(p.thumbnails).toHaveLength(2);
     for (const th of p.thumbnails) {
-      const meta = await sharp(Buffer.from(th, 'base64')).metadata();
+      expect(Object.keys(th).sort()).toEqual(['id', 'thumbnail']);
+      expect(th.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const meta = await sharp(Buffer.from(th.thumbnail, 'base64')).metadata();
       expect(meta.format).toBe('jpeg');
     }
     expect(countRows('face_templates', 'face_person_id = ?', p._id)).toBe(2);
@@ -293,7 +295,8 @@ describe('update', () => {
     const r = await t.request('PUT', `${PERSONS}/${created._id}`, { token: acme.token, body: { images: [await faceBase64('s3a'), await faceBase64('s3a')] } });
     expect(r.status).toBe(200);
     expect(r.body.data.thumbnails).toHaveLength(2);
-    expect(r.body.data.thumbnails[0]).not.toBe(created.thumbnails[0]);
+    expect(r.body.data.thumbnails[0].thumbnail).not.toBe(created.thumbnails[0].thumbnail);
+    expect(r.body.data.thumbnails[0].id).not.toBe(created.thumbnails[0].id);
     const now = await t.store.templates.listForPerson(acme.clientId, created._id);
     expect(now).toHaveLength(2);
     expect(now.some((x) => oldIds.includes(x.id))).toBe(false);

@@ -17,6 +17,9 @@ const PERSONS = '/v2/face-recognition/persons';
 
 beforeAll(async () => {
   engine = newEngine();
+  // Closed at the end of a short file: a worker still loading its models when close() terminates it dies in
+  // native code (Napi::Error) and takes the test process with it.
+  await engine.ready();
   t = await startTestApp({ engine, index: newIndex(engine.dim) });
   acme = await t.token('acme');
   globex = await t.token('globex');

@@ -40,7 +40,7 @@ afterAll(async () => {
 
 const jwks = async () => (await t.request('GET', '/.well-known/jwks.json')).body;
 
-async function verifyMatch(image: Buffer): Promise<SignedAnswer<{ match: boolean; score: number }>> {
+async function verifyMatch(image: Buffer): Promise<SignedAnswer<{ match: { id: string } | null; score: number }>> {
   const r = await t.request('POST', VERIFY, { token: acme.token, body: { id: personId, images: [image.toString('base64')], min_score: 0.8 } });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body;
@@ -49,7 +49,7 @@ async function verifyMatch(image: Buffer): Promise<SignedAnswer<{ match: boolean
 describe('a signed answer verifies for its own request', () => {
   it('verify: id, dateTime, client, route, subject, probe digest and data all check out', async () => {
     const answer = await verifyMatch(probe);
-    expect(answer.data.match).toBe(true);
+    expect(answer.data.match).toMatchObject({ id: personId });
     const claims = await verifyAnswer(answer, { jwks: await jwks(), client: acme.clientId, route: `POST ${VERIFY}`, images: [probe], subject: personId, maxAgeMs: 60_000 });
     expect(claims.probes).toEqual([{ field: 'images[0]', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
   });
@@ -64,7 +64,7 @@ describe('a signed answer verifies for its own request', () => {
 });
 
 describe('altering any bound field fails verification', () => {
-  let answer: SignedAnswer<{ match: boolean; score: number }>;
+  let answer: SignedAnswer<{ match: { id: string } | null; score: number }>;
   let keys: Awaited<ReturnType<typeof jwks>>;
   const good = () => ({ jwks: keys, client: acme.clientId, route: `POST ${VERIFY}`, images: [probe], subject: personId });
   beforeAll(async () => {
@@ -73,8 +73,8 @@ describe('altering any bound field fails verification', () => {
     await verifyAnswer(answer, good());
   });
 
-  const cases: [string, () => [SignedAnswer<{ match: boolean; score: number }>, ReturnType<typeof good>], RegExp][] = [
-    ['data (match flipped)', () => [{ ...answer, data: { ...answer.data, match: !answer.data.match } }, good()], /data differs/],
+  const cases: [string, () => [SignedAnswer<{ match: { id: string } | null; score: number }>, ReturnType<typeof good>], RegExp][] = [
+    ['data (match withdrawn)', () => [{ ...answer, data: { ...answer.data, match: null } }, good()], /data differs/],
     ['data (score)', () => [{ ...answer, data: { ...answer.data, score: 0.99 } }, good()], /data differs/],
     ['id (presented as the answer to another request)', () => [{ ...answer, id: 'another-request' }, good()], /id differs/],
     ['dateTime (made to look fresh)', () => [{ ...answer, signature: { ...answer.signature, dateTime: new Date(Date.now() + 3_600_000).toISOString() } }, good()], /dateTime differs/],

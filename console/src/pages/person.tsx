@@ -38,8 +38,8 @@ export function PersonPage({ id }: { id: string }) {
       <h1 id="person-title">{p.name}</h1>
       <ul class="faces" aria-label="Enrolled faces">
         {p.thumbnails.map((t, i) => (
-          <li key={i}>
-            <img src={thumbSrc(t)} alt={`Enrolled face ${i + 1} of ${p.name}`} width={144} height={144} />
+          <li key={t.id}>
+            <img src={thumbSrc(t.thumbnail)} alt={`Enrolled face ${i + 1} of ${p.name}`} width={144} height={144} />
           </li>
         ))}
       </ul>

@@ -68,7 +68,7 @@ export function PersonsPage({ collection }: { collection?: string }) {
             {list.data.data.map((p) => (
               <li key={p._id}>
                 <a class="person-tile" href={`#/persons/${p._id}`}>
-                  {p.thumbnails[0] ? <img src={thumbSrc(p.thumbnails[0])} alt="" width={112} height={112} /> : <span class="no-thumb" aria-hidden="true" />}
+                  {p.thumbnails[0] ? <img src={thumbSrc(p.thumbnails[0].thumbnail)} alt="" width={112} height={112} /> : <span class="no-thumb" aria-hidden="true" />}
                   <span class="name">{p.name}</span>
                   <span class="muted small">
                     {p.thumbnails.length} {p.thumbnails.length === 1 ? 'face' : 'faces'}

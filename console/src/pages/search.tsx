@@ -2,9 +2,14 @@
 // with their enrolled thumbnails and scores. Candidates are fetched down to the API's lowest threshold (0.5) so
 // moving the min_score slider shows at once which would pass; the mode is re-run on demand to compare timings.
 import { useEffect, useState } from 'preact/hooks';
-import { api, query, thumbSrc, type Collection, type DetectedFace, type Envelope, type SearchHit } from '../api';
+import { api, query, thumbSrc, type Collection, type DetectedFace, type Detection, type Envelope, type SearchHit } from '../api';
 import { base64Of, cropFace, release, type Photo } from '../images';
 import { Empty, ErrorBox, fmtScore, PhotoPicker, Progress, useLoad } from '../ui';
+
+/** A box as x, y, width, height (what the crop and the drawing need). */
+function rect(b: DetectedFace['box']) {
+  return { x: b.left, y: b.top, width: b.right - b.left, height: b.bottom - b.top };
+}
 
 interface FaceResult {
   face: DetectedFace;
@@ -33,12 +38,12 @@ export function SearchPage() {
       setStage('Reading the photo…');
       const image = await base64Of(p.file);
       setStage('Finding faces…');
-      const det = await api.post<Envelope<{ width: number; height: number; faces: DetectedFace[] }>>('/v2/face-recognition/detect', { image });
-      const faces = det.data.faces.slice(0, 6);
+      const det = await api.post<Detection>('/v2/face-recognition/detect', { image });
+      const faces = det.data.slice(0, 6);
       const out: FaceResult[] = [];
       for (let i = 0; i < faces.length; i++) {
         setStage(faces.length === 1 ? 'Searching…' : `Searching face ${i + 1} of ${faces.length}…`);
-        const crop = await cropFace(p, faces[i].box);
+        const crop = await cropFace(p, rect(faces[i].box));
         const t0 = performance.now();
         const res = await api.post<Envelope<SearchHit[]>>('/v2/face-recognition/search', {
           images: [faces.length === 1 ? image : crop],
@@ -49,7 +54,7 @@ export function SearchPage() {
         });
         out.push({ face: faces[i], crop, hits: res.data, ms: Math.round(performance.now() - t0) });
       }
-      setResult({ width: det.data.width, height: det.data.height, faces: out, mode });
+      setResult({ width: det.image.width, height: det.image.height, faces: out, mode });
     } catch (err) {
       setError(err);
     } finally {
@@ -109,14 +114,17 @@ export function SearchPage() {
             <div class="boxed-inner">
               <img src={photo[0].url} alt={`The searched photo, ${result.faces.length} ${result.faces.length === 1 ? 'face' : 'faces'} found`} />
               <svg viewBox={`0 0 ${result.width} ${result.height}`} preserveAspectRatio="none" aria-hidden="true">
-                {result.faces.map((f, i) => (
-                  <g key={i}>
-                    <rect x={f.face.box.x} y={f.face.box.y} width={f.face.box.width} height={f.face.box.height} />
-                    <text x={f.face.box.x + 4} y={Math.max(result.width / 22, f.face.box.y - 8)} font-size={Math.max(16, result.width / 22)}>
-                      {i + 1}
-                    </text>
-                  </g>
-                ))}
+                {result.faces.map((f, i) => {
+                  const b = rect(f.face.box);
+                  return (
+                    <g key={i}>
+                      <rect x={b.x} y={b.y} width={b.width} height={b.height} />
+                      <text x={b.x + 4} y={Math.max(result.width / 22, b.y - 8)} font-size={Math.max(16, result.width / 22)}>
+                        {i + 1}
+                      </text>
+                    </g>
+                  );
+                })}
               </svg>
             </div>
             <figcaption class="muted">
@@ -148,7 +156,7 @@ export function SearchPage() {
                     <ul class="candidates">
                       {f.hits.map((h) => (
                         <li key={h.id} class={h.score >= minScore ? 'match' : 'below'}>
-                          {h.thumbnails[0] && <img src={thumbSrc(h.thumbnails[0])} alt="" width={72} height={72} />}
+                          {h.thumbnails[0] && <img src={thumbSrc(h.thumbnails[0].thumbnail)} alt="" width={72} height={72} />}
                           <div>
                             <a href={`#/persons/${h.id}`}>{h.name}</a>
                             <div class="score">

@@ -1,9 +1,11 @@
 // /v2/face-recognition/collections
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { setCollectionMembers } from '../../domain/collectionMembers.js';
 import * as collections from '../../domain/collections.js';
 import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
+import { missingParameter } from '../errors.js';
 import { CollectionSchema, presentCollection } from '../presenters.js';
 import { Deleted, Envelope, errorResponses, IdParams, ListEnvelope, PageQuery } from '../schemas.js';
 
@@ -15,10 +17,19 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A person as Verifik's update page sends it in `people`: any object with its `_id` (or `id`). */
+const PersonRef = Type.Object(
+  { _id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+  { description: 'A person object (e.g. from a list answer): only its `_id` or `id` is read.' },
+);
+
 const UpdateBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
+    people: Type.Optional(
+      Type.Array(PersonRef, { maxItems: 10_000, description: 'When sent, exactly these persons are the members: those listed join, members not listed leave (and stay enrolled).' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -71,7 +82,18 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
         response: { 200: Envelope(CollectionSchema), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
-    async (req) => envelope(req, signer, presentCollection(await collections.updateCollection(deps, req.client, req.params.id, req.body))),
+    async (req) => {
+      const { people, ...patch } = req.body;
+      if (people) {
+        const ids = people.map((p, i) => {
+          const id = p._id ?? p.id;
+          if (id === undefined) throw missingParameter(`"people[${i}]._id" is required`, `people[${i}]._id`);
+          return id;
+        });
+        await setCollectionMembers(deps, req.client, req.params.id, ids);
+      }
+      return envelope(req, signer, presentCollection(await collections.updateCollection(deps, req.client, req.params.id, patch)));
+    },
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(

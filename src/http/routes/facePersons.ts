@@ -1,6 +1,7 @@
 // /v2/face-recognition/persons (the search endpoints under /persons/… live in routes/search.ts)
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { removeFromCollection } from '../../domain/detachPerson.js';
 import * as facePersons from '../../domain/facePersons.js';
 import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
@@ -134,18 +135,33 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
     },
   );
 
-  app.delete<{ Params: Static<typeof IdParams> }>(
+  const DeleteQuery = Type.Object(
+    { collection: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Remove the person from this collection (`_id` or `code`) only.' })) },
+    { additionalProperties: false },
+  );
+  const Detached = Type.Object({
+    _id: Type.String(),
+    deleted: Type.Boolean({ description: 'true: the person is erased; false: it only left `collection` and keeps `collections`.' }),
+    collections: Type.Optional(Type.Array(Type.String(), { description: 'Only when the person was kept: the collections it still belongs to.' })),
+  });
+  app.delete<{ Params: Static<typeof IdParams>; Querystring: Static<typeof DeleteQuery> }>(
     '/face-recognition/persons/:id',
     {
       schema: {
         tags,
         summary: 'Delete a person',
-        description: 'Erases the person, its templates and thumbnails.',
+        description:
+          'Erases the person, its templates and thumbnails. With `?collection=`, as Verifik does, the person only leaves that collection, and is erased when it belonged to no other.',
         params: IdParams,
-        response: { 200: Envelope(Deleted), ...errorResponses('auth', 'input', 'body', 'notFound') },
+        querystring: DeleteQuery,
+        response: { 200: Envelope(Detached), ...errorResponses('auth', 'input', 'body', 'notFound') },
       },
     },
     async (req) => {
+      if (req.query.collection !== undefined) {
+        const res = await removeFromCollection(deps, req.client, req.params.id, req.query.collection);
+        return envelope(req, signer, res.deleted ? { _id: req.params.id, deleted: true } : { _id: req.params.id, deleted: false, collections: res.collections });
+      }
       await facePersons.deleteFacePerson(deps, req.client, req.params.id);
       return envelope(req, signer, { _id: req.params.id, deleted: true as const });
     },
