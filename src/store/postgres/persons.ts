@@ -4,23 +4,8 @@ import { newPersonRecordId } from '../ids.js';
 import { checkPage, isoNow, PERSON_RECORD_COLUMNS } from '../shared.js';
 import type { Page, PageQuery, PersonRecordRepo } from '../types.js';
 import { requireClient } from './clients.js';
-import type { Q, Row, Scope } from './connection.js';
-
-const toPersonRecord = (r: Row): PersonRecord => ({
-  id: r.id as string,
-  client: r.client_id as string,
-  firstName: (r.first_name as string | null) ?? null,
-  lastName: (r.last_name as string | null) ?? null,
-  email: (r.email as string | null) ?? null,
-  phone: (r.phone as string | null) ?? null,
-  dateOfBirth: (r.date_of_birth as string | null) ?? null,
-  documentType: (r.document_type as string | null) ?? null,
-  documentNumber: (r.document_number as string | null) ?? null,
-  livenessScore: (r.liveness_score as number | null) ?? null,
-  verificationStatus: r.verification_status as VerificationStatus,
-  createdAt: r.created_at as string,
-  updatedAt: r.updated_at as string,
-});
+import type { Q, Scope } from './connection.js';
+import { toPersonRecord } from '../rows.js';
 
 async function getPersonRecord(q: Q, client: string, id: string): Promise<PersonRecord | null> {
   const { rows } = await q('SELECT * FROM person_records WHERE client_id = $1 AND id = $2', [client, id]);

@@ -1,16 +1,8 @@
 // Response-signing keys shared by every instance on one database (not per tenant).
 import type { SigningKeyRecord } from '../../domain/model.js';
 import type { SigningKeyRepo } from '../types.js';
-import type { Row, Scope } from './connection.js';
-
-const toKey = (r: Row): SigningKeyRecord => ({
-  kid: r.kid as string,
-  alg: r.alg as SigningKeyRecord['alg'],
-  privateJwk: r.private_jwk as string,
-  publicJwk: r.public_jwk as string,
-  createdAt: r.created_at as string,
-  retiredAt: (r.retired_at as string | null) ?? null,
-});
+import type { Scope } from './connection.js';
+import { toKey } from '../rows.js';
 
 export class PgSigningKeys implements SigningKeyRepo {
   constructor(private readonly s: Scope) {}

@@ -5,18 +5,7 @@ import { newObjectId } from '../ids.js';
 import { isoNow } from '../shared.js';
 import type { ClientRepo, TokenRepo } from '../types.js';
 import type { Query, Row, Scope } from './connection.js';
-
-const toClient = (r: Row): Client => ({ id: r.id as string, name: r.name as string, createdAt: r.created_at as string });
-
-const toToken = (r: Row): TokenRecord => ({
-  id: r.id as string,
-  client: r.client_id as string,
-  hash: r.hash as string,
-  label: (r.label as string | null) ?? null,
-  createdAt: r.created_at as string,
-  expiresAt: (r.expires_at as string | null) ?? null,
-  revokedAt: (r.revoked_at as string | null) ?? null,
-});
+import { toClient, toToken } from '../rows.js';
 
 /** Throws UnknownReferenceError unless `client` exists. */
 export function requireClient(q: Query, client: string): void {

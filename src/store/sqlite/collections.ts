@@ -5,16 +5,7 @@ import { checkPage, isoNow, likePattern } from '../shared.js';
 import type { CollectionRepo, Page, PageQuery } from '../types.js';
 import { requireClient } from './clients.js';
 import type { Query, Row, Scope } from './connection.js';
-
-export const toCollection = (r: Row): Collection => ({
-  id: r.id as string,
-  code: r.code as string,
-  name: r.name as string,
-  description: r.description as string,
-  client: r.client_id as string,
-  createdAt: r.created_at as string,
-  updatedAt: r.updated_at as string,
-});
+import { toCollection } from '../rows.js';
 
 /** This client's collection with id or code `idOrCode`. */
 export function collectionRow(q: Query, client: string, idOrCode: string): Row | undefined {

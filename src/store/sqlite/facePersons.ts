@@ -8,21 +8,9 @@ import type { FacePersonRepo, Page, PageQuery } from '../types.js';
 import { requireClient } from './clients.js';
 import { collectionRow } from './collections.js';
 import type { Query, Row, Scope } from './connection.js';
+import { toFacePerson } from '../rows.js';
 
 type Patch = Parameters<FacePersonRepo['update']>[2];
-
-const toFacePerson = (r: Row, collections: string[]): FacePerson => ({
-  id: r.id as string,
-  client: r.client_id as string,
-  name: r.name as string,
-  gender: (r.gender as 'M' | 'F' | null) ?? null,
-  dateOfBirth: (r.date_of_birth as string | null) ?? null,
-  nationality: (r.nationality as string | null) ?? null,
-  notes: (r.notes as string | null) ?? null,
-  collections,
-  createdAt: r.created_at as string,
-  updatedAt: r.updated_at as string,
-});
 
 /** Collection ids of each person (of `client`), in the order they were given. */
 function membershipsOf(q: Query, client: string, personIds: string[]): Map<string, string[]> {

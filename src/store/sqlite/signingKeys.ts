@@ -2,15 +2,7 @@
 import type { SigningKeyRecord } from '../../domain/model.js';
 import type { SigningKeyRepo } from '../types.js';
 import type { Row, Scope } from './connection.js';
-
-const toKey = (r: Row): SigningKeyRecord => ({
-  kid: r.kid as string,
-  alg: r.alg as SigningKeyRecord['alg'],
-  privateJwk: r.private_jwk as string,
-  publicJwk: r.public_jwk as string,
-  createdAt: r.created_at as string,
-  retiredAt: (r.retired_at as string | null) ?? null,
-});
+import { toKey } from '../rows.js';
 
 export class SqliteSigningKeys implements SigningKeyRepo {
   constructor(private readonly s: Scope) {}
