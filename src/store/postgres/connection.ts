@@ -147,19 +147,14 @@ export class PgConnection {
   /** Appends the feed rows and the wake-up; called right before COMMIT. */
   private async flush(q: Q, p: Pending): Promise<void> {
     if (p.touched.size === 0) return;
-    await q('SELECT pg_advisory_xact_lock($1, $2)', [...FEED_LOCK]);
     const clients: string[] = [];
     const persons: string[] = [];
     for (const t of p.touched.values()) {
       clients.push(t.client);
       persons.push(t.person);
     }
-    await q(
-      `INSERT INTO index_changes (client_id, person_id, at)
-       SELECT c, p, $3 FROM unnest($1::text[], $2::text[]) AS u(c, p)`,
-      [clients, persons, isoNow()],
-    );
-    await q(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
+    // Takes FEED_LOCK, appends the rows, NOTIFYs CHANGES_CHANNEL: one round trip (migration 2).
+    await q('SELECT facegate_append_changes($1::text[], $2::text[], $3)', [clients, persons, isoNow()]);
   }
 
   /** Runs `fn` on one client inside BEGIN … COMMIT; rolls back on any failure. */

@@ -7,22 +7,10 @@ import { checkPage, isoNow, likePattern } from '../shared.js';
 import type { FacePersonRepo, Page, PageQuery } from '../types.js';
 import { requireClient } from './clients.js';
 import { collectionRow } from './collections.js';
-import type { Q, Row, Scope } from './connection.js';
+import type { Q, Scope } from './connection.js';
+import { toFacePerson } from '../rows.js';
 
 type Patch = Parameters<FacePersonRepo['update']>[2];
-
-const toFacePerson = (r: Row, collections: string[]): FacePerson => ({
-  id: r.id as string,
-  client: r.client_id as string,
-  name: r.name as string,
-  gender: (r.gender as 'M' | 'F' | null) ?? null,
-  dateOfBirth: (r.date_of_birth as string | null) ?? null,
-  nationality: (r.nationality as string | null) ?? null,
-  notes: (r.notes as string | null) ?? null,
-  collections,
-  createdAt: r.created_at as string,
-  updatedAt: r.updated_at as string,
-});
 
 /** Collection ids of each person (of `client`), in the order they were given. */
 async function membershipsOf(q: Q, client: string, personIds: string[]): Promise<Map<string, string[]>> {
@@ -58,10 +46,16 @@ async function setMemberships(q: Q, client: string, person: string, collectionId
   );
 }
 
+/** A person with its collections in one round trip (a search answer reads one per match). */
 async function getFacePerson(q: Q, client: string, id: string): Promise<FacePerson | null> {
-  const { rows } = await q('SELECT * FROM face_persons WHERE client_id = $1 AND id = $2', [client, id]);
+  const { rows } = await q(
+    `SELECT p.*, ARRAY(SELECT m.collection_id FROM face_person_collections m
+                       WHERE m.client_id = p.client_id AND m.person_id = p.id ORDER BY m.ord) AS collection_ids
+     FROM face_persons p WHERE p.client_id = $1 AND p.id = $2`,
+    [client, id],
+  );
   if (!rows[0]) return null;
-  return toFacePerson(rows[0], (await membershipsOf(q, client, [id])).get(id) ?? []);
+  return toFacePerson(rows[0], rows[0].collection_ids as string[]);
 }
 
 export class PgFacePersons implements FacePersonRepo {
