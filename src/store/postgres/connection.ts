@@ -11,6 +11,7 @@
 // StoreUnavailableError; nothing is written then, and the pool opens fresh connections once the server is back.
 import pg from 'pg';
 import { ConflictError, StoreUnavailableError } from '../../domain/errors.js';
+import { PendingWrites, type WriteContext } from '../pendingWrites.js';
 import { isoNow } from '../shared.js';
 import { pgMigrations, type PgMigration } from './migrations.js';
 
@@ -23,14 +24,6 @@ export const MIGRATION_LOCK = [LOCK_SPACE, 1] as const;
 export const FEED_LOCK = [LOCK_SPACE, 2] as const;
 export const CHANGES_CHANNEL = 'facegate_changes';
 const GUARDED = Symbol('facegate.errorListener');
-
-/** What a write may report to the transaction it runs in. */
-export interface WriteContext {
-  /** What the vector index holds for this face person changed: one change-feed row at commit. */
-  touch(client: string, person: string): void;
-  /** Rows holding biometric data were deleted: their tables are vacuumed soon after the commit. */
-  biometricDeleted(): void;
-}
 
 export interface Scope {
   read<T>(fn: (q: Q) => Promise<T>): Promise<T>;
@@ -77,17 +70,6 @@ function queryOn(client: pg.Pool | pg.PoolClient): Q {
     const r = await client.query(sql, params as unknown[]);
     return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
   };
-}
-
-class Pending implements WriteContext {
-  readonly touched = new Map<string, { client: string; person: string }>();
-  biometric = false;
-  touch(client: string, person: string): void {
-    this.touched.set(`${client}\u0000${person}`, { client, person });
-  }
-  biometricDeleted(): void {
-    this.biometric = true;
-  }
 }
 
 /** Tables whose deleted rows held biometric data (embeddings, face images). */
@@ -145,7 +127,7 @@ export class PgConnection {
   }
 
   /** Appends the feed rows and the wake-up; called right before COMMIT. */
-  private async flush(q: Q, p: Pending): Promise<void> {
+  private async flush(q: Q, p: PendingWrites): Promise<void> {
     if (p.touched.size === 0) return;
     const clients: string[] = [];
     const persons: string[] = [];
@@ -158,10 +140,10 @@ export class PgConnection {
   }
 
   /** Runs `fn` on one client inside BEGIN … COMMIT; rolls back on any failure. */
-  private async inTransaction<T>(fn: (q: Q, p: Pending, client: pg.PoolClient) => Promise<T>, entity?: string): Promise<T> {
+  private async inTransaction<T>(fn: (q: Q, p: PendingWrites, client: pg.PoolClient) => Promise<T>, entity?: string): Promise<T> {
     const client = await this.checkout();
     const q = queryOn(client);
-    const pending = new Pending();
+    const pending = new PendingWrites();
     let broken: Error | undefined;
     try {
       await q('BEGIN');

@@ -13,6 +13,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { ConflictError } from '../../domain/errors.js';
+import { PendingWrites, type WriteContext } from '../pendingWrites.js';
 import { isoNow } from '../shared.js';
 import { migrations as defaultMigrations, type Migration } from './migrations.js';
 
@@ -20,14 +21,6 @@ export const DB_FILE_NAME = 'facegate.db';
 
 export type Query = (sql: string) => Statement;
 export type Row = Record<string, unknown>;
-
-/** What a write may report to the transaction it runs in. */
-export interface WriteContext {
-  /** What the vector index holds for this face person changed: one change-feed row at commit. */
-  touch(client: string, person: string): void;
-  /** Rows holding biometric data were deleted: the WAL is checkpointed after the commit (see scrub()). */
-  biometricDeleted(): void;
-}
 
 export interface Scope {
   /** Runs a read (reader connection outside a transaction, the transaction's own connection inside). */
@@ -138,18 +131,6 @@ export function resolveDbFile(opts: { dataDir: string } | { file: string }): str
   return 'file' in opts ? path.resolve(opts.file) : path.resolve(opts.dataDir, DB_FILE_NAME);
 }
 
-/** The writes of one transaction that the commit must act on. */
-class Pending implements WriteContext {
-  readonly touched = new Map<string, { client: string; person: string }>();
-  biometric = false;
-  touch(client: string, person: string): void {
-    this.touched.set(`${client}\u0000${person}`, { client, person });
-  }
-  biometricDeleted(): void {
-    this.biometric = true;
-  }
-}
-
 export class SqliteConnection {
   readonly writer: Db;
   readonly reader: Db;
@@ -224,14 +205,14 @@ export class SqliteConnection {
   }
 
   /** Appends the feed rows; called right before COMMIT. */
-  private flush(p: Pending): void {
+  private flush(p: PendingWrites): void {
     if (p.touched.size === 0) return;
     const at = isoNow();
     const ins = this.qw('INSERT INTO index_changes (client_id, person_id, at) VALUES (?, ?, ?)');
     for (const t of p.touched.values()) ins.run(t.client, t.person, at);
   }
 
-  private afterCommit(p: Pending): void {
+  private afterCommit(p: PendingWrites): void {
     if (p.biometric) this.scrubPending = true;
     this.scrub();
     if (p.touched.size > 0) {
@@ -280,7 +261,7 @@ export class SqliteConnection {
         self.assertUsable('write');
         return self.lock.run(() => {
           if (!self.open) throw new Error('store is closed');
-          const pending = new Pending();
+          const pending = new PendingWrites();
           const result = self.writer
             .transaction(() => {
               const r = self.runWrite(entity, () => fn(self.qw, pending));
@@ -301,7 +282,7 @@ export class SqliteConnection {
     return this.lock.run(async () => {
       if (!this.open) throw new Error('store is closed');
       const state = { active: true };
-      const pending = new Pending();
+      const pending = new PendingWrites();
       const self = this;
       // The callback's repositories stop working once the transaction ends, so a leaked reference cannot write
       // outside the lock.
