@@ -1,6 +1,19 @@
-// Rows → the domain's nouns, shared by both backends: their tables and columns are the same (./sqlite/migrations.ts,
-// ./postgres/migrations.ts), and both drivers hand back text as strings and NULL as null.
-import type { Client, Collection, FacePerson, PersonRecord, SigningKeyRecord, TokenRecord, VerificationStatus } from '../domain/model.js';
+// Rows → the domain's nouns, and the defaults of new records, shared by both backends: their tables and columns are
+// the same (./sqlite/migrations.ts, ./postgres/migrations.ts), and both drivers hand back text as strings and NULL
+// as null.
+import type {
+  Client,
+  Collection,
+  FacePerson,
+  NewCollection,
+  NewToken,
+  PersonRecord,
+  SigningKeyRecord,
+  TokenRecord,
+  VerificationStatus,
+} from '../domain/model.js';
+import { newCollectionCode, newObjectId } from './ids.js';
+import { isoNow } from './shared.js';
 
 type Row = Record<string, unknown>;
 
@@ -63,3 +76,30 @@ export const toKey = (r: Row): SigningKeyRecord => ({
   createdAt: r.created_at as string,
   retiredAt: (r.retired_at as string | null) ?? null,
 });
+
+/** A collection as `create` stores it: ids made when not given, an empty description by default. */
+export function newCollectionRecord(c: NewCollection): Collection {
+  const now = isoNow();
+  return {
+    id: c.id ?? newObjectId(),
+    code: c.code ?? newCollectionCode(),
+    name: c.name,
+    description: c.description ?? '',
+    client: c.client,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A token as `create` stores it (the hash only; never the secret). */
+export function newTokenRecord(t: NewToken): TokenRecord {
+  return {
+    id: t.id ?? newObjectId(),
+    client: t.client,
+    hash: t.hash,
+    label: t.label ?? null,
+    createdAt: isoNow(),
+    expiresAt: t.expiresAt ?? null,
+    revokedAt: null,
+  };
+}

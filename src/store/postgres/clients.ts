@@ -5,7 +5,7 @@ import { newObjectId } from '../ids.js';
 import { isoNow } from '../shared.js';
 import type { ClientRepo, TokenRepo } from '../types.js';
 import type { Q, Scope } from './connection.js';
-import { toClient, toToken } from '../rows.js';
+import { newTokenRecord, toClient, toToken } from '../rows.js';
 
 /** Throws UnknownReferenceError unless `client` exists (FOR KEY SHARE: it cannot be deleted before commit). */
 export async function requireClient(q: Q, client: string): Promise<void> {
@@ -42,15 +42,7 @@ export class PgTokens implements TokenRepo {
   constructor(private readonly s: Scope) {}
 
   async create(t: NewToken): Promise<TokenRecord> {
-    const rec: TokenRecord = {
-      id: t.id ?? newObjectId(),
-      client: t.client,
-      hash: t.hash,
-      label: t.label ?? null,
-      createdAt: isoNow(),
-      expiresAt: t.expiresAt ?? null,
-      revokedAt: null,
-    };
+    const rec = newTokenRecord(t);
     await this.s.write('token', async (q) => {
       await requireClient(q, rec.client);
       await q('INSERT INTO tokens (id, client_id, hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [

@@ -5,7 +5,7 @@ import { newObjectId } from '../ids.js';
 import { isoNow } from '../shared.js';
 import type { ClientRepo, TokenRepo } from '../types.js';
 import type { Query, Row, Scope } from './connection.js';
-import { toClient, toToken } from '../rows.js';
+import { newTokenRecord, toClient, toToken } from '../rows.js';
 
 /** Throws UnknownReferenceError unless `client` exists. */
 export function requireClient(q: Query, client: string): void {
@@ -44,15 +44,7 @@ export class SqliteTokens implements TokenRepo {
   constructor(private readonly s: Scope) {}
 
   async create(t: NewToken): Promise<TokenRecord> {
-    const rec: TokenRecord = {
-      id: t.id ?? newObjectId(),
-      client: t.client,
-      hash: t.hash,
-      label: t.label ?? null,
-      createdAt: isoNow(),
-      expiresAt: t.expiresAt ?? null,
-      revokedAt: null,
-    };
+    const rec = newTokenRecord(t);
     await this.s.write('token', (q) => {
       requireClient(q, rec.client);
       q('INSERT INTO tokens (id, client_id, hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(

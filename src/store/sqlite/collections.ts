@@ -1,11 +1,10 @@
 // Collections: named sets of face persons, looked up by id or by code within their client.
 import type { Collection, NewCollection } from '../../domain/model.js';
-import { newCollectionCode, newObjectId } from '../ids.js';
 import { checkPage, isoNow, likePattern } from '../shared.js';
 import type { CollectionRepo, Page, PageQuery } from '../types.js';
 import { requireClient } from './clients.js';
 import type { Query, Row, Scope } from './connection.js';
-import { toCollection } from '../rows.js';
+import { newCollectionRecord, toCollection } from '../rows.js';
 
 /** This client's collection with id or code `idOrCode`. */
 export function collectionRow(q: Query, client: string, idOrCode: string): Row | undefined {
@@ -18,16 +17,7 @@ export class SqliteCollections implements CollectionRepo {
   constructor(private readonly s: Scope) {}
 
   async create(c: NewCollection): Promise<Collection> {
-    const now = isoNow();
-    const rec: Collection = {
-      id: c.id ?? newObjectId(),
-      code: c.code ?? newCollectionCode(),
-      name: c.name,
-      description: c.description ?? '',
-      client: c.client,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const rec = newCollectionRecord(c);
     await this.s.write('collection', (q) => {
       requireClient(q, rec.client);
       q('INSERT INTO collections (id, client_id, code, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
