@@ -11,6 +11,7 @@ import { CHALLENGE_STEPS, randomSteps, verifyChallenge, type ChallengeStep, type
 import type { DomainDeps } from './deps.js';
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, type InputImage } from './faces.js';
+import { KeyedQueue } from './keyedQueue.js';
 
 export const SESSION_LIMITS = {
   defaultExpirySeconds: 180,
@@ -114,18 +115,7 @@ const nowOf = (deps: DomainDeps) => deps.now?.() ?? new Date();
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** One POST at a time per session, so two concurrent calls cannot interleave their frames. */
-const sessionLocks = new Map<string, Promise<unknown>>();
-async function withSessionLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = sessionLocks.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  sessionLocks.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (sessionLocks.get(key) === tail) sessionLocks.delete(key);
-  }
-}
+const sessionQueue = new KeyedQueue();
 
 export async function createSession(deps: DomainDeps, client: string, input: CreateSessionInput): Promise<SessionView> {
   const now = nowOf(deps);
@@ -314,7 +304,7 @@ export interface FrameInput {
 
 /** `POST …/sessions/{id}/frames`: analyses the frames, adds them to the current attempt, and judges it. */
 export async function postFrames(deps: DomainDeps, client: string, id: string, input: FrameInput[]): Promise<SessionView> {
-  return withSessionLock(`${client}\u0000${id}`, async () => {
+  return sessionQueue.run(`${client}\u0000${id}`, async () => {
     let session = await load(deps, client, id);
     if (session.status !== 'CREATED' && session.status !== 'IN_PROGRESS') throw statusError(session);
     const repo = deps.store.livenessSessions;

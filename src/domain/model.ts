@@ -1,5 +1,6 @@
 // The nouns of the domain, in one place and in camelCase. Wire casing (`_id`, `date_of_birth`) belongs to the HTTP
 // presenters (src/http/presenters.ts); column names belong to the stores (src/store/<backend>/).
+import type { FaceQuality } from '../face/types.js';
 
 /** A tenant: every record below belongs to exactly one. */
 export interface Client {
@@ -50,14 +51,8 @@ export interface FacePerson {
   updatedAt: string;
 }
 
-export interface FaceQualityRecord {
-  faceSize: number;
-  sharpness: number;
-  yaw: number;
-  pitch: number;
-  roll: number;
-  brightness: number;
-}
+/** The quality measures stored with a template: the engine's own (src/face/types.ts). */
+export type FaceQualityRecord = FaceQuality;
 
 /** One enrolled face: the embedding the vector index holds, and a small image of it. */
 export interface FaceTemplate {

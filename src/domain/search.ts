@@ -11,6 +11,7 @@ import { normaliseBirthDate } from './dates.js';
 import { livenessPasses, roundScore } from './scores.js';
 import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
+import { KeyedQueue } from './keyedQueue.js';
 import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
 import { consumeSession } from './livenessSessions.js';
 
@@ -50,19 +51,11 @@ export class DuplicatedPersonError extends ConflictError {
  * Only one search per (client, collection) may be between "no duplicate found" and "enrolled" at a time. Chains are
  * kept per store, i.e. per server instance (a test may run two instances' use cases in one process).
  */
-const enrolLocksByStore = new WeakMap<object, Map<string, Promise<unknown>>>();
-async function withEnrolLock<T>(store: object, key: string, fn: () => Promise<T>): Promise<T> {
-  let enrolLocks = enrolLocksByStore.get(store);
-  if (!enrolLocks) enrolLocksByStore.set(store, (enrolLocks = new Map()));
-  const previous = enrolLocks.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  enrolLocks.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (enrolLocks.get(key) === tail) enrolLocks.delete(key);
-  }
+const enrolQueues = new WeakMap<object, KeyedQueue>();
+function enrolQueue(store: object): KeyedQueue {
+  let q = enrolQueues.get(store);
+  if (!q) enrolQueues.set(store, (q = new KeyedQueue()));
+  return q;
 }
 
 /** The largest face of each image (the engine returns faces largest first); no face fails naming the image. */
@@ -326,7 +319,7 @@ export async function enrolUnlessDuplicate(
   faces: DetectedFace[],
   opts: { fields: Omit<Parameters<typeof createAnalysedFacePerson>[2], 'collections'>; mode: SearchMode; minScore: number },
 ): Promise<FacePersonView> {
-  return withEnrolLock(deps.store, `${client}\u0000${collection}`, () =>
+  return enrolQueue(deps.store).run(`${client}\u0000${collection}`, () =>
     createAnalysedFacePerson(deps, client, { ...opts.fields, collections: [collection] }, faces, async (tx) => {
       if (deps.follower) {
         await tx.locks.dedup(client, collection);
