@@ -13,7 +13,8 @@ import {
   UnknownCollectionError,
   UnknownReferenceError,
 } from '../domain/errors.js';
-import { DuplicatedPersonError, LivenessFailedError } from '../domain/search.js';
+import { DuplicatedPersonError } from '../domain/liveEnrolment.js';
+import { LivenessFailedError } from '../domain/search.js';
 import { validationFailure } from './validation.js';
 
 export interface ApiErrorBody {

@@ -19,8 +19,12 @@ import { installMetrics } from './metrics.js';
 import { installRateLimit } from './rateLimit.js';
 import { captureRoutes } from './routes/capture.js';
 import { collectionRoutes } from './routes/collections.js';
+import { compareRoutes } from './routes/compare.js';
+import { detectRoutes } from './routes/detect.js';
+import { enrolLiveRoutes } from './routes/enrolLive.js';
 import { facePersonRoutes } from './routes/facePersons.js';
 import { liveFlowRoutes } from './routes/liveFlows.js';
+import { livenessRoutes } from './routes/liveness.js';
 import { livenessSessionRoutes } from './routes/livenessSessions.js';
 import { personRoutes } from './routes/persons.js';
 import { searchRoutes } from './routes/search.js';
@@ -29,7 +33,18 @@ import type { ResponseSigner } from './signing.js';
 import { installValidation } from './validation.js';
 
 /** Every authenticated resource, mounted under /v2. Add a resource by adding its plugin here. */
-export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [collectionRoutes, facePersonRoutes, searchRoutes, liveFlowRoutes, personRoutes, livenessSessionRoutes];
+export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [
+  collectionRoutes,
+  facePersonRoutes,
+  searchRoutes,
+  enrolLiveRoutes,
+  compareRoutes,
+  livenessRoutes,
+  detectRoutes,
+  liveFlowRoutes,
+  personRoutes,
+  livenessSessionRoutes,
+];
 
 export interface HttpServerOptions {
   config: Config;

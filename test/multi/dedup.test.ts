@@ -8,7 +8,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import { IndexFollower } from '../../src/domain/indexFollower.js';
-import { DuplicatedPersonError, enrolUnlessDuplicate } from '../../src/domain/search.js';
+import { DuplicatedPersonError, enrolUnlessDuplicate } from '../../src/domain/liveEnrolment.js';
 import type { DetectedFace, FaceEngine } from '../../src/face/types.js';
 import { createFaceIndex, type TenantedIndex } from '../../src/index/index.js';
 import { openStore } from '../../src/store/open.js';

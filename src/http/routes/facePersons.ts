@@ -1,4 +1,4 @@
-// /v2/face-recognition/persons (the search endpoints under /persons/… live in routes/search.ts)
+// /v2/face-recognition/persons (persons/search-live-face lives in routes/enrolLive.ts)
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { removeFromCollection } from '../../domain/detachPerson.js';

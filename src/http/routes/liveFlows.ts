@@ -8,7 +8,8 @@ import type { RouteContext } from '../context.js';
 import { decodeImage, decodeImages } from '../images.js';
 import { MatchedPersonSchema, presentMatchedPerson } from '../matchPresenters.js';
 import { Base64Image } from '../schemas.js';
-import { ANALYSIS_FAILURES, answer, CollectionId, Os, Score, SEARCH_FAILURES, SearchEnvelope, SearchMode, tags } from './search.js';
+import { answer, SearchEnvelope } from '../searchAnswer.js';
+import { ANALYSIS_FAILURES, CollectionId, Os, Score, SEARCH_FAILURES, SearchMode, tags } from '../searchFields.js';
 
 /** Verifik's bounds on the compare threshold of the live comparisons (0.67–0.95). */
 const CompareMinScore = (description: string, extra: { default?: number } = {}) => Score(description, { minimum: 0.67, maximum: 0.95, ...extra });

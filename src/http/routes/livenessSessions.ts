@@ -1,6 +1,6 @@
 // Liveness sessions (challenge-response): create, post camera frames, read the verdict. The verdict answer is
 // signed like every other, so a third party can check it offline; the session itself is consumed by the flows
-// that accept `liveness_session_id` (routes/search.ts, facePersons.ts, persons.ts).
+// that accept `liveness_session_id` (routes/enrolLive.ts, facePersons.ts, persons.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { CHALLENGE_STEPS, type ChallengeStep } from '../../domain/challenge.js';

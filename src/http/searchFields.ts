@@ -1,0 +1,20 @@
+// Schema pieces shared by the search, comparison, liveness and detect routes (they also make the OpenAPI document).
+import { Type } from '@sinclair/typebox';
+import type { Os as OsValue } from '../domain/search.js';
+import { errorResponses } from './schemas.js';
+
+export const Score = (description: string, extra: { default?: number; minimum?: number; maximum?: number } = {}) =>
+  Type.Number({ minimum: 0.5, maximum: 1, description, ...extra });
+export const SearchMode = Type.Unsafe<'FAST' | 'ACCURATE'>({
+  type: 'string',
+  enum: ['FAST', 'ACCURATE'],
+  description: 'FAST: approximate nearest neighbours with an exact re-rank; ACCURATE: exact scan of every template.',
+});
+export const Os = Type.Unsafe<OsValue>({ type: 'string', enum: ['ANDROID', 'IOS', 'DESKTOP'] });
+export const CollectionId = Type.String({ minLength: 1, maxLength: 128, description: 'Collection `_id` or `code`.' });
+
+export const tags = ['Search'];
+/** Photos analysed, nothing looked up: compare, liveness. */
+export const ANALYSIS_FAILURES = errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine');
+/** Plus a collection or person looked up (404). */
+export const SEARCH_FAILURES = errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine');
