@@ -14,6 +14,7 @@ import { authHook } from './auth.js';
 import { installConsole } from './console/index.js';
 import type { RouteContext } from './context.js';
 import { installAudit } from './audit.js';
+import { installRequestBinding } from './envelope.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
 import { installRateLimit } from './rateLimit.js';
@@ -78,6 +79,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   });
 
   installValidation(app);
+  installRequestBinding(app);
   installErrorHandling(app, { livenessDetails: config.livenessDetails });
   installAudit(app, deps.store);
   const registry = installMetrics(app, { engine: deps.engine, index: deps.index });

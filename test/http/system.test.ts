@@ -6,7 +6,7 @@ import path from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/http/canonical.js';
-import { loadOrCreateSigner, SIGNING_KEY_FILE } from '../../src/http/signing.js';
+import { loadOrCreateSigner, requestDigest, SIGNING_KEY_FILE } from '../../src/http/signing.js';
 import { ensureStaticToken, hashToken } from '../../src/domain/tokens.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -125,7 +125,8 @@ describe('envelope and signature', () => {
     const text = new TextDecoder().decode(payload);
     const claims = JSON.parse(text);
     expect(text).toBe(canonicalJson(claims));
-    expect(claims).toEqual({ id: r.body.id, dateTime: r.body.signature.dateTime, client: r.body.data.client, route: `POST ${COLLECTIONS}`, data: r.body.data });
+    const request = requestDigest({ method: 'POST', path: COLLECTIONS, body: { name: 'Verify me', description: 'ü ñ "quoted"' } });
+    expect(claims).toEqual({ id: r.body.id, dateTime: r.body.signature.dateTime, client: r.body.data.client, route: `POST ${COLLECTIONS}`, request, data: r.body.data });
   });
 
   it('list answers sign the page of data too', async () => {
