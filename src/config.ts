@@ -44,6 +44,11 @@ export interface Config {
   databaseUrl: string | null;
   /** PostgreSQL connections per instance. */
   databasePoolSize: number;
+  /**
+   * METRICS_TOKEN: `GET /metrics` answers only `Authorization: Bearer <metricsToken>` (Prometheus' `authorization`
+   * scrape setting); null: /metrics is off (404). Metrics span every tenant, so they are never open.
+   */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('DATABASE_URL must start with postgres:// or postgresql:// (unset it to keep the store in DATA_DIR)');
   }
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters long');
+
   const bodyLimit = size('BODY_LIMIT', '25mb', 1024);
   const maxImageBytes = size('MAX_IMAGE_BYTES', '10mb', 1024);
 
@@ -165,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     databaseUrl,
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+    metricsToken,
   };
   config.engineQueuePerClient = int('ENGINE_QUEUE_PER_CLIENT', Math.max(1, Math.ceil(config.engineQueue / 2)), 1, 100_000);
   const windowRaw = str('RATE_LIMIT_WINDOW', '1m');

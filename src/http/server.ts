@@ -93,7 +93,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
         description:
           'Self-hosted face-identity API, compatible with Verifik\'s face-recognition API. Successful answers are `{id, data, signature}`; errors are `{message, code}`. See docs/api.md for the contract decisions.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' } } },
       tags: [
         { name: 'Collections' },
         { name: 'Face persons' },
@@ -111,7 +111,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     uiConfig: { validatorUrl: null } as Record<string, unknown>,
   });
 
-  await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer });
+  await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer, metricsToken: config.metricsToken });
   await app.register(captureRoutes);
 
   // The operator console (/console); /v2 also accepts its session cookie in place of a bearer token.
