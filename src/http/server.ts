@@ -39,6 +39,10 @@ export interface HttpServerOptions {
   logger: Logger;
 }
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Facegate's version, from the package.json above this file (src/ under tsx, dist/src/ when built). */
@@ -61,7 +65,8 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // A number of hops: the addresses of that many proxies (nearest first) are skipped, no further.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // A caller's x-request-id is kept when it is a plain token (it ends up in logs and in the envelope's `id`).
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
@@ -74,6 +79,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('client', '');
   app.decorateRequest('tokenId', '');
+  app.decorateRequest('viaConsole', false);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -133,7 +133,7 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     expect(stored).not.toContain(acmeToken);
     expect(stored).toBe('{"local":{},"session":{},"cookie":""}');
     const cookies = await context.cookies();
-    expect(cookies).toEqual([expect.objectContaining({ name: 'facegate_session', httpOnly: true, sameSite: 'Strict' })]);
+    expect(cookies).toEqual([expect.objectContaining({ name: '__Host-facegate_session', httpOnly: true, secure: true, sameSite: 'Strict' })]);
     expect(cookies[0].value).not.toContain(acmeToken);
     await expect(page.getByText('No collections yet.')).toBeTruthy();
     await page.getByText('No collections yet.').waitFor();
@@ -328,7 +328,7 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You are signed out.').waitFor();
     expect(await context.cookies()).toEqual([]);
-    const res = await t.request('GET', '/v2/face-recognition/collections', { headers: { cookie: `facegate_session=${before}` } });
+    const res = await t.request('GET', '/v2/face-recognition/collections', { headers: { cookie: `__Host-facegate_session=${before}` } });
     expect(res.status).toBe(401);
     await page.reload();
     await page.getByLabel('API token').waitFor();
