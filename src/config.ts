@@ -1,5 +1,6 @@
 // Runtime configuration, read once from the environment and validated up front so that a typo fails at start-up
 // with a message naming the variable, not later in a request.
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SAME_PERSON_MIN_SCORE } from './domain/deps.js';
@@ -25,8 +26,13 @@ export interface Config {
   maxImages: number;
   /** Largest decoded image, in bytes. */
   maxImageBytes: number;
-  /** Trust X-Forwarded-* headers (behind a reverse proxy). */
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-* entries to believe (behind reverse proxies): false (none: the socket's address), a number of
+   * proxy hops in front of the server (the client is that many entries from the right of X-Forwarded-For; entries
+   * further left were written by the caller and are ignored), or the proxies' addresses/CIDRs. Never "all": a
+   * caller could then pick its own address (and its own rate-limit bucket) with every request.
+   */
+  trustProxy: false | number | string[];
   /** Re-embed templates of an earlier model version in the background at start-up (the model-upgrade path). */
   reindexOnStart: boolean;
   /** Show liveness sub-scores in answers and error messages (they help an attacker tune a spoof cue by cue). */
@@ -44,6 +50,11 @@ export interface Config {
   databaseUrl: string | null;
   /** PostgreSQL connections per instance. */
   databasePoolSize: number;
+  /**
+   * METRICS_TOKEN: `GET /metrics` answers only `Authorization: Bearer <metricsToken>` (Prometheus' `authorization`
+   * scrape setting); null: /metrics is off (404). Metrics span every tenant, so they are never open.
+   */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +149,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('DATABASE_URL must start with postgres:// or postgresql:// (unset it to keep the store in DATA_DIR)');
   }
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters long');
+
+  const trustProxy = ((): Config['trustProxy'] => {
+    const raw = str('TRUST_PROXY', 'false').toLowerCase();
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    // "true" meant "trust every X-Forwarded-For entry" before; it now means the usual single proxy in front.
+    if (['true', 'yes', 'on'].includes(raw)) return 1;
+    if (/^\d+$/.test(raw)) {
+      const n = Number(raw);
+      if (n >= 1 && n <= 10) return n;
+    } else {
+      const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
+      const valid = (a: string) => {
+        const [ip, bits, extra] = a.split('/');
+        if (extra !== undefined || isIP(ip) === 0) return false;
+        return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
+      };
+      if (list.length > 0 && list.every(valid)) return list;
+    }
+    problems.push(`TRUST_PROXY must be false, a number of proxy hops (1-10; true means 1), or the proxies' addresses or CIDRs separated by commas (got "${raw}")`);
+    return false;
+  })();
+
   const bodyLimit = size('BODY_LIMIT', '25mb', 1024);
   const maxImageBytes = size('MAX_IMAGE_BYTES', '10mb', 1024);
 
@@ -155,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     livenessMinScore: num('LIVENESS_MIN_SCORE', 0.6, 0, 1),
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
-    trustProxy: bool('TRUST_PROXY', false),
+    trustProxy,
     reindexOnStart: bool('REINDEX_ON_START', true),
     livenessDetails: bool('LIVENESS_DETAILS', false),
     engineQueuePerClient: 0, // set below: defaults to half of ENGINE_QUEUE
@@ -165,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     databaseUrl,
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+    metricsToken,
   };
   config.engineQueuePerClient = int('ENGINE_QUEUE_PER_CLIENT', Math.max(1, Math.ceil(config.engineQueue / 2)), 1, 100_000);
   const windowRaw = str('RATE_LIMIT_WINDOW', '1m');

@@ -13,7 +13,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated client (tenant) id; set by the auth hook on every /v2 route. */
     client: string;
-    /** Id (never the secret) of the token the request came with; set by the auth hook. */
+    /** Id (never the secret) of the token the request came with (or the console session was opened with). */
     tokenId: string;
+    /** True when the request came with a console session cookie instead of a bearer token. */
+    viaConsole: boolean;
   }
 }

@@ -1,9 +1,11 @@
 // The success envelope `{id, data, signature}`. `signature.jws` signs the answer bound to its request: the request
-// id, the time, the client, the route and a digest of every image sent, together with `data` (see signing.ts and
-// docs/signatures.md), so a signed result cannot be presented again for another request.
+// id, the time, the client, the route, a digest of the whole request (method, path with query, body with images
+// replaced by their digests) and a digest of every image sent, together with `data` (see signing.ts and
+// docs/signatures.md), so a signed result cannot be presented again for another request or other parameters.
 import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import type { ResponseSigner, SignedClaims } from './signing.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.js';
+import { BodyTooDeepError, requestDigest, type ResponseSigner, type SignedClaims } from './signing.js';
 
 export const SIGNATURE_MESSAGE = 'Certified by Facegate';
 
@@ -35,11 +37,40 @@ export function probeDigests(body: unknown): { field: string; sha256: string }[]
   return out;
 }
 
+/** Digests of the requests as they arrived, before validation filled in defaults. */
+const digests = new WeakMap<FastifyRequest, string>();
+
+function digestOf(req: FastifyRequest): string {
+  return requestDigest({ method: req.method, path: req.url, body: req.body });
+}
+
+/**
+ * Every route's answer is bound to its whole request, here and not per route: the digest is taken before
+ * validation, because Ajv fills defaults into the body, and the relying party can only re-derive what it sent.
+ */
+export function installRequestBinding(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    try {
+      digests.set(req, digestOf(req));
+    } catch (err) {
+      if (err instanceof BodyTooDeepError) throw new ApiError(400, 'BAD_REQUEST', err.message);
+      throw err;
+    }
+  });
+}
+
 /** What the JWS of an answer to `req` signs. */
 export function claimsFor<T>(req: FastifyRequest, data: T, dateTime: string): SignedClaims<T> {
   // The concrete path (ids included, query string left out: it may hold names), so an answer about one person
-  // cannot pass for an answer about another.
-  const claims: SignedClaims<T> = { id: req.id, dateTime, client: req.client || null, route: `${req.method} ${req.url.split('?')[0]}`, data };
+  // cannot pass for an answer about another; the query is covered by `request`, a digest.
+  const claims: SignedClaims<T> = {
+    id: req.id,
+    dateTime,
+    client: req.client || null,
+    route: `${req.method} ${req.url.split('?')[0]}`,
+    request: digests.get(req) ?? digestOf(req),
+    data,
+  };
   // A 1:1 verify names its person in the body, not the path.
   const subject = (req.body as Record<string, unknown> | undefined)?.id;
   if (typeof subject === 'string') claims.subject = subject;

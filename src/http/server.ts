@@ -14,6 +14,7 @@ import { authHook } from './auth.js';
 import { installConsole } from './console/index.js';
 import type { RouteContext } from './context.js';
 import { installAudit } from './audit.js';
+import { installRequestBinding } from './envelope.js';
 import { installErrorHandling } from './errors.js';
 import { installMetrics } from './metrics.js';
 import { installRateLimit } from './rateLimit.js';
@@ -53,6 +54,10 @@ export interface HttpServerOptions {
   logger: Logger;
 }
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Facegate's version, from the package.json above this file (src/ under tsx, dist/src/ when built). */
@@ -75,7 +80,8 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // A number of hops: the addresses of that many proxies (nearest first) are skipped, no further.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // A caller's x-request-id is kept when it is a plain token (it ends up in logs and in the envelope's `id`).
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
@@ -88,11 +94,13 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('client', '');
   app.decorateRequest('tokenId', '');
+  app.decorateRequest('viaConsole', false);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
 
   installValidation(app);
+  installRequestBinding(app);
   installErrorHandling(app, { livenessDetails: config.livenessDetails });
   installAudit(app, deps.store);
   const registry = installMetrics(app, { engine: deps.engine, index: deps.index });
@@ -106,7 +114,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
         description:
           'Self-hosted face-identity API, compatible with Verifik\'s face-recognition API. Successful answers are `{id, data, signature}`; errors are `{message, code}`. See docs/api.md for the contract decisions.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' } } },
       tags: [
         { name: 'Collections' },
         { name: 'Face persons' },
@@ -124,7 +132,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     uiConfig: { validatorUrl: null } as Record<string, unknown>,
   });
 
-  await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer });
+  await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer, metricsToken: config.metricsToken });
   await app.register(captureRoutes);
 
   // The operator console (/console); /v2 also accepts its session cookie in place of a bearer token.

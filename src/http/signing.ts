@@ -23,6 +23,14 @@ export interface SignedClaims<T = unknown> {
   client: string | null;
   /** `METHOD /path` of the request, without its query string. */
   route: string;
+  /**
+   * sha-256 (hex) of the canonical JSON of `{method, path, body}`: the method, the path with its query string as
+   * sent, and the JSON body with every image replaced by `sha256:<hex of its bytes>` (requestDigest()). Binds the
+   * answer to every parameter of the request (min_score, collection_id, search_mode, filters, paging).
+   */
+  request: string;
+  /** The caller's own `x-request-id`, when it sent a plain one (the signed `id` is always the server's). */
+  callerRequestId?: string;
   /** The person a 1:1 verify compared against (its body `id`). */
   subject?: string;
   /** sha-256 of the bytes of each image sent, by request field. */
@@ -284,6 +292,40 @@ export function imageDigest(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Request fields (at any depth) whose strings are images: the request digest holds their bytes' sha-256 instead. */
+export const IMAGE_KEYS: ReadonlySet<string> = new Set(['image', 'images', 'probe', 'gallery', 'faceImage']);
+
+/** Deeper bodies are refused before they are digested (no schema nests anywhere near this). */
+export const MAX_BODY_DEPTH = 32;
+
+export class BodyTooDeepError extends Error {
+  override readonly name = 'BodyTooDeepError';
+}
+
+/** The body as the request digest covers it: image strings replaced by `sha256:<hex of the decoded bytes>`. */
+export function bodyForDigest(value: unknown, imageField = false, depth = 0): unknown {
+  if (depth > MAX_BODY_DEPTH) throw new BodyTooDeepError(`the body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  // The bytes the engine decodes: base64 with any whitespace removed (images.ts accepts nothing else).
+  if (typeof value === 'string') return imageField ? `sha256:${imageDigest(Buffer.from(value.replace(/\s+/g, ''), 'base64'))}` : value;
+  if (Array.isArray(value)) return value.map((v) => bodyForDigest(v, imageField, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = bodyForDigest(v, IMAGE_KEYS.has(k), depth + 1);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The `request` claim: sha-256 (hex) of the canonical JSON of `{body, method, path}`, where `path` is the path with
+ * its query string exactly as sent (`/v2/persons?page=1&name=zzz`), and `body` the parsed JSON body (null when there
+ * is none) with images replaced by their digests (bodyForDigest). A relying party computes it from what it sent.
+ */
+export function requestDigest(r: { method: string; path: string; body?: unknown }): string {
+  const body = r.body === undefined ? null : bodyForDigest(r.body);
+  return createHash('sha256').update(canonicalJson({ method: r.method.toUpperCase(), path: r.path, body })).digest('hex');
+}
+
 /** An answer as a relying party received it. */
 export interface SignedAnswer<T = unknown> {
   id: string;
@@ -297,12 +339,22 @@ export class AnswerVerificationError extends Error {
 
 /**
  * The verification rule of docs/signatures.md, as code: the JWS verifies against the JWKS, and what it signs is
- * this answer (its id, dateTime and data) to the request the relying party expects (client, route, the images it
- * sent, and for a verify the person). Throws AnswerVerificationError naming the first thing that differs.
+ * this answer (its id, dateTime and data) to the request the relying party expects (client, route, the digest of
+ * the whole request, the images it sent, and for a verify the person). Throws AnswerVerificationError naming the first thing that differs.
  */
 export async function verifyAnswer<T>(
   answer: SignedAnswer<T>,
-  expected: { jwks: { keys: JWK[] }; client: string; route: string; images?: Uint8Array[]; subject?: string; maxAgeMs?: number; now?: Date },
+  expected: {
+    jwks: { keys: JWK[] };
+    client: string;
+    route: string;
+    /** The request it sent: method, path with query string, JSON body (images as sent, base64). */
+    request: { method: string; path: string; body?: unknown };
+    images?: Uint8Array[];
+    subject?: string;
+    maxAgeMs?: number;
+    now?: Date;
+  },
 ): Promise<SignedClaims<T>> {
   if (!answer.signature?.jws) throw new AnswerVerificationError('no signature');
   let claims: SignedClaims<T>;
@@ -319,6 +371,7 @@ export async function verifyAnswer<T>(
   if (claims.client !== expected.client) throw differs('client');
   if (claims.route !== expected.route) throw differs('route');
   if ((claims.subject ?? undefined) !== expected.subject) throw differs('subject');
+  if (claims.request !== requestDigest(expected.request)) throw differs('request');
   const sent = (expected.images ?? []).map(imageDigest);
   const signed = (claims.probes ?? []).map((p) => p.sha256);
   if (sent.length !== signed.length || sent.some((d, i) => d !== signed[i])) throw differs('probes');

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole, type ConsoleBuild } from '../../console/build.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
+import { loadConfig } from '../../src/config.js';
+import { SessionsFullError, SessionStore } from '../../src/http/console/sessions.js';
 import { startTestApp, type Res, type TestApp } from '../support/harness.js';
 import { faceBase64 } from '../support/photos.js';
 import { newEngine, newIndex } from '../support/parts.js';
@@ -16,7 +18,10 @@ const logLines: string[] = [];
 
 const COLLECTIONS = '/v2/face-recognition/collections';
 const PERSONS = '/v2/face-recognition/persons';
-const HOST = 'facegate.test';
+// Over plain http the browser keeps a Secure (__Host-) cookie only on a loopback host, as the server listens by default.
+const HOST = 'localhost';
+/** Each sign-in of these tests comes from its own address, so the per-address sign-in throttle stays out of the way. */
+let nextAddress = 1;
 
 beforeAll(async () => {
   built = await buildConsole();
@@ -36,9 +41,20 @@ interface Session {
   res: Res;
 }
 
-async function signIn(token: string): Promise<Session> {
-  const res = await t.request('POST', '/console/api/session', { body: { token }, headers: { host: HOST, origin: `http://${HOST}` } });
-  expect(res.status).toBe(200);
+async function signInFrom(app: TestApp, token: string, remoteAddress: string, headers: Record<string, string> = {}): Promise<Res> {
+  const res = await app.app.inject({ method: 'POST', url: '/console/api/session', payload: { token }, remoteAddress, headers: { host: HOST, origin: `http://${HOST}`, ...headers } });
+  let body: any;
+  try {
+    body = res.json();
+  } catch {
+    body = undefined;
+  }
+  return { status: res.statusCode, headers: res.headers, body, text: res.body };
+}
+
+async function signIn(token: string, app: TestApp = t): Promise<Session> {
+  const res = await signInFrom(app, token, `10.0.${nextAddress >> 8}.${nextAddress++ & 255}`);
+  expect(res.status, res.text).toBe(200);
   const setCookie = String(res.headers['set-cookie']);
   return { cookie: setCookie.split(';')[0], csrf: res.body.csrfToken, res };
 }
@@ -88,7 +104,10 @@ describe('sign-in', () => {
     logLines.length = 0;
     const s = await signIn(acme.token);
     const cookie = String(s.res.headers['set-cookie']);
-    expect(cookie).toMatch(/^facegate_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toMatch(/^__Host-facegate_session=[A-Za-z0-9_-]{43};/);
+    // What the __Host- prefix requires of it: Secure, Path=/, no Domain.
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).not.toMatch(/Domain=/i);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Path=\//);
@@ -204,7 +223,7 @@ describe('the end of a session', () => {
     expect(after.status).toBe(401);
     const me = await asSession(s, 'GET', '/console/api/session');
     expect(me.status).toBe(401);
-    expect(String(me.headers['set-cookie'])).toMatch(/facegate_session=;/);
+    expect(String(me.headers['set-cookie'])).toMatch(/__Host-facegate_session=;/);
   });
 
   it('an expired token ends the session (403 token_expired, then 401)', async () => {
@@ -227,9 +246,103 @@ describe('the end of a session', () => {
     expect((await asSession(s, 'GET', COLLECTIONS)).status).toBe(200);
     const out = await asSession(s, 'DELETE', '/console/api/session');
     expect(out.status).toBe(204);
-    expect(String(out.headers['set-cookie'])).toMatch(/facegate_session=;.*Expires=Thu, 01 Jan 1970/);
+    expect(String(out.headers['set-cookie'])).toMatch(/__Host-facegate_session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await asSession(s, 'GET', COLLECTIONS)).status).toBe(401);
     // The token itself still works: signing out of the console revokes nothing.
     expect((await t.request('GET', COLLECTIONS, { token: acme.token })).status).toBe(200);
+  });
+});
+
+describe('sign-in is throttled, sessions are bounded', () => {
+  it('a guessing run from one address gets 429 with Retry-After after 10 tries, a valid token included; other addresses go on', async () => {
+    const acme = await t.token('acme');
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await signInFrom(t, `fg_guess_${i}`, '198.51.100.1')).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const blocked = await signInFrom(t, acme.token, '198.51.100.1');
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.code).toBe('TOO_MANY_REQUESTS');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await signInFrom(t, acme.token, '198.51.100.2')).status).toBe(200);
+  });
+
+  it('one token signing in from many addresses gets 429 after 5 sign-ins a minute', async () => {
+    const acme = await t.token('acme');
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await signInFrom(t, acme.token, `203.0.113.${i + 1}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+  });
+
+  it('signing in again with a token ends the session it opened before', async () => {
+    const acme = await t.token('acme');
+    const first = await signIn(acme.token);
+    expect((await asSession(first, 'GET', COLLECTIONS)).status).toBe(200);
+    const second = await signIn(acme.token);
+    expect((await asSession(second, 'GET', COLLECTIONS)).status).toBe(200);
+    expect((await asSession(first, 'GET', COLLECTIONS)).status).toBe(401);
+  });
+
+  it('over plain http to a host other than this machine, sign-in is refused: the browser would drop the Secure cookie', async () => {
+    const acme = await t.token('acme');
+    const res = await signInFrom(t, acme.token, '10.9.9.9', { host: 'facegate.example', origin: 'http://facegate.example' });
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/^insecure_origin/);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    // Behind a TLS proxy (trusted), the same host signs in.
+    const proxied = await startTestApp({ engine, index: newIndex(engine.dim), config: { trustProxy: 1 } });
+    try {
+      const token = (await proxied.token('acme')).token;
+      const ok = await signInFrom(proxied, token, '10.9.9.9', { host: 'facegate.example', origin: 'https://facegate.example', 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.1' });
+      expect(ok.status, ok.text).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
+
+describe('console requests are rate-limited per token, not per address', () => {
+  it("one tenant's console use does not spend another's bucket behind the same address; rotating X-Forwarded-For does not escape it", async () => {
+    const app = await startTestApp({ engine, index: newIndex(engine.dim), config: { rateLimitMax: 3, trustProxy: loadConfig({ TRUST_PROXY: 'true' }).trustProxy } });
+    try {
+      const a = await signIn((await app.token('acme')).token, app);
+      const b = await signIn((await app.token('globex')).token, app);
+      const get = (s: Session, i: number) =>
+        app.app.inject({ method: 'GET', url: COLLECTIONS, remoteAddress: '10.0.0.1', headers: { host: HOST, cookie: s.cookie, 'x-forwarded-for': `192.0.2.${i}, 198.51.100.9` } });
+      const aStatuses: number[] = [];
+      for (let i = 0; i < 5; i++) aStatuses.push((await get(a, i)).statusCode);
+      expect(aStatuses).toEqual([200, 200, 200, 429, 429]);
+      expect((await get(b, 99)).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the session store', () => {
+  const open = (store: SessionStore, client: string, n: number) =>
+    store.open({ client, clientName: client, tokenHash: `${client}-hash-${n}`, tokenId: `${client}-${n}`, tokenExpiresAt: null });
+
+  it("caps sessions per tenant (that tenant's oldest ends) and never evicts another tenant's", () => {
+    const store = new SessionStore({ ttlMs: 3_600_000, max: 6, maxPerClient: 2 });
+    const b = open(store, 'globex', 1);
+    const a1 = open(store, 'acme', 1);
+    const a2 = open(store, 'acme', 2);
+    const a3 = open(store, 'acme', 3);
+    expect(store.get(a1.id)).toBeNull();
+    expect(store.get(a2.id)).not.toBeNull();
+    expect(store.get(a3.id)).not.toBeNull();
+    expect(store.get(b.id)).not.toBeNull();
+    // A flood of sign-ins by one tenant ends only that tenant's own sessions.
+    for (let i = 4; i < 1000; i++) open(store, 'acme', i);
+    expect(store.countFor('acme')).toBe(2);
+    expect(store.get(b.id)).not.toBeNull();
+  });
+
+  it('when every slot is taken, sign-in is refused instead of signing anyone out', () => {
+    const store = new SessionStore({ ttlMs: 3_600_000, max: 3, maxPerClient: 2 });
+    const kept = [open(store, 'a', 1), open(store, 'b', 1), open(store, 'c', 1)];
+    expect(() => open(store, 'd', 1)).toThrow(SessionsFullError);
+    for (const s of kept) expect(store.get(s.id)).not.toBeNull();
   });
 });

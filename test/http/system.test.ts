@@ -6,7 +6,7 @@ import path from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/http/canonical.js';
-import { loadOrCreateSigner, SIGNING_KEY_FILE } from '../../src/http/signing.js';
+import { loadOrCreateSigner, requestDigest, SIGNING_KEY_FILE } from '../../src/http/signing.js';
 import { ensureStaticToken, hashToken } from '../../src/domain/tokens.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -15,12 +15,13 @@ import { newEngine, newIndex } from '../support/parts.js';
 let engine: WorkerFaceEngine;
 let t: TestApp;
 let token: string;
+const METRICS_TOKEN = 'metrics-scrape-secret-0123456789';
 const logLines: string[] = [];
 
 beforeAll(async () => {
   engine = newEngine();
   await engine.ready();
-  t = await startTestApp({ engine, index: newIndex(engine.dim), logLines, config: { bodyLimit: 64 * 1024 } });
+  t = await startTestApp({ engine, index: newIndex(engine.dim), logLines, config: { bodyLimit: 64 * 1024, metricsToken: METRICS_TOKEN } });
   ({ token } = await t.token('acme'));
 });
 
@@ -125,7 +126,8 @@ describe('envelope and signature', () => {
     const text = new TextDecoder().decode(payload);
     const claims = JSON.parse(text);
     expect(text).toBe(canonicalJson(claims));
-    expect(claims).toEqual({ id: r.body.id, dateTime: r.body.signature.dateTime, client: r.body.data.client, route: `POST ${COLLECTIONS}`, data: r.body.data });
+    const request = requestDigest({ method: 'POST', path: COLLECTIONS, body: { name: 'Verify me', description: 'ü ñ "quoted"' } });
+    expect(claims).toEqual({ id: r.body.id, dateTime: r.body.signature.dateTime, client: r.body.data.client, route: `POST ${COLLECTIONS}`, request, data: r.body.data });
   });
 
   it('list answers sign the page of data too', async () => {
@@ -217,10 +219,33 @@ describe('operations', () => {
     }
   });
 
+  it('/metrics answers only its own bearer token: not anonymously, not to an API token', async () => {
+    const anon = await t.request('GET', '/metrics');
+    expect(anon.status).toBe(401);
+    expect(anon.body.code).toBe('UNAUTHORIZED');
+    expect(anon.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+    expect(anon.text).not.toContain('facegate_');
+    expect((await t.request('GET', '/metrics', { token })).status).toBe(401);
+    expect((await t.request('GET', '/metrics', { token: METRICS_TOKEN.slice(0, -1) + 'x' })).status).toBe(401);
+    expect((await t.request('GET', '/metrics', { token: METRICS_TOKEN })).status).toBe(200);
+  });
+
+  it('/metrics is off (404) unless METRICS_TOKEN is set', async () => {
+    const other = await startTestApp({ engine, index: newIndex(engine.dim) });
+    try {
+      const r = await other.request('GET', '/metrics');
+      expect(r.status).toBe(404);
+      expect(r.body.message).toMatch(/METRICS_TOKEN/);
+      expect(r.text).not.toContain('facegate_');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('/metrics exposes request counts by route and status, latency, index size and engine state', async () => {
     await t.request('GET', COLLECTIONS, { token });
     await t.request('GET', COLLECTIONS);
-    const r = await t.request('GET', '/metrics');
+    const r = await t.request('GET', '/metrics', { token: METRICS_TOKEN });
     expect(r.status).toBe(200);
     expect(String(r.headers['content-type'])).toContain('text/plain');
     expect(r.text).toMatch(/facegate_http_requests_total\{method="GET",route="\/v2\/face-recognition\/collections",status="200"\} \d+/);
@@ -231,7 +256,7 @@ describe('operations', () => {
     expect(r.text).toMatch(/facegate_engine_queue_depth \d+/);
     // Route patterns only: ids in URLs never become label values.
     await t.request('GET', `${COLLECTIONS}/0123456789abcdef01234567`, { token });
-    expect((await t.request('GET', '/metrics')).text).toContain('route="/v2/face-recognition/collections/:id"');
+    expect((await t.request('GET', '/metrics', { token: METRICS_TOKEN })).text).toContain('route="/v2/face-recognition/collections/:id"');
   });
 
   it('/openapi.json is an OpenAPI 3.1 document listing every route with bearer security', async () => {

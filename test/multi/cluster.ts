@@ -21,6 +21,9 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+/** What the instances' /metrics answers (the scrape token of a Prometheus deployment). */
+export const METRICS_TOKEN = 'cluster-metrics-scrape-token';
+
 /** `n` instances on `databaseUrl`, started one after another (each migrates, then the next finds it done). */
 export async function startCluster(databaseUrl: string, n: number, env: Record<string, string> = {}): Promise<Cluster> {
   const dirs: string[] = [];
@@ -31,7 +34,7 @@ export async function startCluster(databaseUrl: string, n: number, env: Record<s
     async start(i) {
       const server = await startServer({
         dataDir: dirs[i],
-        env: { DATABASE_URL: databaseUrl, API_TOKEN: TOKEN, RATE_LIMIT_MAX: '0', ENGINE_QUEUE: '256', ENGINE_QUEUE_PER_CLIENT: '256', LOG_LEVEL: 'info', ...env },
+        env: { DATABASE_URL: databaseUrl, API_TOKEN: TOKEN, METRICS_TOKEN, RATE_LIMIT_MAX: '0', ENGINE_QUEUE: '256', ENGINE_QUEUE_PER_CLIENT: '256', LOG_LEVEL: 'info', ...env },
       });
       instances[i] = { name: String.fromCharCode(65 + i), dataDir: dirs[i], server };
       return instances[i];
@@ -84,7 +87,7 @@ export async function waitUntilSearch(
 
 /** Templates held by the instance's index (its /metrics gauge): no engine work, so it can be polled finely. */
 export async function indexTemplates(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   const m = /^facegate_index_templates(?:\{[^}]*\})? (\d+)/m.exec(text);
   if (!m) throw new Error('facegate_index_templates missing from /metrics');
   return Number(m[1]);

@@ -7,7 +7,7 @@ import { loadOrCreateSigner, loadSharedSigner, rotateSharedKey, rotateSigningKey
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import { tempDir } from '../store/helpers.js';
 
-const claims = { id: 'req-1', dateTime: '2026-01-01T00:00:00.000Z', client: 'c', route: 'POST /x', data: { ok: true } };
+const claims = { id: 'req-1', dateTime: '2026-01-01T00:00:00.000Z', client: 'c', route: 'POST /x', request: '0'.repeat(64), data: { ok: true } };
 
 describe('shared signing keys', () => {
   const opened: { stores: SqliteStore[]; signers: SharedSigner[]; cleanup: () => void }[] = [];

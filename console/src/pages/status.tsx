@@ -66,15 +66,19 @@ export function StatusPage() {
   const prev = useRef<{ at: number; samples: Sample[] } | null>(null);
   const [counts, setCounts] = useState<{ name: string; persons: number }[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [metricsClosed, setMetricsClosed] = useState(false);
 
   useEffect(() => {
     let stop = false;
     const tick = async () => {
       try {
         const h = await fetch('/health', { credentials: 'same-origin' });
+        // /metrics spans every tenant: it answers only the operator's METRICS_TOKEN, never a console session.
         const m = await fetch('/metrics', { credentials: 'same-origin' });
-        if (!m.ok) throw new Error(`the metrics answered HTTP ${m.status}`);
-        const samples = parseMetrics(await m.text());
+        const closed = m.status === 401 || m.status === 404;
+        if (!m.ok && !closed) throw new Error(`the metrics answered HTTP ${m.status}`);
+        const samples = closed ? [] : parseMetrics(await m.text());
+        if (!stop) setMetricsClosed(closed);
         if (stop) return;
         setHealth(await h.json());
         setNow((cur) => {
@@ -119,6 +123,12 @@ export function StatusPage() {
     <section aria-labelledby="status-title">
       <h1 id="status-title">Server status</h1>
       {error !== null && <ErrorBox error={error} />}
+      {metricsClosed && (
+        <p class="muted small" role="note">
+          Server-wide figures (engine queue, index size, memory, requests by route) span every tenant, so they are kept for the operator's
+          monitoring (<code>METRICS_TOKEN</code>), not shown here.
+        </p>
+      )}
       <ul class="stats" aria-label="Overview">
         <li class={`card ${health?.status === 'ok' ? 'pass' : 'fail'}`}>
           <span class="muted small">Health</span>

@@ -2,14 +2,20 @@
 // (the page never holds the token), and /v2 accepts that cookie in place of `Authorization: Bearer`, so the console
 // sees exactly what the token's tenant sees through the API. State-changing requests made with the cookie must carry
 // the session's CSRF token in a header and, when the browser sends one, a same-origin Origin.
+//
+// The cookie is `__Host-` prefixed: a browser keeps it only if it is Secure, Path=/ and has no Domain, so no
+// sibling subdomain or plain-http page can plant or overwrite it. Browsers accept Secure cookies over HTTPS and from
+// http://localhost / 127.0.0.1 (a potentially trustworthy origin: Chromium and Firefox), which is how the server
+// listens by default; sign-in over plain http to any other host is refused, since the browser would drop the cookie.
+// Sign-in is throttled per address and per token (a guessing run or a flood of sign-ins with one token gets 429).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { authenticate, hashToken } from '../../domain/tokens.js';
 import type { Store } from '../../store/types.js';
 import { ApiError, tokenExpired, unauthorized } from '../errors.js';
-import { csrfMatches, type ConsoleSession, type SessionStore } from './sessions.js';
+import { csrfMatches, SessionsFullError, type ConsoleSession, type SessionStore } from './sessions.js';
 
-export const SESSION_COOKIE = 'facegate_session';
+export const SESSION_COOKIE = '__Host-facegate_session';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -17,6 +23,22 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const csrfFailed = () =>
   new ApiError(403, 'FORBIDDEN', `csrf_check_failed: send the ${CSRF_HEADER} header the console session gave you`);
 const crossOrigin = () => new ApiError(403, 'FORBIDDEN', 'cross_origin_request: the console only accepts requests from its own origin');
+const insecureOrigin = () =>
+  new ApiError(403, 'FORBIDDEN', 'insecure_origin: the console signs in over HTTPS, or over http only on this machine (localhost, 127.0.0.1)', undefined, {}, undefined,
+    'put a TLS proxy in front of the server (with TRUST_PROXY) or open the console at http://localhost');
+
+/** Where a browser keeps a Secure (`__Host-`) cookie: HTTPS, or a loopback host (potentially trustworthy). */
+function secureContext(req: FastifyRequest): boolean {
+  if (req.protocol === 'https') return true;
+  const host = req.hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '::1';
+}
+
+/** One throttle of sign-in attempts: `check` says whether this attempt may go on, and for how long it may not. */
+export type SignInThrottle = (req: FastifyRequest, token: string) => Promise<{ allowed: boolean; retryAfterS: number }>;
+
+const tooManySignIns = (seconds: number) =>
+  new ApiError(429, 'TOO_MANY_REQUESTS', `rate_limited: too many console sign-in attempts; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
 
 /** A browser's Origin header, when present, must name this server (the host the request was sent to). */
 function sameOrigin(req: FastifyRequest): boolean {
@@ -64,7 +86,10 @@ export function sessionOrBearer(store: Repos, sessions: SessionStore, bearer: on
       if (session) {
         checkStateChange(req, session);
         req.client = session.client;
-        req.log = req.log.child({ client: session.client, session: 'console' });
+        // The token the session was opened with acts: the audit trail and the rate limit know it by its id.
+        req.tokenId = session.tokenId;
+        req.viaConsole = true;
+        req.log = req.log.child({ client: session.client, token: session.tokenId, session: 'console' });
         // Answers hold names and face thumbnails: no browser or proxy cache keeps them.
         reply.header('cache-control', 'no-store');
         return;
@@ -91,13 +116,18 @@ function setCookie(req: FastifyRequest, reply: FastifyReply, s: ConsoleSession):
     httpOnly: true,
     sameSite: 'strict',
     // Browsers drop Secure cookies on plain http, which is how the server listens on 127.0.0.1; behind TLS it is set.
-    secure: req.protocol === 'https',
+    // Required by the __Host- prefix; browsers keep it over HTTPS and on localhost (secureContext()).
+    secure: true,
     expires: new Date(s.expiresAt),
   });
 }
 
+function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'strict' });
+}
+
 /** POST/GET/DELETE /console/api/session: sign in, who am I (and the CSRF token), sign out. */
-export async function sessionRoutes(app: FastifyInstance, { store, sessions }: { store: Repos; sessions: SessionStore }) {
+export async function sessionRoutes(app: FastifyInstance, { store, sessions, throttles }: { store: Repos; sessions: SessionStore; throttles: SignInThrottle[] }) {
   const tags = ['Console'];
   app.post<{ Body: Static<typeof SignInBody> }>(
     '/console/api/session',
@@ -112,15 +142,28 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions }: {
     },
     async (req, reply) => {
       if (!sameOrigin(req)) throw crossOrigin();
-      const res = await authenticate(store, req.body.token.trim());
+      if (!secureContext(req)) throw insecureOrigin();
+      const token = req.body.token.trim();
+      // Every throttle counts the attempt (per address, per token), before the token is even looked up.
+      const verdicts = await Promise.all(throttles.map((th) => th(req, token)));
+      const refused = verdicts.filter((v) => !v.allowed);
+      if (refused.length > 0) throw tooManySignIns(Math.max(...refused.map((v) => v.retryAfterS)));
+      const res = await authenticate(store, token);
       if (res === 'expired') throw tokenExpired();
       if (typeof res === 'string') throw unauthorized();
-      const session = sessions.open({
-        client: res.client.id,
-        clientName: res.client.name,
-        tokenHash: res.token.hash,
-        tokenExpiresAt: res.token.expiresAt,
-      });
+      let session: ConsoleSession;
+      try {
+        session = sessions.open({
+          client: res.client.id,
+          clientName: res.client.name,
+          tokenHash: res.token.hash,
+          tokenId: res.token.id,
+          tokenExpiresAt: res.token.expiresAt,
+        });
+      } catch (err) {
+        if (err instanceof SessionsFullError) throw new ApiError(503, 'SERVICE_UNAVAILABLE', err.message, undefined, { 'retry-after': '60' });
+        throw err;
+      }
       req.log.info({ client: res.client.id, token: res.token.id }, 'console sign-in');
       setCookie(req, reply, session);
       reply.header('cache-control', 'no-store');
@@ -131,7 +174,7 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions }: {
   app.get('/console/api/session', { schema: { tags, summary: 'Console session', response: { 200: SessionInfo } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // A cookie that no longer opens a session (signed out, expired, token revoked, server restarted) is removed.
-    const forget = () => req.cookies[SESSION_COOKIE] !== undefined && reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    const forget = () => req.cookies[SESSION_COOKIE] !== undefined && clearSessionCookie(reply);
     const session = await liveSession(req, store, sessions).catch((err: unknown) => {
       forget();
       throw err;
@@ -150,7 +193,7 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions }: {
       if (!csrfMatches(session, req.headers[CSRF_HEADER])) throw csrfFailed();
       sessions.close(session.id);
     }
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    clearSessionCookie(reply);
     return reply.code(204).send();
   });
 }

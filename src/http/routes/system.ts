@@ -1,9 +1,13 @@
-// Unauthenticated operational routes: readiness, metrics, the signing key, the OpenAPI document.
+// Operational routes: readiness, the signing key, the OpenAPI document (open), and metrics (opt-in, behind their own
+// bearer token: they count every tenant's traffic and templates).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { FaceEngine } from '../../face/types.js';
 import type { Store } from '../../store/types.js';
+import { bearerFromHeader } from '../../domain/tokens.js';
+import { ApiError } from '../errors.js';
 import type { ResponseSigner } from '../signing.js';
 
 export interface SystemRouteOptions {
@@ -11,6 +15,16 @@ export interface SystemRouteOptions {
   engine: Pick<FaceEngine, 'isReady' | 'modelVersion'>;
   registry: Registry;
   signer: ResponseSigner;
+  /** METRICS_TOKEN; null: /metrics is off. */
+  metricsToken: string | null;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time: the comparison does not reveal how much of the token a guess got right. */
+function metricsAuthorised(header: string | undefined, token: string): boolean {
+  const bearer = bearerFromHeader(header);
+  return bearer !== null && timingSafeEqual(sha256(bearer), sha256(token));
 }
 
 const Health = Type.Object({
@@ -27,7 +41,7 @@ const Jwks = Type.Object({
 
 const tags = ['System'];
 
-export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (app, { store, engine, registry, signer }) => {
+export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (app, { store, engine, registry, signer, metricsToken }) => {
   app.get(
     '/health',
     {
@@ -46,9 +60,24 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (app, 
     },
   );
 
-  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_req, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags,
+        summary: 'Prometheus metrics',
+        description: 'Off (404) unless METRICS_TOKEN is set; then only `Authorization: Bearer <METRICS_TOKEN>` is answered (401 otherwise). API tokens do not open it.',
+        security: [{ metrics: [] }],
+      },
+    },
+    async (req, reply) => {
+      if (metricsToken === null) throw new ApiError(404, 'NOT_FOUND', 'metrics_disabled: set METRICS_TOKEN to serve /metrics (docs/deploy.md)');
+      if (!metricsAuthorised(req.headers.authorization, metricsToken)) {
+        throw new ApiError(401, 'UNAUTHORIZED', 'Authentication required', undefined, { 'www-authenticate': 'Bearer realm="metrics"' }, undefined, 'send "Authorization: Bearer <METRICS_TOKEN>"');
+      }
+      return reply.header('cache-control', 'no-store').type(registry.contentType).send(await registry.metrics());
+    },
+  );
 
   app.get(
     '/.well-known/jwks.json',
