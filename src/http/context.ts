@@ -15,5 +15,11 @@ declare module 'fastify' {
     client: string;
     /** Id (never the secret) of the token the request came with; set by the auth hook. */
     tokenId: string;
+    /** The liveness session whose capture credential the request came with (null for a client token or cookie). */
+    captureSession: string | null;
+  }
+  interface FastifyContextConfig {
+    /** The route accepts a liveness session's capture credential, for that session's own `session_id` only. */
+    captureCredential?: boolean;
   }
 }
