@@ -62,6 +62,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       personVerificationTtlMs: config.personVerificationTtlMs,
       livenessMinScore: config.livenessMinScore,
       samePersonMinScore: config.samePersonMinScore,
+      livenessSessionFloors: { minScore: config.livenessSessionMinScore, minSteps: config.livenessSessionMinSteps },
     },
     now: opts.now,
     follower: opts.follower ?? undefined,

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SAME_PERSON_MIN_SCORE } from './domain/deps.js';
+import { DEFAULT_SESSION_FLOORS } from './domain/livenessSessions.js';
 
 export interface Config {
   port: number;
@@ -22,6 +23,9 @@ export interface Config {
   personVerificationTtlMs: number;
   /** Liveness score a `/v2/persons/liveness` capture needs to be `verified` when the request gives none. */
   livenessMinScore: number;
+  /** Floors no liveness session may go below, whatever its creator asks: passive score, number of steps. */
+  livenessSessionMinScore: number;
+  livenessSessionMinSteps: number;
   /** Most images one request may carry. */
   maxImages: number;
   /** Largest decoded image, in bytes. */
@@ -188,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineQueue: int('ENGINE_QUEUE', 64, 1, 100_000),
     personVerificationTtlMs: ttl ?? 365 * DURATION_UNITS.d,
     livenessMinScore: num('LIVENESS_MIN_SCORE', 0.6, 0, 1),
+    livenessSessionMinScore: num('LIVENESS_SESSION_MIN_SCORE', DEFAULT_SESSION_FLOORS.minScore, 0, 1),
+    livenessSessionMinSteps: int('LIVENESS_SESSION_MIN_STEPS', DEFAULT_SESSION_FLOORS.minSteps, 1, 6),
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
     trustProxy,

@@ -17,6 +17,11 @@ export interface DomainSettings {
   livenessMinScore: number;
   /** Score every pair of images in one enrolment must reach (the same person); default SAME_PERSON_MIN_SCORE. */
   samePersonMinScore?: number;
+  /**
+   * What no liveness session may go below, whatever its creator asks (LIVENESS_SESSION_MIN_SCORE,
+   * LIVENESS_SESSION_MIN_STEPS); default DEFAULT_SESSION_FLOORS (src/domain/livenessSessions.ts).
+   */
+  livenessSessionFloors?: { minScore: number; minSteps: number };
 }
 
 export interface DomainDeps {

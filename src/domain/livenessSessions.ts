@@ -1,17 +1,22 @@
-// Liveness sessions: the server issues an unpredictable challenge (ordered head movements, a smile, a blink), the
-// client posts the camera frames, and the server decides whether one live person performed it. A session is
-// tenant-scoped, expires, has a retry budget, and can be used once by a flow (enrolment, search-live-face).
-// The per-frame judgement is src/domain/challenge.ts; here: lifecycle, storage, identity, 3-D motion, passive cues.
+// Liveness sessions: the relying party's backend creates a session (its policy: steps, score floor, validity) with
+// its client token and hands the browser a capture credential good for that one session's frames; the browser
+// posts the camera frames, and the server decides whether one live person performed the challenge. A session is
+// tenant-scoped, expires, has a retry budget, and can be used once by a flow (enrolment, search-live-face), within
+// its validity after success. The server's floors (DomainSettings.livenessSessionFloors) bound every policy.
+// The per-frame judgement is src/domain/challenge.ts; the states, src/domain/livenessSessionStates.ts; here:
+// lifecycle, storage, identity, 3-D motion, passive cues.
 import { randomBytes, randomInt } from 'node:crypto';
 import { motionEvidence } from '../face/motion3d.js';
 import type { DetectedFace, Point } from '../face/types.js';
 import { newObjectId } from '../store/ids.js';
+import type { LivenessSessionRepo } from '../store/livenessSessions.js';
 import type { LivenessFrameRecord, LivenessSessionRecord, LivenessSessionStatus } from '../store/types.js';
 import { CHALLENGE_STEPS, randomSteps, verifyChallenge, type ChallengeStep, type FrameMeasure, type StepOutcome } from './challenge.js';
 import type { DomainDeps } from './deps.js';
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js';
 import { analyseImages, type InputImage } from './faces.js';
-import { KeyedQueue } from './keyedQueue.js';
+import { isOpen } from './livenessSessionStates.js';
+import { hashToken } from './tokens.js';
 
 export const SESSION_LIMITS = {
   defaultExpirySeconds: 180,
@@ -25,7 +30,16 @@ export const SESSION_LIMITS = {
   framesPerAttempt: 120,
   /** Slack for the client's clock: frames may span at most the session's age plus this. */
   clockSlackMs: 2000,
+  /** Seconds a SUCCEEDED session stays usable by a flow (enrolment, search-live-face) after it succeeded. */
+  defaultValidForSeconds: 300,
+  minValidForSeconds: 10,
+  maxValidForSeconds: 3600,
 };
+
+/** The capture credential's prefix: the auth hook tells it from a client token by it. */
+export const CAPTURE_TOKEN_PREFIX = 'fgls_';
+
+const HEAD_MOVES: readonly ChallengeStep[] = ['turn_left', 'turn_right', 'look_up', 'look_down'];
 
 /**
  * Identity, two ways, each at a score two different people's faces reach once in a hundred (docs/calibration.md):
@@ -44,6 +58,15 @@ export const REFERENCE_MIN_SCORE = 0.3;
  * and the challenge itself carries much of the evidence. Refit when the passive model changes.
  */
 export const SESSION_MIN_SCORE = 0.29;
+
+/**
+ * The server's floors when the operator sets none: no session below SESSION_MIN_SCORE, and at least two steps of
+ * which one moves the head (the 3-D motion check needs a head that turns; a smile or a blink alone is what a
+ * replayed video shows most easily).
+ */
+export const DEFAULT_SESSION_FLOORS = { minScore: SESSION_MIN_SCORE, minSteps: 2 };
+
+export const sessionFloors = (deps: DomainDeps) => deps.settings.livenessSessionFloors ?? DEFAULT_SESSION_FLOORS;
 
 /**
  * Stream coherence: the first frames of an attempt (the neutral pose, a fraction of a second apart) must be nearly
@@ -94,6 +117,8 @@ export interface SessionView {
   framesReceived: number;
   referenceImage?: Uint8Array;
   auditImages: { step: string; image: Uint8Array }[];
+  /** The browser's capture credential: in the creation's answer only (it is stored hashed). */
+  captureToken?: string;
 }
 
 /** A flow was given a session it cannot use (409). */
@@ -109,40 +134,99 @@ export interface CreateSessionInput {
   expires_in?: number;
   max_attempts?: number;
   min_score?: number;
+  valid_for?: number;
+  allowed_origin?: string;
 }
 
 const nowOf = (deps: DomainDeps) => deps.now?.() ?? new Date();
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** One POST at a time per session, so two concurrent calls cannot interleave their frames. */
-const sessionQueue = new KeyedQueue();
+/** A random challenge the floors allow: at least `minSteps` (2-4 by default) distinct steps, one a head move. */
+function randomChallenge(minSteps: number): ChallengeStep[] {
+  const lo = Math.max(2, minSteps);
+  const n = Math.min(CHALLENGE_STEPS.length, randomInt(lo, Math.max(5, lo + 1)));
+  for (;;) {
+    const steps = randomSteps(n, (max) => randomInt(max));
+    if (steps.some((s) => HEAD_MOVES.includes(s))) return steps;
+  }
+}
 
+/** The policy a request asks for, checked against the server's floors (a request can raise them, never lower). */
+function checkPolicy(deps: DomainDeps, input: CreateSessionInput): void {
+  const floors = sessionFloors(deps);
+  if (input.min_score !== undefined && input.min_score < floors.minScore) {
+    throw new InvalidFieldError('min_score', `"min_score" must be at least ${floors.minScore}, this server's floor for liveness sessions`);
+  }
+  if (input.steps?.some((s) => !CHALLENGE_STEPS.includes(s))) throw new InvalidFieldError('steps', `"steps" must be among ${CHALLENGE_STEPS.join(', ')}`);
+  if (input.steps && new Set(input.steps).size !== input.steps.length) throw new InvalidFieldError('steps', '"steps" must not repeat a step');
+  if (input.steps && input.steps.length < floors.minSteps) {
+    throw new InvalidFieldError('steps', `"steps" must hold at least ${floors.minSteps} steps, this server's floor for liveness sessions`);
+  }
+  if (input.steps && !input.steps.some((s) => HEAD_MOVES.includes(s))) {
+    throw new InvalidFieldError('steps', `"steps" must hold at least one head movement (${HEAD_MOVES.join(', ')}): a smile or a blink alone is easy to replay`);
+  }
+  if (input.allowed_origin !== undefined) {
+    let origin: string | null = null;
+    try {
+      const u = new URL(input.allowed_origin);
+      origin = u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
+    } catch {
+      origin = null;
+    }
+    if (origin !== input.allowed_origin) throw new InvalidFieldError('allowed_origin', '"allowed_origin" must be a web origin such as https://shop.example (scheme, host and port only)');
+  }
+}
+
+/**
+ * `POST …/liveness/sessions` with the relying party's client token: the session and, once, the capture credential
+ * the browser will use for its frames (only its SHA-256 is stored).
+ */
 export async function createSession(deps: DomainDeps, client: string, input: CreateSessionInput): Promise<SessionView> {
   const now = nowOf(deps);
+  checkPolicy(deps, input);
   // Abandoned sessions: mark them expired and drop their frames (biometric data) whenever a new one starts.
   await deps.store.livenessSessions.expireStale(now.toISOString());
   const expiresIn = input.expires_in ?? SESSION_LIMITS.defaultExpirySeconds;
-  if (input.steps?.some((s) => !CHALLENGE_STEPS.includes(s))) throw new InvalidFieldError('steps', `"steps" must be among ${CHALLENGE_STEPS.join(', ')}`);
-  const steps = input.steps ?? randomSteps(randomInt(2, 5), (max) => randomInt(max));
+  const steps = input.steps ?? randomChallenge(sessionFloors(deps).minSteps);
+  const captureToken = CAPTURE_TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const session = await deps.store.livenessSessions.create({
     id: newObjectId(),
     client,
     steps,
     nonce: randomBytes(16).toString('hex'),
-    minScore: input.min_score ?? SESSION_MIN_SCORE,
+    minScore: input.min_score ?? Math.max(SESSION_MIN_SCORE, sessionFloors(deps).minScore),
     maxAttempts: input.max_attempts ?? SESSION_LIMITS.defaultAttempts,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+    captureTokenHash: hashToken(captureToken),
+    validFor: input.valid_for ?? SESSION_LIMITS.defaultValidForSeconds,
+    allowedOrigin: input.allowed_origin ?? null,
   });
-  return { session, result: null, framesReceived: 0, auditImages: [] };
+  return { session, result: null, framesReceived: 0, auditImages: [], captureToken };
 }
+
+export type CaptureAuth = { session: LivenessSessionRecord } | 'invalid' | 'expired';
+
+/**
+ * Checks a browser's capture credential: the session it belongs to, while that session has not expired. What the
+ * credential may do (its own session's frames and status, nothing else) is the HTTP layer's to enforce.
+ */
+export async function authenticateCapture(repo: LivenessSessionRepo, bearer: string, now: Date = new Date()): Promise<CaptureAuth> {
+  if (!bearer.startsWith(CAPTURE_TOKEN_PREFIX) || bearer.length > 128) return 'invalid';
+  const session = await repo.findByCaptureHash(hashToken(bearer));
+  if (!session) return 'invalid';
+  return now.getTime() >= Date.parse(session.expiresAt) ? 'expired' : { session };
+}
+
+const isExpired = (s: LivenessSessionRecord, now: Date) => isOpen(s.status) && now.getTime() >= Date.parse(s.expiresAt);
 
 /** The session, expired on the way if its time is up. 404 for another tenant's or an unknown id. */
 async function load(deps: DomainDeps, client: string, id: string): Promise<LivenessSessionRecord> {
   const s = await deps.store.livenessSessions.get(client, id);
   if (!s) throw new NotFoundError('liveness session');
-  if ((s.status === 'CREATED' || s.status === 'IN_PROGRESS') && nowOf(deps).getTime() >= Date.parse(s.expiresAt)) {
-    const expired = await deps.store.livenessSessions.update(client, id, { status: 'EXPIRED' }, ['CREATED', 'IN_PROGRESS']);
+  const now = nowOf(deps);
+  if (isExpired(s, now)) {
+    const expired = await deps.store.livenessSessions.transition(client, id, 'expire', {}, now.toISOString());
     await deps.store.livenessSessions.pruneFrames(client, id, []);
     return expired ?? (await deps.store.livenessSessions.get(client, id))!;
   }
@@ -151,7 +235,7 @@ async function load(deps: DomainDeps, client: string, id: string): Promise<Liven
 
 async function view(deps: DomainDeps, session: LivenessSessionRecord): Promise<SessionView> {
   const result = session.result as SessionResult | null;
-  const open = session.status === 'CREATED' || session.status === 'IN_PROGRESS';
+  const open = isOpen(session.status);
   const frames = open
     ? await deps.store.livenessSessions.listFrames(session.client, session.id, { attempt: session.failedAttempts })
     : await deps.store.livenessSessions.listFrames(session.client, session.id, { roles: true, images: true });
@@ -304,81 +388,118 @@ export interface FrameInput {
 
 /** `POST …/sessions/{id}/frames`: analyses the frames, adds them to the current attempt, and judges it. */
 export async function postFrames(deps: DomainDeps, client: string, id: string, input: FrameInput[]): Promise<SessionView> {
-  return sessionQueue.run(`${client}\u0000${id}`, async () => {
-    let session = await load(deps, client, id);
-    if (session.status !== 'CREATED' && session.status !== 'IN_PROGRESS') throw statusError(session);
-    const repo = deps.store.livenessSessions;
-    const attempt = session.failedAttempts;
-    const existing = await repo.listFrames(client, id, { attempt });
-
-    // The slow part, outside any transaction; a frame the engine cannot read fails the call, not the attempt.
-    const result = await analyseImages(deps.engine, input.map((f) => f.image), { liveness: true, maxFaces: 3 });
-    const added = input.map((f, i) => ({ ...analysisOf(result.images[i]), timestampMs: f.timestampMs, image: f.image.bytes }));
-    await repo.addFrames(
-      client,
-      id,
-      added.map((f, i) => ({ attempt, seq: existing.length + i, timestampMs: f.timestampMs, analysis: f.analysis, embedding: f.embedding, image: f.image })),
-    );
-    const frames = await repo.listFrames(client, id, { attempt });
-    const measures = frames.map(measureOf);
-
-    const elapsed = nowOf(deps).getTime() - Date.parse(session.createdAt);
-    let verdict = judgeAttempt(measures, frames.map((f) => f.embedding), session.steps as ChallengeStep[], {
-      similarity: (a, b) => deps.engine.similarity(a, b),
-      minScore: session.minScore,
-    });
-    if (verdict.outcome !== 'failed' && measures.length > 1 && measures[measures.length - 1].timestampMs - measures[0].timestampMs > elapsed + SESSION_LIMITS.clockSlackMs) {
-      verdict = { ...verdict, outcome: 'failed', failure: { reason: 'bad_timestamps', message: 'the frames span more time than the session has existed' } };
+  const before = await load(deps, client, id);
+  if (!isOpen(before.status)) throw statusError(before);
+  // The slow part, outside any transaction and through the tenant's engine queue like every other request; a frame
+  // the engine cannot read fails the call, not the attempt.
+  const result = await analyseImages(deps.engine, input.map((f) => f.image), { liveness: true, maxFaces: 3, tenant: client });
+  const added = input.map((f, i) => ({ ...analysisOf(result.images[i]), timestampMs: f.timestampMs, image: f.image.bytes }));
+  const outcome = await deps.store.transaction(async (tx) => {
+    // One post judged at a time per session, whichever instance took it (a PostgreSQL advisory lock held to the
+    // commit; SQLite has one writer): two posts never number their frames from the same count.
+    await tx.locks.livenessSession(client, id);
+    const session = await tx.livenessSessions.get(client, id);
+    if (!session) throw new NotFoundError('liveness session');
+    const now = nowOf(deps);
+    if (isExpired(session, now)) {
+      const expired = await tx.livenessSessions.transition(client, id, 'expire', {}, now.toISOString());
+      await tx.livenessSessions.pruneFrames(client, id, []);
+      return { refused: expired ?? session };
     }
-    if (verdict.outcome === 'in_progress' && frames.length >= SESSION_LIMITS.framesPerAttempt) {
-      verdict = { ...verdict, outcome: 'failed', failure: { reason: 'too_many_frames', message: `the challenge was not completed within ${SESSION_LIMITS.framesPerAttempt} frames` } };
-    }
-
-    const stored: SessionResult = {
-      steps: verdict.steps.map((s) => ({ name: s.name, passed: s.passed })),
-      score: verdict.score,
-      ...(verdict.failure ? { failure: verdict.failure } : {}),
-    };
-    const open: LivenessSessionStatus[] = ['CREATED', 'IN_PROGRESS'];
-    if (verdict.outcome === 'in_progress') {
-      session = (await repo.update(client, id, { status: 'IN_PROGRESS', result: stored }, open)) ?? session;
-      return view(deps, session);
-    }
-    const finalAttempt = verdict.outcome === 'succeeded' || attempt + 1 >= session.maxAttempts;
-    if (!finalAttempt) {
-      // A failed attempt with budget left: its frames go, the client starts the same challenge again.
-      session = (await repo.update(client, id, { status: 'IN_PROGRESS', failedAttempts: attempt + 1, result: stored }, open)) ?? session;
-      await repo.pruneFrames(client, id, []);
-      return view(deps, session);
-    }
-    const keep = [
-      ...(verdict.reference !== undefined ? [{ id: frames[verdict.reference].id, role: 'reference' }] : []),
-      ...verdict.audit.map((a) => ({ id: frames[a.frame].id, role: 'audit' })),
-    ];
-    const final: SessionResult = {
-      ...stored,
-      ...(verdict.reference !== undefined ? { reference: frames[verdict.reference].id } : {}),
-      audit: verdict.audit.map((a) => ({ step: a.step, frame: frames[a.frame].id })),
-    };
-    const status = verdict.outcome === 'succeeded' ? 'SUCCEEDED' : 'FAILED';
-    const failedAttempts = status === 'FAILED' ? attempt + 1 : attempt;
-    session = (await repo.update(client, id, { status, failedAttempts, result: final }, open)) ?? session;
-    await repo.pruneFrames(client, id, keep);
-    return view(deps, session);
+    if (!isOpen(session.status)) return { refused: session };
+    return { judged: await judgeAndRecord(deps, tx.livenessSessions, session, added, now) };
   });
+  if (outcome.refused) throw statusError(outcome.refused);
+  return view(deps, outcome.judged!);
+}
+
+/** Inside postFrames' transaction: stores the new frames, judges the attempt, and moves the session accordingly. */
+async function judgeAndRecord(
+  deps: DomainDeps,
+  repo: LivenessSessionRepo,
+  session: LivenessSessionRecord,
+  added: { analysis: FrameAnalysis; embedding: Float32Array | null; timestampMs: number; image: Uint8Array }[],
+  now: Date,
+): Promise<LivenessSessionRecord> {
+  const { client, id } = session;
+  const at = now.toISOString();
+  const attempt = session.failedAttempts;
+  const existing = await repo.listFrames(client, id, { attempt });
+  await repo.addFrames(
+    client,
+    id,
+    added.map((f, i) => ({ attempt, seq: existing.length + i, timestampMs: f.timestampMs, analysis: f.analysis, embedding: f.embedding, image: f.image })),
+  );
+  const frames = await repo.listFrames(client, id, { attempt });
+  const measures = frames.map(measureOf);
+
+  const elapsed = now.getTime() - Date.parse(session.createdAt);
+  let verdict = judgeAttempt(measures, frames.map((f) => f.embedding), session.steps as ChallengeStep[], {
+    similarity: (a, b) => deps.engine.similarity(a, b),
+    minScore: session.minScore,
+  });
+  if (verdict.outcome !== 'failed' && measures.length > 1 && measures[measures.length - 1].timestampMs - measures[0].timestampMs > elapsed + SESSION_LIMITS.clockSlackMs) {
+    verdict = { ...verdict, outcome: 'failed', failure: { reason: 'bad_timestamps', message: 'the frames span more time than the session has existed' } };
+  }
+  if (verdict.outcome === 'in_progress' && frames.length >= SESSION_LIMITS.framesPerAttempt) {
+    verdict = { ...verdict, outcome: 'failed', failure: { reason: 'too_many_frames', message: `the challenge was not completed within ${SESSION_LIMITS.framesPerAttempt} frames` } };
+  }
+
+  const stored: SessionResult = {
+    steps: verdict.steps.map((s) => ({ name: s.name, passed: s.passed })),
+    score: verdict.score,
+    ...(verdict.failure ? { failure: verdict.failure } : {}),
+  };
+  if (verdict.outcome === 'in_progress') {
+    return (await repo.transition(client, id, 'progress', { result: stored }, at)) ?? session;
+  }
+  const finalAttempt = verdict.outcome === 'succeeded' || attempt + 1 >= session.maxAttempts;
+  if (!finalAttempt) {
+    // A failed attempt with budget left: its frames go, the client starts the same challenge again.
+    const retried = await repo.transition(client, id, 'retry', { failedAttempts: attempt + 1, result: stored }, at);
+    await repo.pruneFrames(client, id, []);
+    return retried ?? session;
+  }
+  const keep = [
+    ...(verdict.reference !== undefined ? [{ id: frames[verdict.reference].id, role: 'reference' }] : []),
+    ...verdict.audit.map((a) => ({ id: frames[a.frame].id, role: 'audit' })),
+  ];
+  const final: SessionResult = {
+    ...stored,
+    ...(verdict.reference !== undefined ? { reference: frames[verdict.reference].id } : {}),
+    audit: verdict.audit.map((a) => ({ step: a.step, frame: frames[a.frame].id })),
+  };
+  const finished =
+    verdict.outcome === 'succeeded'
+      ? await repo.transition(client, id, 'succeed', { result: final }, at)
+      : await repo.transition(client, id, 'fail', { failedAttempts: attempt + 1, result: final }, at);
+  await repo.pruneFrames(client, id, keep);
+  return finished ?? session;
 }
 
 /**
  * For the flows (enrolment, search-live-face, person liveness): takes the session's reference frame and marks the
- * session used. Anything but an unused SUCCEEDED session is a 409 that says why.
+ * session used. Only an unused SUCCEEDED session, within its validity after success, whose score reaches both its
+ * own floor and the server's (which may have been raised since it was created), is taken; anything else is a 409
+ * that says why.
  */
 export async function consumeSession(deps: DomainDeps, client: string, id: string): Promise<{ reference: InputImage; score: number }> {
   const session = await load(deps, client, id);
   if (session.status !== 'SUCCEEDED') throw statusError(session);
   if (session.consumedAt) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  const now = nowOf(deps);
+  const succeededAt = Date.parse(session.succeededAt ?? session.updatedAt);
+  if (now.getTime() >= succeededAt + session.validFor * 1000) {
+    throw new LivenessSessionStateError('EXPIRED', `liveness_session_expired: the session succeeded more than its valid_for (${session.validFor} s) ago`);
+  }
   const v = await view(deps, session);
+  const score = v.result?.score ?? null;
+  const floor = Math.max(session.minScore, sessionFloors(deps).minScore);
+  if (score === null || score < floor) {
+    throw new LivenessSessionStateError('FAILED', `liveness_session_failed: the session's liveness score is below ${floor}, the floor it must reach`);
+  }
   if (!v.referenceImage) throw new LivenessSessionStateError('FAILED', 'liveness_session_failed: the session kept no reference frame');
-  const used = await deps.store.livenessSessions.update(client, id, { consumedAt: nowOf(deps).toISOString() }, ['SUCCEEDED']);
+  const used = await deps.store.livenessSessions.transition(client, id, 'consume', {}, now.toISOString());
   if (!used) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
-  return { reference: { field: 'liveness_session_id', bytes: v.referenceImage }, score: v.result?.score ?? 0 };
+  return { reference: { field: 'liveness_session_id', bytes: v.referenceImage }, score };
 }

@@ -130,7 +130,8 @@ export interface AuditEvent {
 
 export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at'> & { at?: string };
 
-export type LivenessSessionStatus = 'CREATED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
+import type { LivenessSessionStatus } from './livenessSessionStates.js';
+export type { LivenessSessionStatus, SessionEvent } from './livenessSessionStates.js';
 
 /** A challenge-response liveness session. */
 export interface LivenessSessionRecord {
@@ -151,6 +152,13 @@ export interface LivenessSessionRecord {
   expiresAt: string;
   /** When a flow (enrolment, search-live-face…) used the session; it can be used once. */
   consumedAt: string | null;
+  /** When it SUCCEEDED: a flow may use it for `validFor` seconds from then. */
+  succeededAt: string | null;
+  validFor: number;
+  /** SHA-256 of the browser's capture credential (never the credential itself); null for sessions without one. */
+  captureTokenHash: string | null;
+  /** The one web origin allowed to use the capture credential from a browser; null: any. */
+  allowedOrigin: string | null;
 }
 
 export interface NewLivenessSession {
@@ -162,6 +170,9 @@ export interface NewLivenessSession {
   maxAttempts: number;
   createdAt: string;
   expiresAt: string;
+  captureTokenHash: string | null;
+  validFor: number;
+  allowedOrigin?: string | null;
 }
 
 /** One frame posted to a liveness session. */
@@ -181,7 +192,8 @@ export interface LivenessFrameRecord {
 
 export type NewLivenessFrame = Omit<LivenessFrameRecord, 'id' | 'role'>;
 
-export type LivenessSessionPatch = Partial<Pick<LivenessSessionRecord, 'status' | 'failedAttempts' | 'result' | 'consumedAt'>>;
+/** What a transition writes besides the status (src/domain/livenessSessionStates.ts decides the status). */
+export type LivenessSessionPatch = Partial<Pick<LivenessSessionRecord, 'failedAttempts' | 'result'>>;
 
 /** One committed change to what the vector index holds for one face person. */
 export interface IndexChange {

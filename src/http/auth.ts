@@ -4,6 +4,7 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { authenticate, bearerFromHeader } from '../domain/tokens.js';
 import type { Store } from '../store/types.js';
+import { authenticateCaptureRequest, isCaptureBearer } from './captureCredential.js';
 import { tokenExpired, unauthorized } from './errors.js';
 
 export const EXPECTED_HEADER = 'Authorization: Bearer <token>';
@@ -28,10 +29,12 @@ function tokenHint(bearer: string, res: 'invalid' | 'revoked'): string {
   return 'this token is not known to this server: check it was issued on the DATA_DIR the server uses (`npm run cli -- tokens list`)';
 }
 
-export function authHook(store: Pick<Store, 'tokens' | 'clients'>): onRequestHookHandler {
+export function authHook(store: Pick<Store, 'tokens' | 'clients' | 'livenessSessions'>, now: () => Date = () => new Date()): onRequestHookHandler {
   return async function requireToken(req: FastifyRequest) {
     const bearer = bearerFromHeader(req.headers.authorization);
     if (!bearer) throw unauthorized(headerHint(req.headers.authorization));
+    // A browser's one-session capture credential: its own rules (src/http/captureCredential.ts).
+    if (isCaptureBearer(bearer)) return authenticateCaptureRequest(req, store.livenessSessions, bearer, now());
     const res = await authenticate(store, bearer);
     if (res === 'expired') throw tokenExpired();
     if (typeof res === 'string') throw unauthorized(tokenHint(bearer, res));

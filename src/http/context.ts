@@ -17,5 +17,11 @@ declare module 'fastify' {
     tokenId: string;
     /** True when the request came with a console session cookie instead of a bearer token. */
     viaConsole: boolean;
+    /** The liveness session whose capture credential the request came with (null for a client token or cookie). */
+    captureSession: string | null;
+  }
+  interface FastifyContextConfig {
+    /** The route accepts a liveness session's capture credential, for that session's own `session_id` only. */
+    captureCredential?: boolean;
   }
 }

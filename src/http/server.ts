@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { authHook } from './auth.js';
+import { installCaptureCors } from './captureCredential.js';
 import { installConsole } from './console/index.js';
 import type { RouteContext } from './context.js';
 import { installAudit } from './audit.js';
@@ -45,6 +46,12 @@ export const V2_ROUTES: FastifyPluginAsync<RouteContext>[] = [
   liveFlowRoutes,
   personRoutes,
   livenessSessionRoutes,
+];
+
+/** The routes a liveness session's capture credential may call (from the relying party's page: CORS). */
+const CAPTURE_CREDENTIAL_ROUTES = [
+  { url: '/v2/face-recognition/liveness/sessions/:session_id', methods: 'GET' },
+  { url: '/v2/face-recognition/liveness/sessions/:session_id/frames', methods: 'POST' },
 ];
 
 export interface HttpServerOptions {
@@ -95,6 +102,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   app.decorateRequest('client', '');
   app.decorateRequest('tokenId', '');
   app.decorateRequest('viaConsole', false);
+  app.decorateRequest('captureSession', null);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -134,6 +142,8 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
 
   await app.register(systemRoutes, { store: deps.store, engine: deps.engine, registry, signer, metricsToken: config.metricsToken });
   await app.register(captureRoutes);
+  // Before the /v2 scope's authentication: a CORS preflight carries no credential.
+  installCaptureCors(app, CAPTURE_CREDENTIAL_ROUTES);
 
   // The operator console (/console); /v2 also accepts its session cookie in place of a bearer token.
   const consoleUi = await installConsole(app, { store: deps.store });
@@ -141,7 +151,7 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   const ctx: RouteContext = { deps, signer, config };
   await app.register(
     async (v2) => {
-      v2.addHook('onRequest', consoleUi.v2Auth(authHook(deps.store)));
+      v2.addHook('onRequest', consoleUi.v2Auth(authHook(deps.store, () => deps.now?.() ?? new Date())));
       await installRateLimit(v2, config);
       v2.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearer: [] }] } as typeof route.schema;

@@ -153,6 +153,8 @@ export interface LockRepo {
    * at commit or rollback. Throws outside a transaction.
    */
   dedup(client: string, collection: string): Promise<void>;
+  /** Same, for the frames posted to one liveness session: one post is judged at a time, whichever instance takes it. */
+  livenessSession(client: string, session: string): Promise<void>;
 }
 
 /** Response-signing keys, shared by every instance on one database (not per tenant). */

@@ -1,7 +1,10 @@
-// The capture page in a real browser: Debian's chromium (driven by playwright-core) with its fake webcam fed from
-// the Motion-JPEG captures in ../shared/faces/video, against the real server (engine, index, SQLite) on a socket.
-// The live capture turns the head to the person's right and back, then smiles: a session asking for exactly that
-// must succeed. The phone replay of the same person must not, nor chromium's own test pattern (no face).
+// The capture page (/capture, a thin page around <facegate-liveness>) in a real browser: Debian's chromium (driven
+// by playwright-core) with its fake webcam fed from the Motion-JPEG captures in ../shared/faces/video, against the
+// real server (engine, index, SQLite) on a socket. A backend (here the test) creates the session and opens the page
+// with the session id and capture credential in the fragment, which the page removes at once. The live capture
+// turns the head to the person's right and back, then smiles: a session asking for exactly that must succeed. The
+// phone replay of the same person must not, nor chromium's own test pattern (no face). The component on another
+// origin, with a relying party's backend, is test/browser/component.test.ts.
 // Skipped when /usr/bin/chromium is missing (except in CI, which installs it); the two captures need
 // ../shared/faces/video. `CAPTURE_SCREENSHOTS=docs/img` saves the screenshots shown in the docs.
 import { existsSync } from 'node:fs';
@@ -60,22 +63,26 @@ describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped:
   });
 
   /** Runs the page on `video` until it shows a verdict; returns it and the session the server holds. */
-  async function runPage(video: string | undefined, name: string, steps = 'turn_right,smile') {
+  async function runPage(video: string | undefined, name: string, steps = ['turn_right', 'smile']) {
+    const created = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps, max_attempts: 1, min_score: 0.5 } });
+    expect(created.status, created.body.message).toBe(200);
+    const { session_id: id, capture_token: credential } = created.body.data;
     const browser = await launch(video);
     try {
       const page: Page = await browser.newPage({ viewport: { width: 720, height: 820 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await page.goto(`${base}/capture#token=${token}&steps=${steps}&max_attempts=1&min_score=0.5&fps=6`);
-      await page.waitForSelector('#prompt:not(:text("Loading…"))');
+      await page.goto(`${base}/capture#session=${id}&credential=${credential}&fps=6`);
+      // The credential leaves the address bar (and the history entry) at once.
+      expect(page.url()).toBe(`${base}/capture`);
+      await page.locator('facegate-liveness button.start').click();
       await page.waitForTimeout(1500);
       if (screenshots) await page.screenshot({ path: path.join(screenshots, `capture-${name}-running.png`) });
-      const verdict = await page.waitForSelector('#verdict[data-status]', { timeout: 150_000 });
+      await page.waitForSelector('body[data-status]', { timeout: 150_000 });
       if (screenshots) await page.screenshot({ path: path.join(screenshots, `capture-${name}-verdict.png`), fullPage: true });
-      const status = await verdict.getAttribute('data-status');
-      const text = await verdict.textContent();
-      const id = await page.evaluate(() => document.body.dataset.session);
+      const status = await page.evaluate(() => document.body.dataset.status);
+      const text = await page.locator('facegate-liveness .verdict').textContent();
       const session = (await t.request('GET', `/v2/face-recognition/liveness/sessions/${id}`, { token })).body.data;
       expect(errors.filter((e) => !/Failed to load resource/.test(e)), errors.join('\n')).toEqual([]);
       return { status, text, session };
@@ -91,10 +98,11 @@ describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped:
     expect(r.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(r.text).not.toMatch(/https?:\/\//);
     expect((await t.request('GET', '/capture/capture.js')).headers['content-type']).toMatch(/javascript/);
+    expect((await t.request('GET', '/capture/facegate-liveness.js')).headers['content-type']).toMatch(/javascript/);
   });
 
   it('a camera without a face (chromium\'s test pattern) fails the session', async () => {
-    const { status, session } = await runPage(undefined, 'pattern', 'turn_left');
+    const { status, session } = await runPage(undefined, 'pattern', ['turn_left', 'smile']);
     expect(status).toBe('FAILED');
     expect(session.failure.reason).toBe('face_lost');
   }, 200_000);

@@ -39,7 +39,8 @@ describe('liveness sessions', () => {
   beforeAll(async () => {
     engine = newEngine();
     await engine.ready();
-    t = await startTestApp({ engine, index: newIndex(engine.dim), now: () => new Date(clock) });
+    // One-step challenges for the webcam captures below (each performs one move): the operator's floor, lowered here.
+    t = await startTestApp({ engine, index: newIndex(engine.dim), now: () => new Date(clock), config: { livenessSessionMinSteps: 1 } });
     ({ token } = await t.token('acme'));
     ({ token: other } = await t.token('globex'));
   });
@@ -74,7 +75,7 @@ describe('liveness sessions', () => {
   it('refuses an expiry beyond 10 minutes and an unknown step', async () => {
     expect((await create({ expires_in: 601 })).status).toBe(409);
     expect((await create({ steps: ['jump'] })).status).toBe(409);
-    expect((await create({ expires_in: 600, steps: ['blink'] })).status).toBe(200);
+    expect((await create({ expires_in: 600, steps: ['blink', 'turn_left'] })).status).toBe(200);
   });
 
   it('is invisible to another tenant, and an unknown id is a 404', async () => {

@@ -735,24 +735,32 @@ describe.each(backends)('store contract: $name', (backend) => {
         maxAttempts: 2,
         createdAt: new Date().toISOString(),
         expiresAt,
+        captureTokenHash: id.slice(0, 1).repeat(64),
+        validFor: 300,
       });
 
       it('are scoped to their tenant and read the same from another store on the database', async () => {
         const s = await store.livenessSessions.create(session(a.id, 'a'.repeat(24)));
         expect(s).toMatchObject({ status: 'CREATED', steps: ['turn_left', 'smile'], failedAttempts: 0, result: null, consumedAt: null });
         expect(await store.livenessSessions.get(b.id, s.id)).toBeNull();
-        expect(await store.livenessSessions.update(b.id, s.id, { status: 'FAILED' }, ['CREATED'])).toBeNull();
+        expect(await store.livenessSessions.transition(b.id, s.id, 'fail', {}, new Date().toISOString())).toBeNull();
         expect(await (await h.fresh()).livenessSessions.get(a.id, s.id)).toEqual(s);
+        expect(await store.livenessSessions.findByCaptureHash('a'.repeat(64))).toEqual(s);
+        expect(await store.livenessSessions.findByCaptureHash('f'.repeat(64))).toBeNull();
       });
 
-      it('update only applies from the given statuses, and consumption only once', async () => {
+      it('transitions apply the state table: only from their statuses, a stamp only once', async () => {
         const s = await store.livenessSessions.create(session(a.id, 'b'.repeat(24)));
-        const done = await store.livenessSessions.update(a.id, s.id, { status: 'SUCCEEDED', result: { score: 0.9 } }, ['CREATED', 'IN_PROGRESS']);
-        expect(done).toMatchObject({ status: 'SUCCEEDED', result: { score: 0.9 } });
-        expect(await store.livenessSessions.update(a.id, s.id, { status: 'FAILED' }, ['CREATED', 'IN_PROGRESS'])).toBeNull();
+        const t0 = new Date().toISOString();
+        expect(await store.livenessSessions.transition(a.id, s.id, 'consume', {}, t0)).toBeNull(); // not SUCCEEDED yet
+        expect(await store.livenessSessions.transition(a.id, s.id, 'progress', { result: { score: null } }, t0)).toMatchObject({ status: 'IN_PROGRESS' });
+        const done = await store.livenessSessions.transition(a.id, s.id, 'succeed', { result: { score: 0.9 } }, t0);
+        expect(done).toMatchObject({ status: 'SUCCEEDED', result: { score: 0.9 }, succeededAt: t0, consumedAt: null });
+        expect(await store.livenessSessions.transition(a.id, s.id, 'fail', {}, t0)).toBeNull();
+        expect(await store.livenessSessions.transition(a.id, s.id, 'expire', {}, t0)).toBeNull();
         const now = new Date().toISOString();
-        expect((await store.livenessSessions.update(a.id, s.id, { consumedAt: now }, ['SUCCEEDED']))?.consumedAt).toBe(now);
-        expect(await store.livenessSessions.update(a.id, s.id, { consumedAt: now }, ['SUCCEEDED'])).toBeNull();
+        expect((await store.livenessSessions.transition(a.id, s.id, 'consume', {}, now))?.consumedAt).toBe(now);
+        expect(await store.livenessSessions.transition(a.id, s.id, 'consume', {}, now)).toBeNull();
       });
 
       it('keeps frames in order with their embedding, then prunes all but the kept ones', async () => {

@@ -13,7 +13,8 @@ import type { FaceIndex } from '../../src/index/types.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const sharedFaces = path.resolve(repoRoot, '../shared/faces');
+// FACEGATE_SHARED_FACES: for a checkout that is not beside ../shared (a git worktree elsewhere).
+export const sharedFaces = path.resolve(process.env.FACEGATE_SHARED_FACES ?? path.join(repoRoot, '../shared/faces'));
 
 /** face-api's demo photos (always installed): sample1.jpg … sample6.jpg. */
 export function samplePhotoPath(n: number): string {

@@ -1,6 +1,8 @@
-// The capture page (/capture): static files from public/capture, served by Facegate itself so that the page works
-// offline and behind any firewall. Unauthenticated (it holds no data); the page calls the API with the token it is
-// given. The Content-Security-Policy allows only this origin's own script, styles and API, and the camera.
+// The capture page (/capture) and the <facegate-liveness> component it wraps: static files from public/capture,
+// served by Facegate itself so that they work offline and behind any firewall. Unauthenticated (they hold no data);
+// the component calls the API with the one-session capture credential it is given. The page's
+// Content-Security-Policy allows only this origin's own script, styles and API, and the camera. The component's
+// module is also loaded by relying parties' pages on other origins: it is served with CORS (a module script needs it).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,25 +35,27 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const FILES: Record<string, { file: string; type: string }> = {
+const FILES: Record<string, { file: string; type: string; crossOrigin?: boolean }> = {
   '/capture': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/capture/capture.js': { file: 'capture.js', type: 'text/javascript; charset=utf-8' },
   '/capture/capture.css': { file: 'capture.css', type: 'text/css; charset=utf-8' },
+  '/capture/facegate-liveness.js': { file: 'facegate-liveness.js', type: 'text/javascript; charset=utf-8', crossOrigin: true },
 };
 
 export const captureRoutes: FastifyPluginAsync = async (app) => {
   const dir = assetDir();
-  for (const [url, { file, type }] of Object.entries(FILES)) {
+  for (const [url, { file, type, crossOrigin }] of Object.entries(FILES)) {
     const body = readFileSync(path.join(dir, file));
-    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
-      reply
+    app.get(url, { schema: { hide: true } }, async (_req, reply) => {
+      if (crossOrigin) reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
+      return reply
         .type(type)
         .header('content-security-policy', CSP)
         .header('x-content-type-options', 'nosniff')
         .header('referrer-policy', 'no-referrer')
         .header('permissions-policy', 'camera=(self), microphone=()')
         .header('cache-control', 'no-cache')
-        .send(body),
-    );
+        .send(body);
+    });
   }
 };

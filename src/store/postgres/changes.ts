@@ -33,4 +33,10 @@ export class PgLocks implements LockRepo {
     if (!this.s.inTransaction) throw new Error('locks.dedup is only valid inside store.transaction()');
     await this.s.read((q) => q(`SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`, [client, collection]));
   }
+
+  async livenessSession(client: string, session: string): Promise<void> {
+    if (!this.s.inTransaction) throw new Error('locks.livenessSession is only valid inside store.transaction()');
+    // Its own key prefix, so it does not queue behind a dedup lock (a hash collision would only make it wait).
+    await this.s.read((q) => q(`SELECT pg_advisory_xact_lock(hashtextextended('liveness-session:' || $1 || ':' || $2, 0))`, [client, session]));
+  }
 }

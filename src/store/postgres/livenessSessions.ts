@@ -1,6 +1,7 @@
 // Liveness sessions (challenge-response) and the frames posted to them. A session row holds the challenge and the
 // verdict; its frames hold what the face engine measured on each one plus the image, until the verdict is in: then
 // only the reference and audit frames keep their image (pruneFrames), the rest is deleted.
+import { TRANSITIONS } from '../../domain/livenessSessionStates.js';
 import type {
   LivenessFrameRecord,
   LivenessSessionPatch,
@@ -8,9 +9,10 @@ import type {
   LivenessSessionStatus,
   NewLivenessFrame,
   NewLivenessSession,
+  SessionEvent,
 } from '../../domain/model.js';
-import { bytesToEmbedding, embeddingToBytes, isoNow } from '../shared.js';
-import type { LivenessSessionRepo } from '../livenessSessions.js';
+import { bytesToEmbedding, embeddingToBytes } from '../shared.js';
+import { STAMP_COLUMNS, type LivenessSessionRepo } from '../livenessSessions.js';
 import { requireClient } from './clients.js';
 import type { Q, Row, Scope } from './connection.js';
 
@@ -28,6 +30,10 @@ const toSession = (r: Row): LivenessSessionRecord => ({
   updatedAt: r.updated_at as string,
   expiresAt: r.expires_at as string,
   consumedAt: (r.consumed_at as string | null) ?? null,
+  succeededAt: (r.succeeded_at as string | null) ?? null,
+  validFor: r.valid_for as number,
+  captureTokenHash: (r.capture_token_hash as string | null) ?? null,
+  allowedOrigin: (r.allowed_origin as string | null) ?? null,
 });
 
 async function getSession(q: Q, client: string, id: string): Promise<LivenessSessionRecord | null> {
@@ -43,9 +49,9 @@ export class PgLivenessSessions implements LivenessSessionRepo {
       await requireClient(q, s.client);
       const { rows } = await q(
         `INSERT INTO liveness_sessions (id, client_id, status, steps, nonce, min_score, max_attempts, failed_attempts,
-           result, created_at, updated_at, expires_at, consumed_at)
-         VALUES ($1, $2, 'CREATED', $3, $4, $5, $6, 0, NULL, $7, $7, $8, NULL) RETURNING *`,
-        [s.id, s.client, JSON.stringify(s.steps), s.nonce, s.minScore, s.maxAttempts, s.createdAt, s.expiresAt],
+           result, created_at, updated_at, expires_at, consumed_at, capture_token_hash, valid_for, allowed_origin)
+         VALUES ($1, $2, 'CREATED', $3, $4, $5, $6, 0, NULL, $7, $7, $8, NULL, $9, $10, $11) RETURNING *`,
+        [s.id, s.client, JSON.stringify(s.steps), s.nonce, s.minScore, s.maxAttempts, s.createdAt, s.expiresAt, s.captureTokenHash, s.validFor, s.allowedOrigin ?? null],
       );
       return toSession(rows[0]);
     });
@@ -55,23 +61,28 @@ export class PgLivenessSessions implements LivenessSessionRepo {
     return this.s.read((q) => getSession(q, client, id));
   }
 
-  async update(client: string, id: string, patch: LivenessSessionPatch, fromStatus: LivenessSessionStatus[]): Promise<LivenessSessionRecord | null> {
-    const args: unknown[] = [isoNow()];
-    const sets: string[] = ['updated_at = $1'];
+  async findByCaptureHash(hash: string): Promise<LivenessSessionRecord | null> {
+    const { rows } = await this.s.read((q) => q('SELECT * FROM liveness_sessions WHERE capture_token_hash = $1', [hash]));
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  async transition(client: string, id: string, event: SessionEvent, patch: LivenessSessionPatch, nowIso: string): Promise<LivenessSessionRecord | null> {
+    const t = TRANSITIONS[event];
+    const args: unknown[] = [t.to, nowIso];
+    const sets: string[] = ['status = $1', 'updated_at = $2'];
     const set = (col: string, v: unknown): void => {
       args.push(v);
       sets.push(`${col} = $${args.length}`);
     };
-    if (patch.status !== undefined) set('status', patch.status);
+    if (t.stamp) set(STAMP_COLUMNS[t.stamp], nowIso);
     if (patch.failedAttempts !== undefined) set('failed_attempts', patch.failedAttempts);
     if (patch.result !== undefined) set('result', patch.result === null ? null : JSON.stringify(patch.result));
-    if (patch.consumedAt !== undefined) set('consumed_at', patch.consumedAt);
-    args.push(client, id, fromStatus);
+    args.push(client, id, [...t.from]);
     const n = args.length;
-    const notConsumed = patch.consumedAt !== undefined ? ' AND consumed_at IS NULL' : '';
+    const once = t.stamp ? ` AND ${STAMP_COLUMNS[t.stamp]} IS NULL` : '';
     return this.s.write('liveness session', async (q) => {
       const { rows } = await q(
-        `UPDATE liveness_sessions SET ${sets.join(', ')} WHERE client_id = $${n - 2} AND id = $${n - 1} AND status = ANY($${n}::text[])${notConsumed} RETURNING *`,
+        `UPDATE liveness_sessions SET ${sets.join(', ')} WHERE client_id = $${n - 2} AND id = $${n - 1} AND status = ANY($${n}::text[])${once} RETURNING *`,
         args,
       );
       return rows[0] ? toSession(rows[0]) : null;
@@ -134,9 +145,9 @@ export class PgLivenessSessions implements LivenessSessionRepo {
   async expireStale(nowIso: string): Promise<number> {
     return this.s.write('liveness session', async (q, w) => {
       const { rows } = await q(
-        `UPDATE liveness_sessions SET status = 'EXPIRED', updated_at = $1
-         WHERE status IN ('CREATED', 'IN_PROGRESS') AND expires_at <= $1 RETURNING client_id, id`,
-        [nowIso],
+        `UPDATE liveness_sessions SET status = $2, updated_at = $1
+         WHERE status = ANY($3::text[]) AND expires_at <= $1 RETURNING client_id, id`,
+        [nowIso, TRANSITIONS.expire.to, [...TRANSITIONS.expire.from]],
       );
       for (const r of rows) {
         await q('DELETE FROM liveness_session_frames WHERE client_id = $1 AND session_id = $2', [r.client_id, r.id]);

@@ -240,4 +240,16 @@ export const pgMigrations: readonly PgMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 3,
+    name: "liveness sessions: the browser's capture credential (hashed), its allowed origin, the validity after success",
+    // As SQLite's version 8 (src/store/sqlite/migrations.ts).
+    sql: /* sql */ `
+      ALTER TABLE liveness_sessions ADD COLUMN capture_token_hash text;
+      ALTER TABLE liveness_sessions ADD COLUMN allowed_origin text;
+      ALTER TABLE liveness_sessions ADD COLUMN valid_for integer NOT NULL DEFAULT 300;
+      ALTER TABLE liveness_sessions ADD COLUMN succeeded_at text;
+      CREATE UNIQUE INDEX liveness_sessions_by_capture_token ON liveness_sessions(capture_token_hash) WHERE capture_token_hash IS NOT NULL;
+    `,
+  },
 ];

@@ -36,4 +36,8 @@ export class SqliteLocks {
   async dedup(_client: string, _collection: string): Promise<void> {
     if (!this.s.inTransaction) throw new Error('locks.dedup is only valid inside store.transaction()');
   }
+
+  async livenessSession(_client: string, _session: string): Promise<void> {
+    if (!this.s.inTransaction) throw new Error('locks.livenessSession is only valid inside store.transaction()');
+  }
 }

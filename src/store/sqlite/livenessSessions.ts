@@ -1,6 +1,7 @@
 // Liveness sessions (challenge-response) and the frames posted to them. A session row holds the challenge and the
 // verdict; its frames hold what the face engine measured on each one plus the image, until the verdict is in: then
 // only the reference and audit frames keep their image (pruneFrames), the rest is deleted.
+import { TRANSITIONS } from '../../domain/livenessSessionStates.js';
 import type {
   LivenessFrameRecord,
   LivenessSessionPatch,
@@ -8,9 +9,10 @@ import type {
   LivenessSessionStatus,
   NewLivenessFrame,
   NewLivenessSession,
+  SessionEvent,
 } from '../../domain/model.js';
-import { bytesToEmbedding, embeddingToBytes, isoNow } from '../shared.js';
-import type { LivenessSessionRepo } from '../livenessSessions.js';
+import { bytesToEmbedding, embeddingToBytes } from '../shared.js';
+import { STAMP_COLUMNS, type LivenessSessionRepo } from '../livenessSessions.js';
 import { requireClient } from './clients.js';
 import type { Query, Row, Scope } from './connection.js';
 
@@ -29,8 +31,11 @@ const toSession = (r: Row): LivenessSessionRecord => ({
   updatedAt: r.updated_at as string,
   expiresAt: r.expires_at as string,
   consumedAt: (r.consumed_at as string | null) ?? null,
+  succeededAt: (r.succeeded_at as string | null) ?? null,
+  validFor: r.valid_for as number,
+  captureTokenHash: (r.capture_token_hash as string | null) ?? null,
+  allowedOrigin: (r.allowed_origin as string | null) ?? null,
 });
-
 
 function getSession(q: Query, client: string, id: string): LivenessSessionRecord | null {
   const r = q('SELECT * FROM liveness_sessions WHERE client_id = ? AND id = ?').get(client, id) as Row | undefined;
@@ -45,9 +50,12 @@ export class SqliteLivenessSessions implements LivenessSessionRepo {
       requireClient(q, s.client);
       q(
         `INSERT INTO liveness_sessions (id, client_id, status, steps, nonce, min_score, max_attempts, failed_attempts,
-           result, created_at, updated_at, expires_at, consumed_at)
-         VALUES (?, ?, 'CREATED', ?, ?, ?, ?, 0, NULL, ?, ?, ?, NULL)`,
-      ).run(s.id, s.client, JSON.stringify(s.steps), s.nonce, s.minScore, s.maxAttempts, s.createdAt, s.createdAt, s.expiresAt);
+           result, created_at, updated_at, expires_at, consumed_at, capture_token_hash, valid_for, allowed_origin)
+         VALUES (?, ?, 'CREATED', ?, ?, ?, ?, 0, NULL, ?, ?, ?, NULL, ?, ?, ?)`,
+      ).run(
+        s.id, s.client, JSON.stringify(s.steps), s.nonce, s.minScore, s.maxAttempts, s.createdAt, s.createdAt, s.expiresAt,
+        s.captureTokenHash, s.validFor, s.allowedOrigin ?? null,
+      );
       return getSession(q, s.client, s.id)!;
     });
   }
@@ -56,21 +64,28 @@ export class SqliteLivenessSessions implements LivenessSessionRepo {
     return this.s.read((q) => getSession(q, client, id));
   }
 
-  async update(client: string, id: string, patch: LivenessSessionPatch, fromStatus: LivenessSessionStatus[]): Promise<LivenessSessionRecord | null> {
-    const sets: string[] = ['updated_at = ?'];
-    const args: unknown[] = [isoNow()];
-    if (patch.status !== undefined) (sets.push('status = ?'), args.push(patch.status));
+  async findByCaptureHash(hash: string): Promise<LivenessSessionRecord | null> {
+    return this.s.read((q) => {
+      const r = q('SELECT * FROM liveness_sessions WHERE capture_token_hash = ?').get(hash) as Row | undefined;
+      return r ? toSession(r) : null;
+    });
+  }
+
+  async transition(client: string, id: string, event: SessionEvent, patch: LivenessSessionPatch, nowIso: string): Promise<LivenessSessionRecord | null> {
+    const t = TRANSITIONS[event];
+    const sets: string[] = ['status = ?', 'updated_at = ?'];
+    const args: unknown[] = [t.to, nowIso];
+    if (t.stamp) (sets.push(`${STAMP_COLUMNS[t.stamp]} = ?`), args.push(nowIso));
     if (patch.failedAttempts !== undefined) (sets.push('failed_attempts = ?'), args.push(patch.failedAttempts));
     if (patch.result !== undefined) (sets.push('result = ?'), args.push(patch.result === null ? null : JSON.stringify(patch.result)));
-    if (patch.consumedAt !== undefined) (sets.push('consumed_at = ?'), args.push(patch.consumedAt));
-    const statusIn = fromStatus.map(() => '?').join(', ');
-    const notConsumed = patch.consumedAt !== undefined ? ' AND consumed_at IS NULL' : '';
+    const statusIn = t.from.map(() => '?').join(', ');
+    const once = t.stamp ? ` AND ${STAMP_COLUMNS[t.stamp]} IS NULL` : '';
     return this.s.write('liveness session', (q) => {
-      const n = q(`UPDATE liveness_sessions SET ${sets.join(', ')} WHERE client_id = ? AND id = ? AND status IN (${statusIn})${notConsumed}`).run(
+      const n = q(`UPDATE liveness_sessions SET ${sets.join(', ')} WHERE client_id = ? AND id = ? AND status IN (${statusIn})${once}`).run(
         ...args,
         client,
         id,
-        ...fromStatus,
+        ...t.from,
       ).changes;
       return n > 0 ? getSession(q, client, id) : null;
     });
@@ -119,10 +134,12 @@ export class SqliteLivenessSessions implements LivenessSessionRepo {
   }
 
   async expireStale(nowIso: string): Promise<number> {
+    const { from, to } = TRANSITIONS.expire;
+    const statusIn = from.map(() => '?').join(', ');
     return this.s.write('liveness session', (q, w) => {
-      const ids = q(`SELECT client_id, id FROM liveness_sessions WHERE status IN ('CREATED', 'IN_PROGRESS') AND expires_at <= ?`).all(nowIso) as Row[];
+      const ids = q(`SELECT client_id, id FROM liveness_sessions WHERE status IN (${statusIn}) AND expires_at <= ?`).all(...from, nowIso) as Row[];
       for (const r of ids) {
-        q(`UPDATE liveness_sessions SET status = 'EXPIRED', updated_at = ? WHERE client_id = ? AND id = ?`).run(nowIso, r.client_id, r.id);
+        q(`UPDATE liveness_sessions SET status = ?, updated_at = ? WHERE client_id = ? AND id = ?`).run(to, nowIso, r.client_id, r.id);
         q('DELETE FROM liveness_session_frames WHERE client_id = ? AND session_id = ?').run(r.client_id, r.id);
       }
       if (ids.length > 0) w.biometricDeleted();

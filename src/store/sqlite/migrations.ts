@@ -257,4 +257,18 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
     `,
   },
+  {
+    version: 8,
+    name: "liveness sessions: the browser's capture credential (hashed), its allowed origin, the validity after success",
+    // capture_token_hash: SHA-256 of the one-session credential the relying party hands the browser (the secret is
+    // never stored). valid_for: seconds a SUCCEEDED session stays usable by a flow, from succeeded_at. Sessions of
+    // earlier versions get no credential (their frames need the client's token, as before) and the default validity.
+    sql: /* sql */ `
+      ALTER TABLE liveness_sessions ADD COLUMN capture_token_hash TEXT;
+      ALTER TABLE liveness_sessions ADD COLUMN allowed_origin TEXT;
+      ALTER TABLE liveness_sessions ADD COLUMN valid_for INTEGER NOT NULL DEFAULT 300;
+      ALTER TABLE liveness_sessions ADD COLUMN succeeded_at TEXT;
+      CREATE UNIQUE INDEX liveness_sessions_by_capture_token ON liveness_sessions(capture_token_hash) WHERE capture_token_hash IS NOT NULL;
+    `,
+  },
 ];

@@ -1,0 +1,151 @@
+// The <facegate-liveness> component on a relying party's page on another origin, end to end in Debian's chromium
+// with its fake webcam: examples/relying-party/server.mjs (its own port) creates the session with its client token,
+// its page loads the component from Facegate and gets only the capture credential, the component runs the
+// challenge (started from the keyboard), and the backend enrols the person from the session. The live webcam
+// capture (../shared/faces/video/real-camera.mjpeg) must end enrolled; its phone replay must not. Every page is
+// audited with axe-core; no request URL ever holds the credential.
+// Skipped when /usr/bin/chromium is missing (except in CI, which installs it); the captures need ../shared/faces/video.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+// @ts-expect-error: a plain ES module example, no types
+import { startRelyingParty } from '../../examples/relying-party/server.mjs';
+import type { WorkerFaceEngine } from '../../src/face/index.js';
+import { sharedFaces, startTestApp, type TestApp } from '../support/harness.js';
+import { newEngine, newIndex } from '../support/parts.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const VIDEO = path.join(sharedFaces, 'video');
+const missing = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is missing (apt-get install -y chromium)`;
+if (missing && process.env.CI) throw new Error(`browser tests cannot run in CI: ${missing}`);
+const haveVideo = existsSync(path.join(VIDEO, 'real-camera.mjpeg')) && existsSync(path.join(VIDEO, 'replay-camera.mjpeg'));
+if (!haveVideo && process.env.CI) throw new Error(`the component's end-to-end test needs ${VIDEO} in CI`);
+const noVideo = haveVideo ? '' : `${VIDEO} is missing`;
+
+async function launch(video?: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      ...(video ? [`--use-file-for-fake-video-capture=${path.join(VIDEO, video)}`] : []),
+    ],
+  });
+}
+
+describe.skipIf(missing !== '')(`<facegate-liveness> on a relying party's page${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let engine: WorkerFaceEngine;
+  let t: TestApp;
+  let facegate: string;
+  let token: string;
+  let rp: Server;
+  let rpBase: string;
+  const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+  beforeAll(async () => {
+    engine = newEngine();
+    await engine.ready();
+    t = await startTestApp({ engine, index: newIndex(engine.dim) });
+    ({ token } = await t.token('shop'));
+    facegate = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    // The live capture turns the head to the person's right, then smiles: the backend's policy asks for exactly that.
+    rp = await startRelyingParty({ facegate, token, port: 0, steps: ['turn_right', 'smile'], maxAttempts: 1 });
+    rpBase = `http://127.0.0.1:${(rp.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => rp?.close(r));
+    await t?.close();
+    await engine?.close();
+  });
+
+  async function audit(page: Page, what: string): Promise<void> {
+    await page.evaluate(await axeSource);
+    const violations = await page.evaluate(async () => {
+      const axe = (globalThis as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+      return (await axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
+    });
+    expect(violations, `axe on ${what}: ${JSON.stringify(violations)}`).toEqual([]);
+  }
+
+  /** Runs the relying party's page on `video` until it shows its result; started with the keyboard. */
+  async function signUp(video: string) {
+    const browser = await launch(video);
+    try {
+      const page = await browser.newPage({ viewport: { width: 720, height: 900 } });
+      const errors: string[] = [];
+      const urls: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('request', (r) => urls.push(r.url()));
+      await page.goto(rpBase);
+      const start = page.locator('facegate-liveness button.start');
+      await start.waitFor();
+      await audit(page, `the sign-up page before the capture (${video})`);
+      // Reduced motion: the cue does not move.
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      const animation = await page.locator('facegate-liveness .cue').evaluate((e) => getComputedStyle(e).animationName);
+      expect(animation).toBe('none');
+      await page.emulateMedia({ reducedMotion: 'no-preference' });
+      await start.focus();
+      await page.keyboard.press('Enter');
+      const result = await page.waitForSelector('#result[data-result]', { timeout: 150_000 });
+      await audit(page, `the sign-up page after the verdict (${video})`);
+      const session = await page.locator('facegate-liveness').getAttribute('session');
+      const capture = await page.evaluate(() => document.querySelector('facegate-liveness')?.getAttribute('credential'));
+      expect(capture, 'the credential attribute is never in the DOM').toBeNull();
+      expect(urls.filter((u) => /fgls_/.test(u)), 'no URL carries the capture credential').toEqual([]);
+      expect(errors).toEqual([]);
+      return { result: await result.getAttribute('data-result'), text: await result.textContent(), session };
+    } finally {
+      await browser.close();
+    }
+  }
+
+  it('serves the component to other origins (CORS), and answers CORS only on the capture routes', async () => {
+    const mod = await t.request('GET', '/capture/facegate-liveness.js');
+    expect(mod.headers['access-control-allow-origin']).toBe('*');
+    const pre = await t.request('OPTIONS', '/v2/face-recognition/liveness/sessions/abc/frames', {
+      headers: { origin: rpBase, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe(rpBase);
+    expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
+    const persons = await t.request('GET', '/v2/face-recognition/persons', { token, headers: { origin: rpBase } });
+    expect(persons.headers['access-control-allow-origin']).toBeUndefined();
+    const other = await t.request('OPTIONS', '/v2/face-recognition/persons', { headers: { origin: rpBase, 'access-control-request-method': 'GET' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('a session bound to the relying party\'s origin refuses its credential from another origin', async () => {
+    const s = (await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { allowed_origin: rpBase } })).body.data;
+    const own = await t.request('GET', `/v2/face-recognition/liveness/sessions/${s.session_id}`, { token: s.capture_token, headers: { origin: rpBase } });
+    expect(own.status).toBe(200);
+    expect(own.headers['access-control-allow-origin']).toBe(rpBase);
+    const evil = await t.request('GET', `/v2/face-recognition/liveness/sessions/${s.session_id}`, { token: s.capture_token, headers: { origin: 'http://evil.example' } });
+    expect(evil.status).toBe(403);
+  });
+
+  it.skipIf(noVideo !== '')(`the live webcam capture signs up: the backend enrols the person from the session${noVideo ? ` (skipped: ${noVideo})` : ''}`, async () => {
+    const { result, text, session } = await signUp('real-camera.mjpeg');
+    expect(result, text ?? '').toBe('enrolled');
+    const s = (await t.request('GET', `/v2/face-recognition/liveness/sessions/${session}`, { token })).body.data;
+    expect(s).toMatchObject({ status: 'SUCCEEDED', consumed: true });
+  }, 200_000);
+
+  it.skipIf(noVideo !== '')(`a phone replay of the same person does not sign up${noVideo ? ` (skipped: ${noVideo})` : ''}`, async () => {
+    const { result, text, session } = await signUp('replay-camera.mjpeg');
+    expect(result, text ?? '').not.toBe('enrolled');
+    const s = (await t.request('GET', `/v2/face-recognition/liveness/sessions/${session}`, { token })).body.data;
+    expect(s.status).not.toBe('SUCCEEDED');
+  }, 200_000);
+});
