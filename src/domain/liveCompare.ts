@@ -9,6 +9,8 @@ export interface LivenessVerdict {
   liveness_score: number;
   min_score: number;
   passed: boolean;
+  /** Why the probe gave no usable liveness evidence (then it did not pass); absent when it did. */
+  reason?: 'no_context' | 'face_too_small' | 'too_blurred';
 }
 
 export interface CompareLiveInput {
@@ -39,7 +41,12 @@ export async function compareLive(deps: DomainDeps, client: string, input: Compa
   return {
     score,
     passed: score >= input.compare_min_score,
-    liveness: { liveness_score: livenessScore, min_score: input.liveness_min_score, passed: livenessPasses(livenessScore, input.liveness_min_score) },
+    liveness: {
+      liveness_score: livenessScore,
+      min_score: input.liveness_min_score,
+      passed: !probe.liveness.reason && livenessPasses(livenessScore, input.liveness_min_score),
+      ...(probe.liveness.reason ? { reason: probe.liveness.reason } : {}),
+    },
     notes: [...probe.notes, ...gallery.notes],
   };
 }

@@ -4,6 +4,7 @@
 // `engine.cosineForScore(min_score)` turns a threshold into a similarity bound the index can prune with.
 import type { AnalysisResult, AnalyzedImage, DetectedFace, LivenessResult } from '../face/types.js';
 import { TemplateVersionError } from '../face/errors.js';
+import { NO_EVIDENCE_HINT } from '../face/liveness/evidence.js';
 import type { SearchMode } from '../index/types.js';
 import type { FacePerson } from '../store/types.js';
 import { resolveCollection } from './collections.js';
@@ -33,7 +34,11 @@ export interface Match {
 export class LivenessFailedError extends ConflictError {
   override readonly name = 'LivenessFailedError';
   constructor(readonly liveness: LivenessResult, readonly minScore: number) {
-    super(`liveness_failed: score ${liveness.score.toFixed(3)} <= ${minScore}`);
+    super(
+      liveness.reason
+        ? `liveness_failed: no usable liveness evidence (${liveness.reason}): ${NO_EVIDENCE_HINT[liveness.reason]}`
+        : `liveness_failed: score ${liveness.score.toFixed(3)} <= ${minScore}`,
+    );
   }
 }
 
@@ -208,6 +213,8 @@ export interface LivenessOutcome {
   minScore: number;
   passed: boolean;
   signals: Record<string, number>;
+  /** Why the capture gave no usable evidence (then it did not pass, whatever min_score); absent when it did. */
+  reason?: LivenessResult['reason'];
   notes: ProbeNote[];
 }
 
@@ -223,8 +230,14 @@ export async function captureLiveness(deps: DomainDeps, images: InputImage[], ex
 export async function liveness(deps: DomainDeps, input: LivenessInput, client?: string): Promise<LivenessOutcome> {
   if (input.collection_id !== undefined && client !== undefined) await collectionId(deps, client, input.collection_id, 'collection_id');
   const { liveness, notes } = await captureLiveness(deps, input.images, { tenant: client });
+  return { ...livenessVerdict(liveness, input.min_score), signals: roundAll(liveness.signals), notes };
+}
+
+/** The answer /liveness gives for the engine's capture result: rounded score, and no pass without evidence. */
+export function livenessVerdict(liveness: LivenessResult, minScore: number): Pick<LivenessOutcome, 'score' | 'minScore' | 'passed' | 'reason'> {
   const score = round(liveness.score);
-  return { score, minScore: input.min_score, passed: livenessPasses(score, input.min_score), signals: roundAll(liveness.signals), notes };
+  const passed = !liveness.reason && livenessPasses(score, minScore);
+  return { score, minScore, passed, ...(liveness.reason ? { reason: liveness.reason } : {}) };
 }
 
 function roundAll(signals: Record<string, number>): Record<string, number> {

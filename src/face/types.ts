@@ -28,6 +28,11 @@ export interface LivenessResult {
   score: number;
   /** Named sub-scores in [0, 1] that went into the fused score (for audit and for error messages). */
   signals: Record<string, number>;
+  /**
+   * Set when the face gave no usable evidence either way (then `score` is 0 and never passes): `no_context` (cut
+   * too tight around the face), `face_too_small`, `too_blurred`. docs/liveness.md, "No usable evidence".
+   */
+  reason?: 'no_context' | 'face_too_small' | 'too_blurred';
 }
 
 export interface DetectedFace {

@@ -97,6 +97,7 @@ export function toApiError(err: unknown, ctx: ErrorContext & ErrorOptions = {}):
   if (err instanceof LivenessFailedError) {
     const { score, signals } = err.liveness;
     const details: Record<string, unknown> = { liveness_score: score, min_score: err.minScore };
+    if (err.liveness.reason) details.reason = err.liveness.reason;
     if (ctx.livenessDetails) details.signals = signals;
     return new ApiError(409, 'ERROR', err.message, undefined, {}, details);
   }

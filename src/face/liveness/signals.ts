@@ -4,8 +4,9 @@
 // Where each threshold comes from is written next to it; scripts/eval-liveness.ts recomputes the calibration
 // percentiles so that they can be checked (docs/liveness.md).
 import type { Box, Point } from '../types.js';
+import { EVIDENCE } from './evidence.js';
 import { measureBorder, measureMoire, measureSkin, measureSpecular, type BorderMeasure } from './forensics.js';
-import { runModels } from './models.js';
+import { runNetwork } from './models.js';
 import { skinRegion, type RgbImage } from './sample.js';
 
 export const SIGNAL_NAMES = ['model', 'moire', 'colour', 'texture', 'sharpness', 'specular', 'border'] as const;
@@ -63,19 +64,26 @@ export interface FaceMeasures {
   border: BorderMeasure;
   /** How many times the face box's side fits in the image's shorter side: the context the network sees. */
   context: number;
-  /** P(live) from the trained anti-spoofing network (NaN when the image holds too little around the face). */
+  /** Shorter side of the face box, in pixels of the image measured. */
+  faceSize: number;
+  /**
+   * The anti-spoofing network's log(P(live) / P(attack)), averaged over its crops (src/face/liveness/models.ts);
+   * NaN when it was not run (too little context or too small a face: src/face/liveness/evidence.ts).
+   */
+  modelLogit: number;
+  /** The same as a probability, σ(modelLogit). */
   model: number;
 }
 
 /**
- * The anti-spoofing network judges the face with its surroundings (the box widened 2.7×: bezels, paper edges,
- * fingers). On images cut tight around the face it has nothing of that to see and its answer is meaningless (on
- * liveness-crops/ it ranked every screen replay above every live face), so below this much context it gives no
- * evidence either way and the forensic cues decide. A camera frame always has the context; send the frame.
+ * The anti-spoofing network judges the face with its surroundings (bezels, paper edges, fingers). On images cut
+ * tight around the face it has nothing of that to see and its answer is meaningless (on liveness-crops/ it ranked
+ * every screen replay above every live face), so below this much context it is not run and the answer says so
+ * (src/face/liveness/evidence.ts). A camera frame always has the context; send the frame.
  */
-export const MIN_MODEL_CONTEXT = 1.5;
+export const MIN_MODEL_CONTEXT = EVIDENCE.minContext;
 
-/** `model: false` skips the network (a fusion that gives it no weight does not pay for running it). */
+/** `model: false` skips the network (calibration of the cues alone does not pay for running it). */
 export async function measureFace(img: RgbImage, box: Box, landmarks: Point[], opts: { model?: boolean } = {}): Promise<FaceMeasures> {
   const region = skinRegion(box, landmarks);
   const moire = measureMoire(img, region);
@@ -83,7 +91,9 @@ export async function measureFace(img: RgbImage, box: Box, landmarks: Point[], o
   const specular = measureSpecular(img, box);
   const border = measureBorder(img, box);
   const context = Math.min(img.width, img.height) / Math.max(box.width, box.height);
-  const models = opts.model !== false && context >= MIN_MODEL_CONTEXT ? await runModels(img, box) : { model: NaN };
+  const faceSize = Math.min(box.width, box.height);
+  const runs = opts.model !== false && context >= MIN_MODEL_CONTEXT && faceSize >= EVIDENCE.minFaceSize;
+  const modelLogit = runs ? await runNetwork(img, box) : NaN;
   return {
     moireDb: moire.peakDb,
     grayscale: skin.grayscale,
@@ -93,16 +103,17 @@ export async function measureFace(img: RgbImage, box: Box, landmarks: Point[], o
     glare: specular.glare,
     border,
     context,
-    ...models,
+    faceSize,
+    modelLogit,
+    model: 1 / (1 + Math.exp(-modelLogit)),
   };
 }
-
-const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(0.99, Math.max(0.01, x)) : 0.5);
 
 export function signalsFrom(m: FaceMeasures): Signals {
   const t = THRESHOLDS;
   return {
-    model: clamp01(m.model),
+    // Not clamped like the cues: the network's confidence is the evidence, and its ranking must survive.
+    model: Number.isFinite(m.model) ? Math.min(1 - 1e-9, Math.max(1e-9, m.model)) : 0.5,
     moire: oneSided(m.moireDb, t.moireDb.start, t.moireDb.full),
     // A grayscale image has no colour to judge.
     colour: m.grayscale ? 0.5 : oneSided(-m.skinLocus, -t.skinLocus.start, -t.skinLocus.full),

@@ -18,7 +18,16 @@ const LivenessMinScore = (extra: { default?: number } = {}) => Score('Liveness t
 const Gallery = Type.Array(Base64Image('Raw base64 photo to compare the probe with.'), { minItems: 1, maxItems: 3 });
 const Probe = Base64Image('Raw base64 live capture: liveness runs on it.');
 
-const LivenessVerdict = Type.Object({ liveness_score: Type.Number(), min_score: Type.Number(), passed: Type.Boolean() });
+const LivenessVerdict = Type.Object({
+  liveness_score: Type.Number(),
+  min_score: Type.Number(),
+  passed: Type.Boolean(),
+  reason: Type.Optional(
+    Type.Union([Type.Literal('no_context'), Type.Literal('face_too_small'), Type.Literal('too_blurred')], {
+      description: 'Beyond Verifik: the probe gave no usable liveness evidence (then `passed` is false): see /liveness.',
+    }),
+  ),
+});
 
 export const liveFlowRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
   const { deps, signer, config } = ctx;

@@ -37,6 +37,12 @@ export const livenessRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
               liveness_score: Type.Number(),
               min_score: Type.Number(),
               passed: Type.Boolean(),
+              reason: Type.Optional(
+                Type.Union([Type.Literal('no_context'), Type.Literal('face_too_small'), Type.Literal('too_blurred')], {
+                  description:
+                    'Beyond Verifik: present when the capture gave no usable liveness evidence (then `passed` is false and `liveness_score` 0, whatever the threshold): `no_context` (the image is cut too tight around the face: send the whole camera frame), `face_too_small`, `too_blurred`.',
+                }),
+              ),
               signals: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'Sub-scores, only when the server runs with LIVENESS_DETAILS=true.' })),
             }),
           ),
@@ -51,7 +57,7 @@ export const livenessRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
       const images = b.image !== undefined ? [decodeImage(b.image, 'image', limits)] : decodeImages(b.images!, 'images', limits);
       const res = await flows.liveness(deps, { images, min_score: b.liveness_min_score ?? 0.6, collection_id: b.collection_id }, req.client);
       req.log.debug({ livenessSignals: res.signals, score: res.score }, 'liveness sub-scores');
-      const data = { liveness_score: res.score, min_score: res.minScore, passed: res.passed, ...(config.livenessDetails ? { signals: res.signals } : {}) };
+      const data = { liveness_score: res.score, min_score: res.minScore, passed: res.passed, ...(res.reason ? { reason: res.reason } : {}), ...(config.livenessDetails ? { signals: res.signals } : {}) };
       return answer(req, signer, data, res.notes);
     },
   );
