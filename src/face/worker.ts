@@ -3,7 +3,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { ImageError } from './errors.js';
 import { analyzeImage, loadModels, type ImageAnalysis, type Models } from './pipeline.js';
-import { initTf } from './tf.js';
 import { setOnnxThreads } from './onnx.js';
 import { captureLiveness, faceLiveness, loadLivenessModels, type LivenessInput } from './liveness.js';
 import type { AnalysisResult, AnalyzeOptions, LivenessResult } from './types.js';
@@ -61,7 +60,6 @@ function serialiseError(err: unknown): WorkerReply & { type: 'error' } {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  await initTf();
   models = await loadModels();
   await loadLivenessModels();
   port!.postMessage({ type: 'ready', loadMs: performance.now() - t0 } satisfies WorkerReply);
