@@ -27,6 +27,10 @@ export function antispoofCrop(image: RgbImage, box: Box): Float32Array {
   return warpImage(image, t, S, 'nearest', 4);
 }
 
+/** Milliseconds spent in `predict` so far in this thread: the worker reads it to split liveness time into the
+ *  network and the forensic cues. */
+export const antispoofMs = { total: 0 };
+
 export class AntispoofNet {
   static readonly file = 'fr_liveness.onnx';
   private constructor(private readonly session: ort.InferenceSession) {}
@@ -37,6 +41,15 @@ export class AntispoofNet {
 
   /** P(live) of a face. */
   async predict(image: RgbImage, box: Box): Promise<number> {
+    const t0 = performance.now();
+    try {
+      return await this.run(image, box);
+    } finally {
+      antispoofMs.total += performance.now() - t0;
+    }
+  }
+
+  private async run(image: RgbImage, box: Box): Promise<number> {
     const crop = antispoofCrop(image, box);
     const input = new Float32Array(3 * S * S);
     for (let i = 0; i < S * S; i++) {

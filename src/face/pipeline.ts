@@ -9,6 +9,7 @@ import { AgeGenderNet, Landmark68Net } from './nets.js';
 import { arcfaceTransform, RecognitionNet, RECOGNITION_SIZE } from './recognition.js';
 import { chipQuality, headPose } from './quality.js';
 import { blazeFacePoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
+import { StageClock } from './stages.js';
 import type { AnalyzedImage, AnalyzeOptions, Box, DetectedFace, Point } from './types.js';
 
 export { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
@@ -125,12 +126,13 @@ export async function analyzeImage(
   bytes: Uint8Array,
   opts: AnalyzeOptions = {},
   cfg: PipelineConfig = DEFAULT_CONFIG,
+  clock: StageClock = new StageClock(),
 ): Promise<ImageAnalysis> {
-  const working = await decodeImage(bytes, { maxSide: cfg.maxSide });
+  const working = await clock.time('decode', () => decodeImage(bytes, { maxSide: cfg.maxSide }));
   const { width: W, height: H } = working;
   const image: RgbImage = working;
   const noFaces = (): ImageAnalysis => ({ image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] });
-  let detections = await detectWithFallback(models, image, cfg);
+  let detections = await clock.time('detect', () => detectWithFallback(models, image, cfg));
   // Largest first. maxFaces is applied only after the landmark check below has dropped false detections, or a
   // false candidate could push a real face out of the cut (an 8-face photo then looked like a one-face photo).
   detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
@@ -138,6 +140,7 @@ export async function analyzeImage(
 
   // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
   let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
+  const t0 = performance.now();
   let landmarks = await runLandmarks(models, image, crops, cfg.fill);
   let drift = landmarks.map(() => 0);
   if (cfg.landmarkPasses === 2) {
@@ -163,8 +166,9 @@ export async function analyzeImage(
       crops = keep.map((f) => crops[f]);
       drift = keep.map((f) => drift[f]);
     }
-    if (!detections.length) return noFaces();
   }
+  clock.add('landmarks', performance.now() - t0);
+  if (!detections.length) return noFaces();
 
   if (opts.maxFaces !== undefined && detections.length > opts.maxFaces) {
     const n = Math.max(0, opts.maxFaces);
@@ -177,10 +181,12 @@ export async function analyzeImage(
 
   const embeddings: Float32Array[] = [];
   for (const lm of landmarks) {
-    embeddings.push(await models.recognition.embed(RecognitionNet.crop(image, lm, cfg.fill), cfg.flip));
+    const chip = clock.timeSync('align', () => RecognitionNet.crop(image, lm, cfg.fill));
+    embeddings.push(await clock.time('embed', () => models.recognition.embed(chip, cfg.flip)));
   }
 
   let ages: Float32Array | undefined, males: Float32Array | undefined;
+  const t1 = performance.now();
   if (opts.attributes) {
     ages = new Float32Array(crops.length);
     males = new Float32Array(crops.length);
@@ -191,6 +197,7 @@ export async function analyzeImage(
       males.set(out.male, start);
     }
   }
+  clock.add('attributes', performance.now() - t1);
 
   const inv = 1 / working.scale;
   const toOriginal = (p: Point): Point => [p[0] * inv, p[1] * inv];
@@ -199,9 +206,11 @@ export async function analyzeImage(
   for (let f = 0; f < detections.length; f++) {
     const d = detections[f];
     const box = clampBox(d.box, W, H);
+    const t2 = performance.now();
     const faceRgb = faceImage(image, landmarks[f], cfg.fill);
     const { sharpness, brightness } = chipQuality(faceRgb, FACE_IMAGE_SIZE);
     const pose = headPose(landmarks[f]);
+    clock.add('quality', performance.now() - t2);
     const face: DetectedFace = {
       box: { x: box.x * inv, y: box.y * inv, width: box.width * inv, height: box.height * inv },
       landmarks: landmarks[f].map(toOriginal),
@@ -222,9 +231,10 @@ export async function analyzeImage(
       face.genderScore = males[f] >= 0.5 ? males[f] : 1 - males[f];
     }
     if (opts.thumbnails) {
-      face.thumbnail = new Uint8Array(
-        await sharp(faceRgb, { raw: { width: FACE_IMAGE_SIZE, height: FACE_IMAGE_SIZE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer(),
+      const jpeg = await clock.time('thumbnail', () =>
+        sharp(faceRgb, { raw: { width: FACE_IMAGE_SIZE, height: FACE_IMAGE_SIZE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer(),
       );
+      face.thumbnail = new Uint8Array(jpeg);
     }
     faces.push(face);
     facesInWorking.push({ box, landmarks: landmarks[f], drift: drift[f] });
