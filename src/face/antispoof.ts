@@ -33,6 +33,10 @@ export function antispoofCrop(image: RgbImage, box: Box, widen = DEFAULT_WIDEN):
   return warpImage(image, t, S, 'nearest', 1);
 }
 
+/** Milliseconds spent in `predict` so far in this thread: the worker reads it to split liveness time into the
+ *  network and the forensic cues. */
+export const antispoofMs = { total: 0 };
+
 export class AntispoofNet {
   static readonly file = 'fr_liveness.onnx';
   private constructor(private readonly session: ort.InferenceSession) {}
@@ -52,6 +56,15 @@ export class AntispoofNet {
    * network is sure (pad-dev's live frames reach logits of 7–10, its attacks mostly stay below 5).
    */
   async liveLogit(image: RgbImage, box: Box, widen = DEFAULT_WIDEN): Promise<number> {
+    const t0 = performance.now();
+    try {
+      return await this.runLogit(image, box, widen);
+    } finally {
+      antispoofMs.total += performance.now() - t0;
+    }
+  }
+
+  private async runLogit(image: RgbImage, box: Box, widen: number): Promise<number> {
     const crop = antispoofCrop(image, box, widen);
     const input = new Float32Array(3 * S * S);
     for (let i = 0; i < S * S; i++) {

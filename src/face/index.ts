@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { cosineForScore, scoreFromCosine, similarity } from './calibration.js';
 import { EngineBusyError, EngineFailure, ImageError } from './errors.js';
+import { StageTotals } from './stages.js';
 import { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 import type { AnalysisResult, AnalyzeOptions, FaceEngine } from './types.js';
@@ -38,6 +39,9 @@ interface Job {
   resolve(r: AnalysisResult): void;
   reject(e: Error): void;
   timer?: NodeJS.Timeout;
+  /** performance.now() when analyze() accepted it, and when a worker got it. */
+  queuedAt: number;
+  dispatchedAt?: number;
 }
 
 interface Slot {
@@ -69,6 +73,8 @@ export class WorkerFaceEngine implements FaceEngine {
   readonly dim = EMBEDDING_DIM;
   /** Milliseconds each worker took to load its models (for benchmarks and logs). */
   readonly loadTimes: number[] = [];
+  /** Seconds spent per stage over every job answered so far (exported by /metrics, read by the benchmarks). */
+  readonly stageTotals = new StageTotals();
 
   private readonly size: number;
   private readonly queueLimit: number;
@@ -130,7 +136,7 @@ export class WorkerFaceEngine implements FaceEngine {
     const own = this.queues.get(tenant)?.length ?? 0;
     if (!idle && (this.waiting >= this.queueLimit || own >= this.tenantQueueLimit)) return Promise.reject(new EngineBusyError(1));
     return new Promise<AnalysisResult>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, images, opts, resolve, reject };
+      const job: Job = { id: this.nextId++, images, opts, resolve, reject, queuedAt: performance.now() };
       const q = this.queues.get(tenant);
       if (q) q.push(job);
       else this.queues.set(tenant, [job]);
@@ -224,6 +230,12 @@ export class WorkerFaceEngine implements FaceEngine {
     const { resolve, reject } = this.finish(slot, job);
     if (msg.type === 'result') {
       // Structured clone turns Float32Array/Uint8Array into plain typed arrays again; nothing to revive.
+      const stages = (msg.result.stages ??= {});
+      const now = performance.now();
+      stages.queue = (job.dispatchedAt ?? now) - job.queuedAt;
+      const inWorker = Object.values(stages).reduce((a, b) => a + (b ?? 0), 0) - stages.queue;
+      stages.handover = Math.max(0, now - (job.dispatchedAt ?? now) - inWorker);
+      this.stageTotals.add(stages, job.images.length);
       resolve(msg.result);
     } else if (msg.name === 'ImageError') {
       reject(new ImageError(msg.code ?? 'not_an_image', msg.message, msg.index));
@@ -264,6 +276,7 @@ export class WorkerFaceEngine implements FaceEngine {
       if (!slot.ready || slot.job) continue;
       const job = this.nextJob()!;
       slot.job = job;
+      job.dispatchedAt = performance.now();
       job.timer = setTimeout(() => {
         // A hung worker: end it; its exit rejects the job and starts a replacement.
         void slot.worker.terminate();

@@ -44,15 +44,22 @@ export function setOnnxThreads(n: number): void {
   intraOpThreads = Math.max(1, Math.floor(n));
 }
 
+const sessionOptions = (): ort.InferenceSession.SessionOptions => ({
+  executionProviders: ['cpu'],
+  intraOpNumThreads: intraOpThreads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  // The arena keeps the largest activations it ever allocated: with batch 1 that is small and steady.
+  enableCpuMemArena: true,
+});
+
 export async function loadSession(name: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(modelPath(name), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: intraOpThreads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    // The arena keeps the largest activations it ever allocated: with batch 1 that is small and steady.
-    enableCpuMemArena: true,
-  });
+  return ort.InferenceSession.create(modelPath(name), sessionOptions());
+}
+
+/** A session for a model built in memory (networks converted from TensorFlow.js weights: onnx-builder.ts). */
+export async function sessionFromBytes(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, sessionOptions());
 }
 
 export { ort };

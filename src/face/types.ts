@@ -1,6 +1,8 @@
 // The face engine's contract with the rest of Facegate. Domain code depends on these types only.
 
 /** Pixel rectangle in the decoded, EXIF-oriented image. */
+import type { StageTimes } from './stages.js';
+
 export interface Box {
   x: number;
   y: number;
@@ -79,6 +81,8 @@ export interface AnalysisResult {
    * images are given it includes the multi-frame 3-D motion check.
    */
   liveness?: LivenessResult;
+  /** Milliseconds this job spent in each stage (stages.ts), for metrics and benchmarks; never sent to clients. */
+  stages?: StageTimes;
 }
 
 export interface FaceEngine {

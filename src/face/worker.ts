@@ -3,8 +3,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { ImageError } from './errors.js';
 import { analyzeImage, loadModels, type ImageAnalysis, type Models } from './pipeline.js';
-import { initTf } from './tf.js';
 import { setOnnxThreads } from './onnx.js';
+import { antispoofMs } from './antispoof.js';
+import { StageClock } from './stages.js';
 import { captureLiveness, faceLiveness, loadLivenessModels, type LivenessInput } from './liveness.js';
 import type { AnalysisResult, AnalyzeOptions, LivenessResult } from './types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
@@ -25,15 +26,16 @@ let models: Models;
 
 async function analyze(images: Uint8Array[], opts: AnalyzeOptions): Promise<AnalysisResult> {
   const analyses: ImageAnalysis[] = [];
+  const clock = new StageClock();
   for (let i = 0; i < images.length; i++) {
     try {
-      analyses.push(await analyzeImage(models, images[i], opts));
+      analyses.push(await analyzeImage(models, images[i], opts, undefined, clock));
     } catch (err) {
       if (err instanceof ImageError) err.index = i;
       throw err;
     }
   }
-  const result: AnalysisResult = { images: analyses.map((a) => a.image) };
+  const result: AnalysisResult = { images: analyses.map((a) => a.image), stages: clock.ms };
   if (opts.liveness) {
     const frames: { input: LivenessInput; result: LivenessResult }[] = [];
     for (const a of analyses) {
@@ -44,7 +46,11 @@ async function analyze(images: Uint8Array[], opts: AnalyzeOptions): Promise<Anal
         box: face.box,
         landmarks: face.landmarks,
       };
+      const t0 = performance.now();
+      const spoof0 = antispoofMs.total;
       const res = await faceLiveness(input);
+      clock.add('antispoof', antispoofMs.total - spoof0);
+      clock.add('cues', performance.now() - t0 - (antispoofMs.total - spoof0));
       a.image.faces[0].liveness = res;
       frames.push({ input, result: res });
     }
@@ -61,7 +67,6 @@ function serialiseError(err: unknown): WorkerReply & { type: 'error' } {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  await initTf();
   models = await loadModels();
   await loadLivenessModels();
   port!.postMessage({ type: 'ready', loadMs: performance.now() - t0 } satisfies WorkerReply);

@@ -1,12 +1,14 @@
 // Prometheus metrics on a registry of the app's own (several apps in one process, as in tests, do not collide).
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StageTotals } from '../face/stages.js';
 import type { FaceEngine } from '../face/types.js';
 import type { FaceIndex } from '../index/types.js';
 
 /** Optional engine introspection: an engine that exposes its queue length gets a gauge. */
 interface EngineStats {
   readonly queued?: number;
+  readonly stageTotals?: StageTotals;
 }
 
 export function installMetrics(app: FastifyInstance, opts: { engine: FaceEngine; index: FaceIndex }): Registry {
@@ -46,6 +48,29 @@ export function installMetrics(app: FastifyInstance, opts: { engine: FaceEngine;
       registers: [registry],
       collect() {
         this.set(stats.queued ?? 0);
+      },
+    });
+  }
+
+  const totals = stats.stageTotals;
+  if (totals) {
+    // Counters read at scrape time: rate(facegate_engine_stage_seconds_total[5m]) / rate(..._images_total[5m]) is
+    // the time per image each stage costs (docs/face-engine.md, "Where the time goes").
+    new Gauge({
+      name: 'facegate_engine_stage_seconds_total',
+      help: 'Seconds the face engine spent per pipeline stage, over every analysis (a counter)',
+      labelNames: ['stage'],
+      registers: [registry],
+      collect() {
+        for (const [stage, seconds] of Object.entries(totals.seconds)) this.set({ stage }, seconds);
+      },
+    });
+    new Gauge({
+      name: 'facegate_engine_images_total',
+      help: 'Images the face engine analysed (a counter)',
+      registers: [registry],
+      collect() {
+        this.set(totals.images);
       },
     });
   }
