@@ -1,6 +1,6 @@
 // `npm run bench -- search [--size N] [--dim D] [--queries Q] [--k K] [--rows i8|f32] [--profile NAME]
 //   [--genuine MEAN,SD] [--impostor MEAN,SD] [--min-score S] [--ef EF] [--ef-sweep a,b,…] [--filtered] [--snapshot]
-//   [--centre-graph]`
+//   [--centre-graph] [--startup] [--connectivity M] [--expansion-add EF]`
 //
 // Builds a FaceIndex of N synthetic templates whose genuine/impostor cosine distributions are fitted to a face
 // model's (test/index/fitted-templates.ts; default: the 512-d engine's), then measures, per query, FAST, ACCURATE
@@ -9,7 +9,7 @@
 // similarity bound of a real search is the engine's own: cosineForScore(min_score) from src/face/calibration.ts,
 // read at run time. Prints one JSON line; times are medians (p50) and p99 over the queries.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -17,7 +17,7 @@ import vm from 'node:vm';
 import { cosineForScore } from '../src/face/calibration.js';
 import { EMBEDDING_DIM } from '../src/face/version.js';
 import { exactSearch, MetricKind } from '../src/index/ann.js';
-import { createFaceIndex, defaultRows, type FaceIndexOptions, type TenantedIndex } from '../src/index/index.js';
+import { ANN_DEFAULTS, createFaceIndex, defaultRows, type FaceIndexOptions, type TenantedIndex } from '../src/index/index.js';
 import { FittedTemplateGenerator, fitTemplateModel, measureDistributions, PROFILES, summariseDistribution, type TemplateTargets } from '../test/index/fitted-templates.js';
 
 const { values: args } = parseArgs({
@@ -37,6 +37,9 @@ const { values: args } = parseArgs({
     filtered: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     'centre-graph': { type: 'boolean', default: false },
+    startup: { type: 'boolean', default: false },
+    connectivity: { type: 'string' },
+    'expansion-add': { type: 'string' },
   },
 });
 const size = Number(args.size);
@@ -77,7 +80,11 @@ const indexOptions: FaceIndexOptions = {
   threads,
   centreGraph: args['centre-graph'],
   ...(args.ef ? { expansionSearch: Number(args.ef) } : {}),
+  ...(args.connectivity ? { connectivity: Number(args.connectivity) } : {}),
+  ...(args['expansion-add'] ? { expansionAdd: Number(args['expansion-add']) } : {}),
 };
+/** Progress on stderr (a long run's figures so far survive if it has to be stopped). */
+const note = (what: string, extra: Record<string, unknown> = {}) => console.error(JSON.stringify({ at: new Date().toISOString(), what, ...extra }));
 
 // Query identities: every stride-th identity keeps its centre (the rest are generated and dropped).
 const stride = Math.max(1, Math.floor(size / 2.5 / queryCount));
@@ -139,7 +146,47 @@ settle();
 const rssBefore = rssMb();
 const memBefore = process.memoryUsage();
 const index = createFaceIndex(indexOptions);
-const buildS = build(index);
+// --startup: as the server starts (src/app.ts rebuildIndex with deferGraphs, then buildGraphsInBackground): every
+// template loaded with no graph (searches exact), then the graph built in steps while searches keep being answered.
+let startup: Record<string, unknown> | undefined;
+let buildS: number;
+if (args.startup) {
+  index.deferGraphs();
+  const loadS = build(index);
+  note('loaded', { load_s: round(loadS, 2) });
+  const probeGen = new FittedTemplateGenerator(model, seed + 2000);
+  const duringMs: number[] = [];
+  let duringExact = 0;
+  let progressEvents = 0;
+  let lastNote = performance.now();
+  const t0 = performance.now();
+  const built = await index.buildGraphs((p) => {
+    progressEvents++;
+    // Every 25th step a FAST search, answered (exactly) while the graph is built.
+    if (progressEvents % 25 === 1 && centres.length > 0) {
+      const q = probeGen.sample(centres[duringMs.length % centres.length]);
+      const t1 = performance.now();
+      const fast = index.search(client, q, { mode: 'FAST', k });
+      duringMs.push(performance.now() - t1);
+      const accurate = index.search(client, q, { mode: 'ACCURATE', k });
+      if (fast.length === accurate.length && fast.every((h, j) => h.person === accurate[j].person && h.similarity === accurate[j].similarity)) duringExact++;
+    }
+    if (performance.now() - lastNote > 30_000) {
+      lastNote = performance.now();
+      note('graph build', { ...p, s: round((lastNote - t0) / 1000, 1) });
+    }
+  });
+  const graphS = (performance.now() - t0) / 1000;
+  buildS = loadS + graphS;
+  startup = {
+    load_s: round(loadS, 2),
+    graph_s: round(graphS, 2),
+    graph_persons: built.persons,
+    progress_events: progressEvents,
+    fast_during_build: { searches: duringMs.length, identical_to_accurate: duringExact, p50_ms: duringMs.length ? p50(duringMs) : null },
+  };
+} else buildS = build(index);
+note('built', { build_s: round(buildS, 2) });
 settle();
 const rssAfter = rssMb();
 const memAfter = process.memoryUsage();
@@ -401,5 +448,9 @@ console.log(
     ...(efSweep ? { ef_sweep: efSweep } : {}),
     ...(filtered ? { filtered } : {}),
     ...(snapshot ? { snapshot } : {}),
+    ...(startup ? { startup } : {}),
+    connectivity: indexOptions.connectivity ?? ANN_DEFAULTS.connectivity,
+    expansion_add: indexOptions.expansionAdd ?? ANN_DEFAULTS.expansionAdd,
+    load_average: loadavg().map((x) => round(x, 2)),
   }),
 );

@@ -102,7 +102,8 @@ export class PersonGraph {
         if (this.closed) return false;
         // Only persons still live and unchanged since the build began; the others are handled at the end.
         const step = persons.slice(i, i + BACKGROUND_STEP).filter((p) => this.state[p] === LIVE && !b.dirty.has(p) && p < b.inNext.length);
-        this.insertInto(next, step, centre);
+        // One native call for the whole step: both threads get enough work (64-person calls left them idle).
+        this.insertInto(next, step, centre, BACKGROUND_STEP);
         for (const p of step) b.inNext[p] = 1;
         onStep?.(Math.min(i + BACKGROUND_STEP, persons.length), persons.length);
         await new Promise((resolve) => setImmediate(resolve));
@@ -206,10 +207,9 @@ export class PersonGraph {
     for (const p of persons) this.state[p] = IN_GRAPH;
   }
 
-  private insertInto(graph: UsearchIndex, persons: number[], centre: Float32Array | null): void {
+  private insertInto(graph: UsearchIndex, persons: number[], centre: Float32Array | null, step = this.cfg.annBatch): void {
     const dim = this.reg.dim;
     // One reused staging buffer: a fresh buffer per batch fragments the native heap.
-    const step = this.cfg.annBatch;
     if (!this.staging || this.staging.keys.length < step) {
       this.staging = { keys: new BigUint64Array(step), matrix: new Float32Array(step * dim) };
     }
