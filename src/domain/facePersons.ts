@@ -169,8 +169,15 @@ export async function getFacePerson(deps: DomainDeps, client: string, id: string
 export async function listFacePersons(
   deps: DomainDeps,
   client: string,
-  q: Paging & { collection?: string; name?: string; after?: string; external_id?: string },
+  q: Paging & { collection?: string; name?: string; after?: string; external_id?: string; photo_sha256?: string },
 ): Promise<Paged<FacePersonView>> {
+  if (q.photo_sha256 !== undefined) {
+    // The person enrolled from this exact photo (what a bulk import run again asks), as a page of zero or one.
+    const id = (await deps.store.templates.personsBySource(client, [q.photo_sha256.toLowerCase()])).get(q.photo_sha256.toLowerCase());
+    const p = id ? await deps.store.facePersons.get(client, id) : null;
+    const items = p && q.page === 1 ? [await view(deps.store, p)] : [];
+    return { items, total: p ? 1 : 0, page: q.page, limit: q.limit };
+  }
   let collection: string | undefined;
   if (q.collection !== undefined) {
     const c = await deps.store.collections.get(client, q.collection);

@@ -72,6 +72,12 @@ const ListQuery = Type.Object(
     collection: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only members of this collection (`_id` or `code`).' })),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Only persons whose name contains this text.' })),
     external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only the person with this `external_id` (your own id; beyond Verifik).' })),
+    photo_sha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{64}$',
+        description: 'Only the person enrolled from the photo with this SHA-256 (hex), as a bulk import run again asks; other filters are then ignored. Beyond Verifik.',
+      }),
+    ),
     after: Type.Optional(
       Type.String({
         minLength: 1,
