@@ -14,6 +14,10 @@ import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
 import { openStore } from './store/open.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
 import type { Store, TokenRecord } from './store/types.js';
+import { BACKUP_USAGE, backupCommand } from './cli/backup.js';
+import { EXPORT_USAGE, exportCommand } from './cli/export.js';
+import { IMPORT_USAGE, importCommand } from './cli/import.js';
+import { CliFailure, UsageError, type CliIo, type CommandContext } from './cli/shared.js';
 
 export const USAGE = `Usage: npm run cli -- <command>
 
@@ -38,20 +42,15 @@ export const USAGE = `Usage: npm run cli -- <command>
   audit export --since ISO-DATE
       Prints the audit trail from that date on (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), one JSON object a line,
       oldest first: seq, at, client, token, request, route, action, outcome, status, subject, details.
+${IMPORT_USAGE}
+${EXPORT_USAGE}
+${BACKUP_USAGE}
 
 Environment: DATA_DIR (default ./data) - the same folder the server uses; DATABASE_URL (postgres://…) - the
 PostgreSQL database the server uses, when it uses one.
 Exit status: 0 done, 1 failed, 2 bad usage.`;
 
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  now?: () => Date;
-}
-
-class UsageError extends Error {}
-class CliFailure extends Error {}
+export type { CliIo };
 
 function tokenStatus(t: TokenRecord, now: Date): 'active' | 'expired' | 'revoked' {
   if (t.revokedAt) return 'revoked';
@@ -131,8 +130,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   try {
     // Single-word commands take every argument after them.
-    const key = group === 'reindex' ? group : `${group} ${command ?? ''}`.trim();
+    const single = ['reindex', 'import', 'export', 'backup'].includes(group);
+    const key = single ? group : `${group} ${command ?? ''}`.trim();
+    const args = command === undefined ? rest : [command, ...rest];
+    const ctx: CommandContext = { io, dataDir, databaseUrl, where, openStore: () => openCliStore() };
     switch (key) {
+      case 'import':
+        return await importCommand(args, ctx);
+      case 'export':
+        return await exportCommand(args, ctx);
+      case 'backup':
+        return await backupCommand(args, ctx);
       case 'tokens create': {
         const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' }, create: { type: 'boolean' } }, 0);
         if (!values.client) throw new UsageError('--client NAME is required');
@@ -279,6 +287,8 @@ if (isMainModule()) {
     env: process.env,
     out: (l) => process.stdout.write(`${l}\n`),
     err: (l) => process.stderr.write(`${l}\n`),
+    // A progress bar redrawn in place on a terminal; plain lines otherwise.
+    status: process.stderr.isTTY ? (l) => process.stderr.write(`\r\x1b[K${l}`) : undefined,
   });
   process.exitCode = code;
 }

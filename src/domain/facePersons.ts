@@ -5,13 +5,12 @@
 // commit, so the next search sees exactly what the store holds.
 import { newObjectId } from '../store/ids.js';
 import type { FacePerson, FaceTemplate, Repos } from '../store/types.js';
-import type { DetectedFace } from '../face/types.js';
 import type { PersonEntry } from '../index/types.js';
 import { resolveCollections } from './collections.js';
 import { normaliseBirthDate } from './dates.js';
 import { DEFAULT_SAME_PERSON_MIN_SCORE, type DomainDeps, type Paged, type Paging } from './deps.js';
-import { InvalidFieldError, NotFoundError, UnknownCollectionError } from './errors.js';
-import { analyseEnrolment, assertOnePerson, templateRows, type InputImage } from './faces.js';
+import { ConflictError, InvalidFieldError, NotFoundError, UnknownCollectionError } from './errors.js';
+import { analyseEnrolment, assertOnePerson, templateRows, withSourceDigests, type EnrolFace, type InputImage } from './faces.js';
 import { consumeSession } from './livenessSessions.js';
 
 export interface FacePersonInput {
@@ -23,6 +22,8 @@ export interface FacePersonInput {
   /** Collection `id`s or `code`s. */
   collections?: string[];
   notes?: string;
+  /** The caller's own id for the person, unique within the tenant (beyond Verifik). */
+  external_id?: string;
   /** A SUCCEEDED liveness session whose reference frame is enrolled instead of `images` (used up by this). */
   liveness_session_id?: string;
 }
@@ -36,6 +37,7 @@ export interface FacePersonPatch {
   nationality?: string | null;
   collections?: string[];
   notes?: string | null;
+  external_id?: string | null;
 }
 
 /** A face person as the API shows it: the record plus the thumbnails of its enrolled faces, in image order. */
@@ -71,7 +73,20 @@ function indexEntry(person: FacePerson, templates: FaceTemplate[]): PersonEntry 
   };
 }
 
-async function addTemplates(deps: DomainDeps, tx: Repos, client: string, person: string, faces: DetectedFace[]): Promise<FaceTemplate[]> {
+/** An external id as stored: trimmed; blank is refused (send null to clear it on an update). */
+function externalIdOf(value: string, field = 'external_id'): string {
+  return nonBlank(value, field);
+}
+
+/** Refuses an external id another person of the client already has (the unique index is the backstop). */
+async function assertExternalIdFree(repos: Pick<Repos, 'facePersons'>, client: string, externalId: string, self?: string): Promise<void> {
+  const holder = await repos.facePersons.getByExternalId(client, externalId);
+  if (holder && holder.id !== self) {
+    throw new ConflictError(`external_id_taken: person ${holder.id} already has external_id "${externalId}"`, 'external id');
+  }
+}
+
+async function addTemplates(deps: DomainDeps, tx: Repos, client: string, person: string, faces: EnrolFace[]): Promise<FaceTemplate[]> {
   const out: FaceTemplate[] = [];
   for (const row of templateRows(deps.engine, client, person, faces)) out.push(await tx.templates.add(row));
   return out;
@@ -82,10 +97,11 @@ export async function createFacePerson(deps: DomainDeps, client: string, input: 
   // Cheap checks first: a bad date or an unknown collection should not cost an engine run (nor a liveness session).
   checkFields(deps, fields);
   await resolveCollections(deps.store, client, fields.collections ?? [], 'collections');
+  if (fields.external_id !== undefined) await assertExternalIdFree(deps.store, client, externalIdOf(fields.external_id));
   const images = session !== undefined ? [(await consumeSession(deps, client, session)).reference] : given;
   const { faces } = await analyseEnrolment(deps.engine, images, { tenant: client });
   assertOnePerson(deps.engine, faces, images, samePersonMinScore(deps));
-  return createAnalysedFacePerson(deps, client, fields, faces);
+  return createAnalysedFacePerson(deps, client, fields, withSourceDigests(faces, images));
 }
 
 /** The match score an enrolment's images must reach pairwise (operator setting, else the API's default). */
@@ -93,10 +109,11 @@ export function samePersonMinScore(deps: DomainDeps): number {
   return deps.settings.samePersonMinScore ?? DEFAULT_SAME_PERSON_MIN_SCORE;
 }
 
-function checkFields(deps: DomainDeps, fields: Omit<FacePersonInput, 'images'>): { name: string; dob: string | null } {
+function checkFields(deps: DomainDeps, fields: Omit<FacePersonInput, 'images'>): { name: string; dob: string | null; externalId: string | null } {
   const now = deps.now?.() ?? new Date();
   return {
     name: nonBlank(fields.name, 'name'),
+    externalId: fields.external_id === undefined ? null : externalIdOf(fields.external_id),
     dob: fields.date_of_birth === undefined ? null : normaliseBirthDate(fields.date_of_birth, 'date_of_birth', now),
   };
 }
@@ -109,17 +126,18 @@ export async function createAnalysedFacePerson(
   deps: DomainDeps,
   client: string,
   fields: Omit<FacePersonInput, 'images'>,
-  faces: DetectedFace[],
+  faces: EnrolFace[],
   /** Runs first inside the write transaction; throwing aborts the enrolment with nothing written. */
   before?: (tx: Repos) => Promise<void>,
 ): Promise<FacePersonView> {
-  const { name, dob } = checkFields(deps, fields);
+  const { name, dob, externalId } = checkFields(deps, fields);
   const refs = fields.collections ?? [];
   const id = newObjectId();
   const { person, templates } = await deps.store.transaction(async (tx) => {
     await before?.(tx);
     // Resolved inside the transaction: a collection deleted meanwhile must not be written.
     const collections = await resolveCollections(tx, client, refs, 'collections');
+    if (externalId !== null) await assertExternalIdFree(tx, client, externalId);
     const person = await tx.facePersons.create({
       id,
       client,
@@ -128,6 +146,7 @@ export async function createAnalysedFacePerson(
       dateOfBirth: dob,
       nationality: blankToNull(fields.nationality) ?? null,
       notes: blankToNull(fields.notes) ?? null,
+      externalId,
       collections,
     });
     return { person, templates: await addTemplates(deps, tx, client, id, faces) };
@@ -150,8 +169,15 @@ export async function getFacePerson(deps: DomainDeps, client: string, id: string
 export async function listFacePersons(
   deps: DomainDeps,
   client: string,
-  q: Paging & { collection?: string; name?: string; after?: string },
+  q: Paging & { collection?: string; name?: string; after?: string; external_id?: string; photo_sha256?: string },
 ): Promise<Paged<FacePersonView>> {
+  if (q.photo_sha256 !== undefined) {
+    // The person enrolled from this exact photo (what a bulk import run again asks), as a page of zero or one.
+    const id = (await deps.store.templates.personsBySource(client, [q.photo_sha256.toLowerCase()])).get(q.photo_sha256.toLowerCase());
+    const p = id ? await deps.store.facePersons.get(client, id) : null;
+    const items = p && q.page === 1 ? [await view(deps.store, p)] : [];
+    return { items, total: p ? 1 : 0, page: q.page, limit: q.limit };
+  }
   let collection: string | undefined;
   if (q.collection !== undefined) {
     const c = await deps.store.collections.get(client, q.collection);
@@ -161,7 +187,8 @@ export async function listFacePersons(
   // A cursor naming a person that does not exist (erased since, or another tenant's) cannot say where to resume.
   if (q.after !== undefined && !(await deps.store.facePersons.get(client, q.after))) throw new NotFoundError('person');
   const search = q.name?.trim() || undefined;
-  const page = await deps.store.facePersons.list(client, { page: q.page, limit: q.limit, collection, search, after: q.after });
+  const externalId = q.external_id === undefined ? undefined : q.external_id.trim();
+  const page = await deps.store.facePersons.list(client, { page: q.page, limit: q.limit, collection, search, after: q.after, externalId });
   const items: FacePersonView[] = [];
   for (const p of page.items) items.push(await view(deps.store, p));
   return { items, total: page.total, page: q.page, limit: q.limit };
@@ -177,6 +204,7 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
   }
   if (patch.nationality !== undefined) fields.nationality = blankToNull(patch.nationality) ?? null;
   if (patch.notes !== undefined) fields.notes = blankToNull(patch.notes) ?? null;
+  if (patch.external_id !== undefined) fields.externalId = patch.external_id === null ? null : externalIdOf(patch.external_id);
 
   // Collections are resolved once, inside the transaction that writes them. Only when new photos are to be analysed
   // does a missing person or collection get checked before too: it must not cost engine time.
@@ -184,10 +212,12 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
     if (!(await deps.store.facePersons.get(client, id))) throw new NotFoundError('person');
     if (patch.collections) await resolveCollections(deps.store, client, patch.collections, 'collections');
   }
-  const faces = patch.images ? (await analyseEnrolment(deps.engine, patch.images, { tenant: client })).faces : null;
+  if (fields.externalId) await assertExternalIdFree(deps.store, client, fields.externalId, id);
+  const faces = patch.images ? withSourceDigests((await analyseEnrolment(deps.engine, patch.images, { tenant: client })).faces, patch.images) : null;
   if (faces && patch.images) assertOnePerson(deps.engine, faces, patch.images, samePersonMinScore(deps));
 
   const { person, templates } = await deps.store.transaction(async (tx) => {
+    if (fields.externalId) await assertExternalIdFree(tx, client, fields.externalId, id);
     if (patch.collections) fields.collections = await resolveCollections(tx, client, patch.collections, 'collections');
     // New faces change the person even when no field does: the update also moves updatedAt.
     const person = Object.keys(fields).length > 0 || faces ? await tx.facePersons.update(client, id, fields) : await tx.facePersons.get(client, id);

@@ -1,5 +1,6 @@
 // Running the engine over a request's images and turning its answer into enrolment templates. Shared by every use
 // case that enrols a face (face persons, generic persons, and the search-live-face flow).
+import { createHash } from 'node:crypto';
 import { ImageError, type ImageErrorCode } from '../face/errors.js';
 import type { AnalysisResult, AnalyzeOptions, DetectedFace, FaceEngine } from '../face/types.js';
 import type { NewFaceTemplate } from '../store/types.js';
@@ -100,8 +101,21 @@ export function assertOnePerson(engine: FaceEngine, faces: DetectedFace[], image
   throw new DifferentPersonError(images[odd].field, images[other].field, Math.round(low * 1e4) / 1e4, minScore);
 }
 
+/** A face to enrol, with the SHA-256 of the photo it came from when known (a bulk import skips photos already in). */
+export type EnrolFace = DetectedFace & { sourceDigest?: string };
+
+/** SHA-256 (hex) of an image's bytes: what `sourceDigest` holds. */
+export function imageDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The faces of an enrolment's images, each tagged with the digest of its image. */
+export function withSourceDigests(faces: DetectedFace[], images: InputImage[]): EnrolFace[] {
+  return faces.map((f, i) => ({ ...f, sourceDigest: imageDigest(images[i].bytes) }));
+}
+
 /** Store rows for enrolled faces, in image order. */
-export function templateRows(engine: FaceEngine, client: string, person: string, faces: DetectedFace[]): NewFaceTemplate[] {
+export function templateRows(engine: FaceEngine, client: string, person: string, faces: EnrolFace[]): NewFaceTemplate[] {
   return faces.map((f, imageIndex) => ({
     client,
     person,
@@ -109,6 +123,7 @@ export function templateRows(engine: FaceEngine, client: string, person: string,
     modelVersion: engine.modelVersion,
     embedding: f.embedding,
     thumbnail: f.thumbnail ?? null,
+    sourceDigest: f.sourceDigest ?? null,
     quality: {
       faceSize: f.quality.faceSize,
       sharpness: f.quality.sharpness,

@@ -45,6 +45,8 @@ export interface FacePerson {
   dateOfBirth: string | null;
   nationality: string | null;
   notes: string | null;
+  /** The caller's own identifier for the person (unique per tenant), or null. */
+  externalId: string | null;
   /** Collection ids. */
   collections: string[];
   createdAt: string;
@@ -68,6 +70,8 @@ export interface FaceTemplate {
   /** Small JPEG of the aligned face. */
   thumbnail: Uint8Array | null;
   quality: FaceQualityRecord | null;
+  /** SHA-256 (hex) of the photo the template was made from, when known: lets a bulk import skip photos already in. */
+  sourceDigest: string | null;
   createdAt: string;
 }
 
@@ -93,10 +97,10 @@ export interface PersonRecord {
 // Inputs of the stores' `create` methods. Ids may be left out: the store then makes them (`id`: 24 random lowercase
 // hex chars like a Mongo ObjectId, collection `code`: uuid v4, generic person `id`: `person_` + 24 hex, token `id`:
 // 24 hex).
-export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt'>;
+export type NewFaceTemplate = Omit<FaceTemplate, 'id' | 'createdAt' | 'sourceDigest'> & { sourceDigest?: string | null };
 export type NewToken = Omit<TokenRecord, 'id' | 'createdAt' | 'revokedAt'> & { id?: string };
 export type NewCollection = Omit<Collection, 'id' | 'code' | 'createdAt' | 'updatedAt'> & { id?: string; code?: string };
-export type NewFacePerson = Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
+export type NewFacePerson = Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt' | 'externalId'> & { id?: string; externalId?: string | null };
 export type NewPersonRecord = Omit<PersonRecord, 'id' | 'createdAt' | 'updatedAt'> & { id?: string };
 
 /**

@@ -13,6 +13,7 @@ export const MatchedPersonSchema = Type.Object({
   date_of_birth: FacePersonSchema.properties.date_of_birth,
   nationality: FacePersonSchema.properties.nationality,
   notes: FacePersonSchema.properties.notes,
+  external_id: FacePersonSchema.properties.external_id,
   collections: FacePersonSchema.properties.collections,
   thumbnails: FacePersonSchema.properties.thumbnails,
 });
@@ -27,6 +28,7 @@ export function presentMatchedPerson(view: FacePersonView, score: number) {
     date_of_birth: p.date_of_birth,
     nationality: p.nationality,
     notes: p.notes,
+    external_id: p.external_id,
     collections: p.collections,
     thumbnails: p.thumbnails,
   };

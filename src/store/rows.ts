@@ -47,6 +47,7 @@ export const toFacePerson = (r: Row, collections: string[]): FacePerson => ({
   dateOfBirth: (r.date_of_birth as string | null) ?? null,
   nationality: (r.nationality as string | null) ?? null,
   notes: (r.notes as string | null) ?? null,
+  externalId: (r.external_id as string | null) ?? null,
   collections,
   createdAt: r.created_at as string,
   updatedAt: r.updated_at as string,

@@ -76,12 +76,15 @@ export interface FacePersonRepo {
    */
   create(p: NewFacePerson): Promise<FacePerson>;
   get(client: string, id: string): Promise<FacePerson | null>;
+  /** The person with this caller's id (`externalId`), or null. */
+  getByExternalId(client: string, externalId: string): Promise<FacePerson | null>;
   /** `after`: a person `id`; the page then starts right after that person (keyset paging). */
-  list(client: string, q: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>>;
+  list(client: string, q: PageQuery & { collection?: string; search?: string; after?: string; externalId?: string }): Promise<Page<FacePerson>>;
+  /** Throws ConflictError('external id') when `externalId` is another person's of the client. */
   update(
     client: string,
     id: string,
-    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'dateOfBirth' | 'nationality' | 'notes' | 'collections'>>,
+    patch: Partial<Pick<FacePerson, 'name' | 'gender' | 'dateOfBirth' | 'nationality' | 'notes' | 'collections' | 'externalId'>>,
   ): Promise<FacePerson | null>;
   /** Deletes the person, its memberships and its templates (biometric data erased, not flagged). */
   delete(client: string, id: string): Promise<boolean>;
@@ -90,6 +93,8 @@ export interface FacePersonRepo {
 export interface TemplateRepo {
   add(t: NewFaceTemplate): Promise<FaceTemplate>;
   listForPerson(client: string, person: string): Promise<FaceTemplate[]>;
+  /** For each of `digests` (SHA-256 hex of source photos) a face person of `client` enrolled from it holds: digest → person id. */
+  personsBySource(client: string, digests: string[]): Promise<Map<string, string>>;
   deleteForPerson(client: string, person: string): Promise<number>;
   /** Templates made by another model version than `modelVersion`, in id order after `afterId` (all tenants). */
   listStale(modelVersion: string, afterId: number, limit: number): Promise<FaceTemplate[]>;

@@ -23,7 +23,7 @@ export function openTemp(extra: Partial<SqliteStoreOptions> = {}): { store: Sqli
   };
 }
 
-export function personInput(client: string, name: string, collections: string[] = []): Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt'> {
+export function personInput(client: string, name: string, collections: string[] = []): Omit<FacePerson, 'id' | 'createdAt' | 'updatedAt' | 'externalId'> {
   return { client, name, gender: null, dateOfBirth: null, nationality: null, notes: null, collections };
 }
 

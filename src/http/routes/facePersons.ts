@@ -28,6 +28,12 @@ const CollectionRefs = Type.Array(Type.String({ minLength: 1, maxLength: 128 }),
   description: 'Collections by `_id` or `code`; an unknown one is a 404.',
 });
 
+const ExternalId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  description: 'Your own id for the person (an employee number, a CRM key), unique within your client; 409 when another person has it. Beyond Verifik.',
+});
+
 function bodies(maxImages: number) {
   const images = Base64Images(maxImages, 'Raw base64 photo holding exactly one face.');
   const create = Type.Object(
@@ -40,6 +46,7 @@ function bodies(maxImages: number) {
       nationality: Type.Optional(Type.String({ maxLength: 64 })),
       collections: Type.Optional(CollectionRefs),
       notes: Type.Optional(Type.String({ maxLength: 4000 })),
+      external_id: Type.Optional(ExternalId),
     },
     { additionalProperties: false },
   );
@@ -52,6 +59,7 @@ function bodies(maxImages: number) {
       nationality: Type.Optional(NullableString({ maxLength: 64 })),
       collections: Type.Optional({ ...CollectionRefs, description: 'Replaces the memberships.' }),
       notes: Type.Optional(NullableString({ maxLength: 4000 })),
+      external_id: Type.Optional(NullableString({ minLength: 1, maxLength: 128, description: `${ExternalId.description} \`null\` clears it.` })),
     },
     { additionalProperties: false },
   );
@@ -63,6 +71,13 @@ const ListQuery = Type.Object(
     ...PageQuery,
     collection: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only members of this collection (`_id` or `code`).' })),
     name: Type.Optional(Type.String({ maxLength: 200, description: 'Only persons whose name contains this text.' })),
+    external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only the person with this `external_id` (your own id; beyond Verifik).' })),
+    photo_sha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{64}$',
+        description: 'Only the person enrolled from the photo with this SHA-256 (hex), as a bulk import run again asks; other filters are then ignored. Beyond Verifik.',
+      }),
+    ),
     after: Type.Optional(
       Type.String({
         minLength: 1,

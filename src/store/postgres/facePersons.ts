@@ -68,9 +68,9 @@ export class PgFacePersons implements FacePersonRepo {
       await requireClient(q, p.client);
       const cols = await resolveCollections(q, p.client, p.collections ?? []);
       const { rows } = await q(
-        `INSERT INTO face_persons (id, client_id, name, gender, date_of_birth, nationality, notes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-        [id, p.client, p.name, p.gender ?? null, p.dateOfBirth ?? null, p.nationality ?? null, p.notes ?? null, now, now],
+        `INSERT INTO face_persons (id, client_id, name, gender, date_of_birth, nationality, notes, external_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+        [id, p.client, p.name, p.gender ?? null, p.dateOfBirth ?? null, p.nationality ?? null, p.notes ?? null, p.externalId ?? null, now, now],
       );
       // A new person has no memberships to replace, and its list is the one just resolved.
       await setMemberships(q, p.client, id, cols, false);
@@ -83,7 +83,14 @@ export class PgFacePersons implements FacePersonRepo {
     return this.s.read((q) => getFacePerson(q, client, id));
   }
 
-  async list(client: string, query: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>> {
+  async getByExternalId(client: string, externalId: string): Promise<FacePerson | null> {
+    return this.s.read(async (q) => {
+      const { rows } = await q('SELECT id FROM face_persons WHERE client_id = $1 AND external_id = $2', [client, externalId]);
+      return rows[0] ? getFacePerson(q, client, rows[0].id as string) : null;
+    });
+  }
+
+  async list(client: string, query: PageQuery & { collection?: string; search?: string; after?: string; externalId?: string }): Promise<Page<FacePerson>> {
     const { limit, offset } = checkPage(query);
     return this.s.read(async (q) => {
       const args: unknown[] = [client];
@@ -100,9 +107,13 @@ export class PgFacePersons implements FacePersonRepo {
         args.push(likePattern(query.search));
         conds.push(`p.name ILIKE $${args.length} ESCAPE '\\'`);
       }
+      if (query.externalId !== undefined) {
+        args.push(query.externalId);
+        conds.push(`p.external_id = $${args.length}`);
+      }
       const where = conds.join(' AND ');
       const total =
-        collectionId !== undefined && !query.search
+        collectionId !== undefined && !query.search && query.externalId === undefined
           ? (await q('SELECT count(*)::int AS n FROM face_person_collections WHERE client_id = $1 AND collection_id = $2', [client, collectionId])).rows[0].n
           : (await q(`SELECT count(*)::int AS n FROM face_persons p WHERE ${where}`, args)).rows[0].n;
       // Keyset paging: start right after a given person in the list's order (newest first).
@@ -119,14 +130,25 @@ export class PgFacePersons implements FacePersonRepo {
   }
 
   async update(client: string, id: string, patch: Patch): Promise<FacePerson | null> {
-    return this.s.write('face person', async (q, w) => {
+    // The only unique key an update can hit is the external id (the row's own id never changes).
+    return this.s.write('external id', async (q, w) => {
       const cur = (await q('SELECT * FROM face_persons WHERE client_id = $1 AND id = $2 FOR UPDATE', [client, id])).rows[0];
       if (!cur) return null;
       const pick = <K extends keyof Patch>(k: K, col: string): unknown => (k in patch && patch[k] !== undefined ? patch[k] : cur[col]);
       await q(
-        `UPDATE face_persons SET name = $1, gender = $2, date_of_birth = $3, nationality = $4, notes = $5, updated_at = $6
-         WHERE client_id = $7 AND id = $8`,
-        [pick('name', 'name'), pick('gender', 'gender'), pick('dateOfBirth', 'date_of_birth'), pick('nationality', 'nationality'), pick('notes', 'notes'), isoNow(), client, id],
+        `UPDATE face_persons SET name = $1, gender = $2, date_of_birth = $3, nationality = $4, notes = $5, external_id = $6, updated_at = $7
+         WHERE client_id = $8 AND id = $9`,
+        [
+          pick('name', 'name'),
+          pick('gender', 'gender'),
+          pick('dateOfBirth', 'date_of_birth'),
+          pick('nationality', 'nationality'),
+          pick('notes', 'notes'),
+          pick('externalId', 'external_id'),
+          isoNow(),
+          client,
+          id,
+        ],
       );
       if (patch.collections !== undefined) {
         await setMemberships(q, client, id, await resolveCollections(q, client, patch.collections));

@@ -252,4 +252,15 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE UNIQUE INDEX liveness_sessions_by_capture_token ON liveness_sessions(capture_token_hash) WHERE capture_token_hash IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'your own ids on face persons; the digest of the photo each template came from',
+    // See src/store/sqlite/migrations.ts, version 9.
+    sql: /* sql */ `
+      ALTER TABLE face_persons ADD COLUMN external_id text;
+      CREATE UNIQUE INDEX face_persons_by_external_id ON face_persons (client_id, external_id) WHERE external_id IS NOT NULL;
+      ALTER TABLE face_templates ADD COLUMN source_sha256 text;
+      CREATE INDEX face_templates_by_source ON face_templates (client_id, source_sha256) WHERE source_sha256 IS NOT NULL;
+    `,
+  },
 ];

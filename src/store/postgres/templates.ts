@@ -15,6 +15,7 @@ const toTemplate = (r: Row): FaceTemplate => ({
   embedding: bytesToEmbedding(r.embedding as Buffer),
   thumbnail: r.jpeg ? new Uint8Array(r.jpeg as Buffer) : null,
   quality: (r.quality as FaceQualityRecord | null) ?? null,
+  sourceDigest: (r.source_sha256 as string | null) ?? null,
   createdAt: r.created_at as string,
 });
 
@@ -40,13 +41,13 @@ export class PgTemplates implements TemplateRepo {
       const thumbnail = t.thumbnail ? Buffer.from(t.thumbnail) : null;
       const { rows } = await q(
         `WITH t AS (
-           INSERT INTO face_templates (client_id, ${owner}, image_index, model_version, quality, created_at, embedding)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *
+           INSERT INTO face_templates (client_id, ${owner}, image_index, model_version, quality, created_at, embedding, source_sha256)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $9) RETURNING *
          ), th AS (
            INSERT INTO face_thumbnails (template_id, jpeg) SELECT t.id, $8::bytea FROM t WHERE $8::bytea IS NOT NULL
          )
          SELECT t.* FROM t`,
-        [t.client, t.person, t.imageIndex, t.modelVersion, t.quality ? JSON.stringify(t.quality) : null, now, blob, thumbnail],
+        [t.client, t.person, t.imageIndex, t.modelVersion, t.quality ? JSON.stringify(t.quality) : null, now, blob, thumbnail, t.sourceDigest ?? null],
       );
       const row = { ...rows[0], jpeg: thumbnail };
       if (owner === 'face_person_id') w.touch(t.client, t.person);
@@ -59,6 +60,18 @@ export class PgTemplates implements TemplateRepo {
       q(`${SELECT} WHERE t.client_id = $1 AND (t.face_person_id = $2 OR t.person_record_id = $2) ORDER BY t.image_index, t.id`, [client, person]),
     );
     return rows.map(toTemplate);
+  }
+
+  async personsBySource(client: string, digests: string[]): Promise<Map<string, string>> {
+    if (digests.length === 0) return new Map();
+    const { rows } = await this.s.read((q) =>
+      q(
+        `SELECT source_sha256, face_person_id FROM face_templates
+         WHERE client_id = $1 AND face_person_id IS NOT NULL AND source_sha256 = ANY($2::text[])`,
+        [client, digests],
+      ),
+    );
+    return new Map(rows.map((r) => [r.source_sha256 as string, r.face_person_id as string]));
   }
 
   async deleteForPerson(client: string, person: string): Promise<number> {

@@ -55,9 +55,9 @@ export class SqliteFacePersons implements FacePersonRepo {
       requireClient(q, p.client);
       const cols = resolveCollections(q, p.client, p.collections ?? []);
       q(
-        `INSERT INTO face_persons (id, client_id, name, gender, date_of_birth, nationality, notes, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, p.client, p.name, p.gender ?? null, p.dateOfBirth ?? null, p.nationality ?? null, p.notes ?? null, now, now);
+        `INSERT INTO face_persons (id, client_id, name, gender, date_of_birth, nationality, notes, external_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(id, p.client, p.name, p.gender ?? null, p.dateOfBirth ?? null, p.nationality ?? null, p.notes ?? null, p.externalId ?? null, now, now);
       setMemberships(q, p.client, id, cols);
       w.touch(p.client, id);
       return getFacePerson(q, p.client, id)!;
@@ -68,7 +68,14 @@ export class SqliteFacePersons implements FacePersonRepo {
     return this.s.read((q) => getFacePerson(q, client, id));
   }
 
-  async list(client: string, query: PageQuery & { collection?: string; search?: string; after?: string }): Promise<Page<FacePerson>> {
+  async getByExternalId(client: string, externalId: string): Promise<FacePerson | null> {
+    return this.s.read((q) => {
+      const r = q('SELECT id FROM face_persons WHERE client_id = ? AND external_id = ?').get(client, externalId) as Row | undefined;
+      return r ? getFacePerson(q, client, r.id as string) : null;
+    });
+  }
+
+  async list(client: string, query: PageQuery & { collection?: string; search?: string; after?: string; externalId?: string }): Promise<Page<FacePerson>> {
     const { limit, offset } = checkPage(query);
     return this.s.read((q) => {
       const conds = ['p.client_id = ?'];
@@ -87,11 +94,15 @@ export class SqliteFacePersons implements FacePersonRepo {
         conds.push(`p.name LIKE ? ESCAPE '\\'`);
         args.push(likePattern(query.search));
       }
+      if (query.externalId !== undefined) {
+        conds.push('p.external_id = ?');
+        args.push(query.externalId);
+      }
       const where = conds.join(' AND ');
       // A collection's members all belong to its client (composite foreign keys), so they can be counted from the
       // membership index alone.
       const total = (
-        collectionId !== undefined && !query.search
+        collectionId !== undefined && !query.search && query.externalId === undefined
           ? q('SELECT count(*) AS n FROM face_person_collections WHERE collection_id = ?').get(collectionId)
           : q(`SELECT count(*) AS n FROM face_persons p WHERE ${where}`).get(...args)
       ) as { n: number };
@@ -112,12 +123,13 @@ export class SqliteFacePersons implements FacePersonRepo {
   }
 
   async update(client: string, id: string, patch: Patch): Promise<FacePerson | null> {
-    return this.s.write('face person', (q, w) => {
+    // The only unique key an update can hit is the external id (the row's own id never changes).
+    return this.s.write('external id', (q, w) => {
       const cur = q('SELECT * FROM face_persons WHERE client_id = ? AND id = ?').get(client, id) as Row | undefined;
       if (!cur) return null;
       const pick = <K extends keyof Patch>(k: K, col: string): unknown => (k in patch && patch[k] !== undefined ? patch[k] : cur[col]);
       q(
-        `UPDATE face_persons SET name = ?, gender = ?, date_of_birth = ?, nationality = ?, notes = ?, updated_at = ?
+        `UPDATE face_persons SET name = ?, gender = ?, date_of_birth = ?, nationality = ?, notes = ?, external_id = ?, updated_at = ?
          WHERE client_id = ? AND id = ?`,
       ).run(
         pick('name', 'name'),
@@ -125,6 +137,7 @@ export class SqliteFacePersons implements FacePersonRepo {
         pick('dateOfBirth', 'date_of_birth'),
         pick('nationality', 'nationality'),
         pick('notes', 'notes'),
+        pick('externalId', 'external_id'),
         isoNow(),
         client,
         id,

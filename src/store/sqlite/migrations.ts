@@ -271,4 +271,18 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX liveness_sessions_by_capture_token ON liveness_sessions(capture_token_hash) WHERE capture_token_hash IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'your own ids on face persons; the digest of the photo each template came from',
+    // external_id: the caller's identifier for a person (an employee number, a CRM id), unique per tenant when
+    // given. source_sha256: the SHA-256 of the photo a template was made from, so a bulk import run again skips
+    // photos already enrolled; it goes with the template (erasure deletes it), and like the digests in response
+    // signatures it cannot be turned back into the photo.
+    sql: /* sql */ `
+      ALTER TABLE face_persons ADD COLUMN external_id TEXT;
+      CREATE UNIQUE INDEX face_persons_by_external_id ON face_persons(client_id, external_id) WHERE external_id IS NOT NULL;
+      ALTER TABLE face_templates ADD COLUMN source_sha256 TEXT;
+      CREATE INDEX face_templates_by_source ON face_templates(client_id, source_sha256) WHERE source_sha256 IS NOT NULL;
+    `,
+  },
 ];

@@ -15,6 +15,7 @@ const toTemplate = (r: Row): FaceTemplate => ({
   embedding: bytesToEmbedding(r.embedding as Buffer),
   thumbnail: r.jpeg ? new Uint8Array(r.jpeg as Buffer) : null,
   quality: r.quality ? (JSON.parse(r.quality as string) as FaceQualityRecord) : null,
+  sourceDigest: (r.source_sha256 as string | null) ?? null,
   createdAt: r.created_at as string,
 });
 
@@ -36,9 +37,9 @@ export class SqliteTemplates implements TemplateRepo {
       else if (q('SELECT 1 FROM person_records WHERE client_id = ? AND id = ?').get(t.client, t.person)) owner = 'person_record_id';
       else throw new UnknownReferenceError('person', t.person);
       const info = q(
-        `INSERT INTO face_templates (client_id, ${owner}, image_index, model_version, quality, created_at, embedding)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(t.client, t.person, t.imageIndex, t.modelVersion, t.quality ? JSON.stringify(t.quality) : null, now, blob);
+        `INSERT INTO face_templates (client_id, ${owner}, image_index, model_version, quality, source_sha256, created_at, embedding)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(t.client, t.person, t.imageIndex, t.modelVersion, t.quality ? JSON.stringify(t.quality) : null, t.sourceDigest ?? null, now, blob);
       const id = Number(info.lastInsertRowid);
       if (t.thumbnail) q('INSERT INTO face_thumbnails (template_id, jpeg) VALUES (?, ?)').run(id, Buffer.from(t.thumbnail));
       if (owner === 'face_person_id') w.touch(t.client, t.person);
@@ -56,6 +57,17 @@ export class SqliteTemplates implements TemplateRepo {
         ).all({ client, person }) as Row[]
       ).map(toTemplate),
     );
+  }
+
+  async personsBySource(client: string, digests: string[]): Promise<Map<string, string>> {
+    if (digests.length === 0) return new Map();
+    return this.s.read((q) => {
+      const rows = q(
+        `SELECT source_sha256, face_person_id FROM face_templates
+         WHERE client_id = ? AND face_person_id IS NOT NULL AND source_sha256 IN (SELECT value FROM json_each(?))`,
+      ).all(client, JSON.stringify(digests)) as { source_sha256: string; face_person_id: string }[];
+      return new Map(rows.map((r) => [r.source_sha256, r.face_person_id]));
+    });
   }
 
   async deleteForPerson(client: string, person: string): Promise<number> {
