@@ -2,7 +2,7 @@
 // cookie on /v2 (CSRF, Origin, revocation, expiry, tenants), on the real app and a real SQLite file.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildConsole, type ConsoleBuild } from '../../console/build.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { startTestApp, type Res, type TestApp } from '../support/harness.js';
@@ -208,15 +208,22 @@ describe('the end of a session', () => {
   });
 
   it('an expired token ends the session (403 token_expired, then 401)', async () => {
-    const short = await t.token('acme', { ttl: '2s' });
-    const s = await signIn(short.token);
-    expect((await asSession(s, 'GET', COLLECTIONS)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2100));
-    const res = await asSession(s, 'GET', COLLECTIONS);
-    // The cookie's session expired with its token (its expiry is capped by the token's): 401; had it outlived
-    // the token, the re-check would answer 403 token_expired. Either way the session no longer works.
-    expect([401, 403]).toContain(res.status);
-    expect((await asSession(s, 'GET', '/console/api/session')).status).toBe(401);
+    // The clock stands still until the test moves it past the token's expiry: on a loaded machine the sign-in alone
+    // may take longer than a real 2 s token lives (only Date is faked; timers and I/O run as usual).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const short = await t.token('acme', { ttl: '2s' });
+      const s = await signIn(short.token);
+      expect((await asSession(s, 'GET', COLLECTIONS)).status).toBe(200);
+      vi.setSystemTime(Date.now() + 2100);
+      const res = await asSession(s, 'GET', COLLECTIONS);
+      // The cookie's session expired with its token (its expiry is capped by the token's): 401; had it outlived
+      // the token, the re-check would answer 403 token_expired. Either way the session no longer works.
+      expect([401, 403]).toContain(res.status);
+      expect((await asSession(s, 'GET', '/console/api/session')).status).toBe(401);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sign-out needs the CSRF token, forgets the session and clears the cookie', async () => {
