@@ -22,7 +22,7 @@ export const SearchMode = Type.Unsafe<'FAST' | 'ACCURATE'>({
   description: 'FAST: approximate nearest neighbours with an exact re-rank; ACCURATE: exact scan of every template.',
 });
 export const Os = Type.Unsafe<flows.Os>({ type: 'string', enum: ['ANDROID', 'IOS', 'DESKTOP'] });
-export const CollectionId = Type.String({ minLength: 1, maxLength: 128, description: 'Collection `_id` or `code`.' });
+export const CollectionId = Type.String({ minLength: 1, maxLength: 128, description: 'Collection `_id` or `code`.', examples: ['6650c0f1a2b3c4d5e6f70812'] });
 
 const Warning = Type.Object({
   field: Type.String(),
@@ -159,7 +159,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
 
   const LiveFaceBody = Type.Object(
     {
-      name: Type.String({ minLength: 1, maxLength: 200, description: 'Digits are stripped.' }),
+      name: Type.String({ minLength: 1, maxLength: 200, description: 'Digits are stripped.', examples: ['Jane Doe'] }),
       images: Type.Optional(Base64Images(config.maxImages, 'Raw base64 photos of one capture; two or more feed the multi-frame 3-D liveness check.')),
       liveness_session_id: Type.Optional(LivenessSessionId),
       gender: GenderEnum,
@@ -229,7 +229,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
 
   const VerifyBody = Type.Object(
     {
-      id: Type.String({ minLength: 1, maxLength: 128, description: 'The enrolled person `_id`.' }),
+      id: Type.String({ minLength: 1, maxLength: 128, description: 'The enrolled person `_id`.', examples: ['6650c1a9b8c7d6e5f4a3b201'] }),
       images: Type.Array(Base64Image('Raw base64 probe photo.'), { minItems: 1, maxItems: 3 }),
       min_score: Type.Optional(Score('Match threshold.', { default: 0.8 })),
       search_mode: Type.Optional({ ...SearchMode, description: 'Accepted for compatibility: a 1:1 comparison is always exact.' }),
