@@ -41,6 +41,8 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
   let globexToken: string;
   const cspViolations: string[] = [];
   const pageErrors: string[] = [];
+  /** What the browser's console shows as errors (a failed request included). */
+  const consoleErrors: string[] = [];
   const axeSource = readFileSync('axe-core/axe.min.js');
 
   function readFileSync(pkgFile: string): Promise<string> {
@@ -121,6 +123,7 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
       if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
     });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   }, 180_000);
 
   afterAll(async () => {
@@ -132,6 +135,8 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
   it('signs in with the keyboard; the token stays out of page storage and script-readable cookies', async () => {
     await page.goto(`${base}/console`);
     await page.getByLabel('API token').waitFor();
+    // Asking whether a session exists is not an error: nothing red in the browser's console before sign-in.
+    expect(consoleErrors).toEqual([]);
     await shot('signin', false);
     await audit(page, 'sign-in');
     await signIn(page, acmeToken);

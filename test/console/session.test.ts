@@ -108,6 +108,12 @@ describe('sign-in', () => {
     expect(me.body.csrfToken).toBe(s.csrf);
   });
 
+  it('before anyone signs in, asking for the session is answered 204 (sign in), not an error the browser logs', async () => {
+    const r = await t.request('GET', '/console/api/session', { headers: { host: HOST } });
+    expect(r.status).toBe(204);
+    expect(r.text).toBe('');
+  });
+
   it('refuses an unknown token (401), an expired one (403) and a sign-in posted from another origin (403)', async () => {
     const bad = await t.request('POST', '/console/api/session', { body: { token: 'fg_nope' } });
     expect(bad.status).toBe(401);
@@ -203,7 +209,7 @@ describe('the end of a session', () => {
     const after = await asSession(s, 'GET', COLLECTIONS);
     expect(after.status).toBe(401);
     const me = await asSession(s, 'GET', '/console/api/session');
-    expect(me.status).toBe(401);
+    expect(me.status).toBe(204); // no session: sign in (an answer, not an error)
     expect(String(me.headers['set-cookie'])).toMatch(/facegate_session=;/);
   });
 
@@ -220,7 +226,7 @@ describe('the end of a session', () => {
       // The cookie's session expired with its token (its expiry is capped by the token's): 401; had it outlived
       // the token, the re-check would answer 403 token_expired. Either way the session no longer works.
       expect([401, 403]).toContain(res.status);
-      expect((await asSession(s, 'GET', '/console/api/session')).status).toBe(401);
+      expect((await asSession(s, 'GET', '/console/api/session')).status).toBe(204);
     } finally {
       vi.useRealTimers();
     }
