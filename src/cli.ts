@@ -12,6 +12,7 @@ import { cliEvent, exportAudit } from './domain/audit.js';
 import { issueToken, revokeToken } from './domain/tokens.js';
 import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
 import { openStore } from './store/open.js';
+import { pgSchemaExists } from './store/postgres/schemaExists.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
 import type { Store, TokenRecord } from './store/types.js';
 import { BACKUP_USAGE, backupCommand } from './cli/backup.js';
@@ -25,7 +26,7 @@ export const USAGE = `Usage: npm run cli -- <command>
       Issues a token for client NAME (created if missing). The secret is printed once, as the last line of stdout
       (send it as "Authorization: Bearer <secret>"); its id (for list and revoke) goes to stderr.
       Without --ttl the token never expires. The database must exist (the server creates it on its first start);
-      --create makes a new one in DATA_DIR instead.
+      --create makes a new one in DATA_DIR instead (with DATABASE_URL: creates the tables in that database).
   tokens list [--client NAME]
       Lists tokens (never their secrets; only the first 8 hex chars of their hashes).
   tokens revoke ID
@@ -108,23 +109,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const dataDir = io.env.DATA_DIR || './data';
   let store: Store | undefined;
   const file = path.resolve(resolveDbFile({ dataDir }));
-  // DATABASE_URL as the server reads it: postgres://… → the PostgreSQL store (which always exists once a server
-  // has started on it: migrations make it), else SQLite in DATA_DIR.
+  // DATABASE_URL as the server reads it: postgres://… → the PostgreSQL store (its tables exist once a server has
+  // started on it: migrations make them), else SQLite in DATA_DIR.
   const databaseUrl = io.env.DATABASE_URL?.trim() || null;
   const where = databaseUrl ? redactUrl(databaseUrl) : file;
-  const exists = (): boolean => (databaseUrl ? true : existsSync(file));
+  // A database that exists but holds no Facegate tables counts as missing: the CLI never makes a schema unasked.
+  const exists = async (): Promise<boolean> => (databaseUrl ? pgSchemaExists(databaseUrl) : existsSync(file));
   const openCliStore = async (mayCreate = false): Promise<Store> => {
-    if (databaseUrl) {
-      store = await openStore({ dataDir, databaseUrl, databasePoolSize: 2 });
-      return store;
-    }
-    if (!mayCreate && !existsSync(file)) {
+    if (!mayCreate && !(await exists())) {
       throw new CliFailure(
-        `no database at ${file} (is DATA_DIR right? it is "${dataDir}"). The server creates it on its first start; ` +
-          'run this with the DATA_DIR the server uses, or add --create to tokens create to make a new database here.',
+        databaseUrl
+          ? `the database ${where} has no Facegate tables (is DATABASE_URL right?). A server creates them on its first start; ` +
+              'run this with the DATABASE_URL the servers use, or add --create to tokens create to create them in this database.'
+          : `no database at ${file} (is DATA_DIR right? it is "${dataDir}"). The server creates it on its first start; ` +
+              'run this with the DATA_DIR the server uses, or add --create to tokens create to make a new database here.',
       );
     }
-    store = openSqliteStore({ dataDir });
+    store = databaseUrl ? await openStore({ dataDir, databaseUrl, databasePoolSize: 2 }) : openSqliteStore({ dataDir });
     return store;
   };
 
@@ -144,7 +145,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'tokens create': {
         const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' }, create: { type: 'boolean' } }, 0);
         if (!values.client) throw new UsageError('--client NAME is required');
-        const created = !exists();
+        const created = !(await exists());
         const s = await openCliStore(Boolean(values.create));
         let issued;
         try {
@@ -157,7 +158,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.err(`client:   ${issued.client.name} (${issued.client.id})`);
         io.err(`token id: ${issued.record.id}${issued.record.label ? ` (${issued.record.label})` : ''}  <- for "tokens list" and "tokens revoke"; not a credential`);
         io.err(`expires:  ${issued.record.expiresAt ?? 'never'}`);
-        io.err('secret:   the line below, shown once (stored only as a hash); send it as "Authorization: Bearer <secret>"');
+        io.err(
+          io.outIsTerminal
+            ? 'secret:   the line below, shown once (stored only as a hash); send it as "Authorization: Bearer <secret>"'
+            : 'secret:   written to stdout (where it was captured), shown once (stored only as a hash); send it as "Authorization: Bearer <secret>"',
+        );
         io.out(issued.token);
         return 0;
       }
@@ -289,6 +294,7 @@ if (isMainModule()) {
     err: (l) => process.stderr.write(`${l}\n`),
     // A progress bar redrawn in place on a terminal; plain lines otherwise.
     status: process.stderr.isTTY ? (l) => process.stderr.write(`\r\x1b[K${l}`) : undefined,
+    outIsTerminal: process.stdout.isTTY === true,
   });
   process.exitCode = code;
 }

@@ -3,6 +3,7 @@
 // cleanly on SIGINT/SIGTERM (in-flight requests finish, the graphs are saved, then the engine and the store close).
 // package.json's start script `exec`s node, so the SIGTERM npm forwards reaches this process, not a shell.
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { buildApp, buildGraphsInBackground, createLogger, rebuildIndex, saveIndexSnapshot, startBackgroundReindex, startIndexFollower } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -10,6 +11,7 @@ import { ensureStaticToken } from './domain/tokens.js';
 import { createFaceEngine } from './face/index.js';
 import type { FaceEngine } from './face/types.js';
 import { createFaceIndex } from './index/index.js';
+import { checkPortFree, portError, PortUnavailableError } from './portCheck.js';
 import { DataDirLockedError, lockDataDir } from './store/serverLock.js';
 import { openStore } from './store/open.js';
 import type { Logger } from 'pino';
@@ -22,6 +24,8 @@ async function start(config: Config, log: Logger): Promise<void> {
   // Before anything slow: a second server on the same SQLite data refuses in a second, not after loading the
   // models. With PostgreSQL (DATABASE_URL) N instances share the database on purpose, so there is no lock.
   const lock = config.databaseUrl ? null : lockDataDir(config.dataDir);
+  // Likewise a port already taken (it could still be taken in the seconds before listen(): checked again there).
+  await checkPortFree(config.host, config.port);
   const store = await openStore(config);
   log.info(store.backend === 'sqlite' ? { backend: store.backend, dataDir: config.dataDir } : { backend: store.backend }, 'store open');
 
@@ -51,7 +55,12 @@ async function start(config: Config, log: Logger): Promise<void> {
   await engineReady;
 
   const app = await buildApp({ config, store, engine, index, logger: log, follower });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    throw portError(err, config.host, config.port);
+  }
+  announce(app.server.address(), config.host);
   // A graph still being built at shutdown is simply not saved (the snapshot holds only finished graphs).
   void buildGraphsInBackground(index, log);
   // A database written with an earlier recognition model: its persons become searchable as they are re-embedded.
@@ -104,6 +113,15 @@ async function start(config: Config, log: Logger): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/** One line for the person at the terminal, whatever the log format: where the API, its docs and the console are. */
+function announce(address: ReturnType<Server['address']>, host: string): void {
+  const port = typeof address === 'object' && address ? address.port : Number(address);
+  // 0.0.0.0 and :: listen everywhere; a browser on this machine reaches them at 127.0.0.1.
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shown}:${port}`;
+  process.stderr.write(`facegate: listening on ${base} (${host}:${port}); API docs at ${base}/docs, operator console at ${base}/console\n`);
+}
+
 let config: Config;
 try {
   config = loadConfig();
@@ -116,9 +134,9 @@ try {
 }
 const log = createLogger(config);
 start(config, log).catch((err) => {
-  if (err instanceof DataDirLockedError) {
+  if (err instanceof DataDirLockedError || err instanceof PortUnavailableError) {
     // Said to a person at a terminal as well as to the log: this is an operator's mistake, not a crash.
-    log.fatal({ dataDir: err.dataDir, holder: err.holder }, err.message);
+    log.fatal(err instanceof DataDirLockedError ? { dataDir: err.dataDir, holder: err.holder } : { host: err.host, port: err.port }, err.message);
     console.error(`facegate: ${err.message}`);
     process.exit(1);
   }

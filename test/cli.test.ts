@@ -173,9 +173,19 @@ describe('cli (in-process)', () => {
     expect(r.err[0]).toBe(`database: ${path.join(dir, 'facegate.db')}`);
     const id = /^token id: ([0-9a-f]{24}) .*not a credential/m.exec(err)?.[1];
     expect(id).toBeDefined();
-    expect(err).toMatch(/^secret: .*Authorization: Bearer <secret>/m);
+    // stdout is not a terminal here (as in TOKEN=$(…)): stderr does not point at a line the reader cannot see.
+    expect(err).toMatch(/^secret: +written to stdout \(where it was captured\).*Authorization: Bearer <secret>/m);
+    expect(err).not.toContain('the line below');
     expect(err).not.toContain(secret);
     expect((await cli('tokens', 'list')).out[1].startsWith(id!)).toBe(true);
+  });
+
+  it('tokens create points at the line below only when stdout is a terminal', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['tokens', 'create', '--client', 'acme'], { env: { DATA_DIR: dir }, out: (l) => out.push(l), err: (l) => err.push(l), outIsTerminal: true });
+    expect(code).toBe(0);
+    expect(err.join('\n')).toMatch(/^secret: +the line below, shown once/m);
   });
 
   it('prints usage for help (0) and for nothing (2)', async () => {

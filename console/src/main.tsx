@@ -111,8 +111,13 @@ function App() {
 
   const check = () => {
     setState('checking');
-    api.get<SessionInfo>('/console/api/session').then(
+    // 204 (no session yet, or no longer) is the server's "sign in", not an error the browser would log.
+    api.get<SessionInfo | undefined>('/console/api/session').then(
       (s) => {
+        if (!s) {
+          setState('out');
+          return;
+        }
         setCsrfToken(s.csrfToken);
         setSession(s);
         setState('in');

@@ -14,6 +14,8 @@ export interface CliIo {
   now?: () => Date;
   /** On a terminal: redraws one status line in place (a progress bar). Absent: progress goes to `err` as lines. */
   status?: (line: string) => void;
+  /** Whether `out` is a terminal (a person reads it) rather than a pipe or a file (`TOKEN=$(…)` captures it). */
+  outIsTerminal?: boolean;
 }
 
 /** What a command module gets from src/cli.ts. */

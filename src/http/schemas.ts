@@ -1,15 +1,16 @@
 // Schemas shared by the routes: the envelope, errors, paging, images. The same objects validate requests,
 // serialise responses and produce the OpenAPI document.
 import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox';
+import { EXAMPLE_FACE_BASE64 } from './exampleFace.js';
 
 /** A string or null (one JSON Schema `type` array, so Ajv reports one clear error instead of an anyOf). */
 export const NullableString = (opts: SchemaOptions & { minLength?: number; maxLength?: number; format?: string; pattern?: string } = {}) =>
   Type.Unsafe<string | null>({ ...opts, type: ['string', 'null'] });
 
 
-/** One raw base64 image (no `data:` prefix). */
+/** One raw base64 image (no `data:` prefix); its example in /docs is a real face the engine reads. */
 export const Base64Image = (description = 'Raw base64 image (JPEG, PNG or WebP); no data: URL prefix.') =>
-  Type.String({ minLength: 1, description, contentEncoding: 'base64' });
+  Type.String({ minLength: 1, description, contentEncoding: 'base64', examples: [EXAMPLE_FACE_BASE64] });
 
 /** Named in the description of image lists whose length MAX_IMAGES limits; validation.ts points to the setting. */
 export const MAX_IMAGES_NOTE = "the server's MAX_IMAGES setting";

@@ -11,7 +11,7 @@ export const SearchMode = Type.Unsafe<'FAST' | 'ACCURATE'>({
   description: 'FAST: approximate nearest neighbours with an exact re-rank; ACCURATE: exact scan of every template.',
 });
 export const Os = Type.Unsafe<OsValue>({ type: 'string', enum: ['ANDROID', 'IOS', 'DESKTOP'] });
-export const CollectionId = Type.String({ minLength: 1, maxLength: 128, description: 'Collection `_id` or `code`.' });
+export const CollectionId = Type.String({ minLength: 1, maxLength: 128, description: 'Collection `_id` or `code`.', examples: ['6650c0f1a2b3c4d5e6f70812'] });
 
 export const tags = ['Search'];
 /** Photos analysed, nothing looked up: compare, liveness. */

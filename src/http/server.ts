@@ -130,9 +130,10 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
         { name: 'Persons' },
         { name: 'Liveness sessions', description: 'Challenge-response liveness: the person performs random head movements in front of the camera.' },
         { name: 'System' },
-        { name: 'Console', description: 'Sign-in of the operator console (/console): a session cookie that /v2 routes accept.' },
       ],
     },
+    // The console's own routes (its sign-in and page assets) serve the console, not integrators: not in the public document.
+    transform: ({ schema, url }) => ({ schema: url === '/console' || url.startsWith('/console/') ? { ...schema, hide: true } : schema, url }),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',

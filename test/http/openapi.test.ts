@@ -214,3 +214,39 @@ describe('/openapi.json and the routes agree', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('/docs: what an integrator reads and tries', () => {
+  /** Every schema in the request bodies, nested ones included (base64 strings are `format: byte` there). */
+  function* schemas(node: unknown): Generator<Record<string, any>> {
+    if (!node || typeof node !== 'object') return;
+    if (!Array.isArray(node)) yield node as Record<string, any>;
+    for (const v of Object.values(node)) yield* schemas(v);
+  }
+
+  it('every image field\'s example is a real face, which "Try it out" can send as it is', async () => {
+    const examples = new Set<string>();
+    let fields = 0;
+    for (const ops of Object.values<any>(doc.paths)) {
+      for (const op of Object.values<any>(ops)) {
+        for (const s of schemas(op.requestBody)) {
+          if (s.type === 'string' && s.format === 'byte') {
+            fields++;
+            expect(s.examples?.[0], JSON.stringify(s).slice(0, 200)).toMatch(/^\/9j\//); // a JPEG, not "string"
+            examples.add(s.examples[0]);
+          }
+        }
+      }
+    }
+    expect(fields).toBeGreaterThan(20);
+    expect(examples.size).toBe(1);
+    const [face] = examples;
+    const r = await t.request('POST', '/v2/face-recognition/detect', { token, body: { image: face } });
+    expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+    expect(r.body.data).toHaveLength(1);
+  });
+
+  it('leaves the console\'s internal routes out of the public document', () => {
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/console'))).toEqual([]);
+    expect((doc.tags ?? []).map((tag: { name: string }) => tag.name)).not.toContain('Console');
+  });
+});

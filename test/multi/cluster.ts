@@ -74,7 +74,7 @@ export async function waitUntilSearch(
   image: string,
   done: (ids: Set<string>) => boolean,
   since: number,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
 ): Promise<{ sentMs: number; answeredMs: number; searches: number }> {
   for (let searches = 1; ; searches++) {
     const sent = Date.now();
@@ -94,7 +94,7 @@ export async function indexTemplates(base: string): Promise<number> {
 }
 
 /** Polls the index size every 5 ms until `want(size)`; returns the milliseconds since `since`. */
-export async function waitUntilIndexSize(base: string, want: (n: number) => boolean, since: number, timeoutMs = 10_000): Promise<number> {
+export async function waitUntilIndexSize(base: string, want: (n: number) => boolean, since: number, timeoutMs = 60_000): Promise<number> {
   for (;;) {
     if (want(await indexTemplates(base))) return Date.now() - since;
     if (Date.now() - since > timeoutMs) throw new Error(`index size on ${base} not as expected within ${timeoutMs} ms`);

@@ -7,8 +7,9 @@ import { describePostgres, useTestDatabase } from '../support/postgres.js';
 import { faceBase64, type FaceName } from '../support/photos.js';
 import { API, call, foundIds, indexTemplates, startCluster, waitUntilIndexSize, waitUntilSearch, type Cluster } from './cluster.js';
 
-/** Propagation target between instances (docs/deploy.md); the benchmark measures the distribution. */
-const PROPAGATION_MS = 1000;
+// How fast a write reaches the other instance (target: a second, docs/deploy.md) is measured by the store benchmark
+// (`npm run bench -- store --backend postgres`), on a machine it can have to itself: here each test waits for the
+// state it asserts, so that a busy machine makes it slower, never red.
 
 describePostgres('several instances on one PostgreSQL database', () => {
   const db = useTestDatabase('multi');
@@ -32,21 +33,19 @@ describePostgres('several instances on one PostgreSQL database', () => {
     expect(b.body).toEqual(a.body);
   });
 
-  it('enrolled on A, found by search on B within a second; erased on B, gone from A within a second', async () => {
+  it('enrolled on A, found by search on B; erased on B, gone from A', async () => {
     const face = images.get('s1a')!;
     // Warm both engines (the searches below then take their usual time).
     await foundIds(A(), face);
     await foundIds(B(), face);
 
     const sizeB = await indexTemplates(B());
-    const t0 = Date.now();
     const created = await call(A(), 'POST', `${API}/persons`, { name: 'Ann Example', images: [face] });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
     const id = created.body.data._id as string;
     const acked = Date.now();
     // The moment B's index holds the template (polled through /metrics, no engine work in the way)…
-    const reached = await waitUntilIndexSize(B(), (n) => n === sizeB + 1, acked);
-    expect(reached, `B's index held the template ${reached} ms after A acknowledged (${acked - t0} ms to enrol)`).toBeLessThanOrEqual(PROPAGATION_MS);
+    await waitUntilIndexSize(B(), (n) => n === sizeB + 1, acked);
     // …and B's search finds the person.
     expect((await foundIds(B(), face)).has(id)).toBe(true);
     expect((await call(B(), 'GET', `${API}/persons/${id}`)).status).toBe(200);
@@ -54,8 +53,7 @@ describePostgres('several instances on one PostgreSQL database', () => {
     const sizeA = await indexTemplates(A());
     const erased = await call(B(), 'DELETE', `${API}/persons/${id}`);
     expect(erased.status).toBe(200);
-    const gone = await waitUntilIndexSize(A(), (n) => n === sizeA - 1, Date.now());
-    expect(gone, `A's index dropped the template ${gone} ms after B acknowledged the erasure`).toBeLessThanOrEqual(PROPAGATION_MS);
+    await waitUntilIndexSize(A(), (n) => n === sizeA - 1, Date.now());
     expect((await foundIds(A(), face)).has(id)).toBe(false);
     // FAST too (exact below the graph threshold, but through FAST's own path).
     const fast = await call(A(), 'POST', `${API}/search`, { images: [face], min_score: 0.8, search_mode: 'FAST', max_results: 10 });
@@ -72,7 +70,8 @@ describePostgres('several instances on one PostgreSQL database', () => {
     for (;;) {
       const r = await call(A(), 'POST', `${API}/search`, { images: [face], min_score: 0.8, search_mode: 'ACCURATE', max_results: 10, collection_id: col });
       if ((r.body.data as { id: string }[]).some((h) => h.id === p)) break;
-      if (Date.now() - since > 5000) throw new Error('the collection change never reached A');
+      if (Date.now() - since > 60_000) throw new Error('the collection change never reached A');
+      await new Promise((r) => setTimeout(r, 100));
     }
   });
 
@@ -127,7 +126,7 @@ describePostgres('several instances on one PostgreSQL database', () => {
     }
     // And A's index follows B again after the restart.
     const after = await call(B(), 'POST', `${API}/persons`, { name: 'After Restart', images: [images.get('s1a')] });
-    await waitUntilSearch(A(), images.get('s1a')!, (ids) => ids.has(after.body.data._id), Date.now(), 5000);
+    await waitUntilSearch(A(), images.get('s1a')!, (ids) => ids.has(after.body.data._id), Date.now());
   }, 300_000);
 
   it('search-live-face of one face on A and on B at the same moment: exactly one person', async () => {

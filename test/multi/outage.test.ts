@@ -94,7 +94,7 @@ describePostgres('an instance whose database becomes unreachable', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     // Caught up by seq: B's write during the outage is found on A, without a restart.
-    await waitUntilSearch(a.base, other, (ids) => ids.has(meanwhile.body.data._id), Date.now(), 15_000);
+    await waitUntilSearch(a.base, other, (ids) => ids.has(meanwhile.body.data._id), Date.now());
     expect((await foundIds(a.base, face)).has(before.body.data._id)).toBe(true);
   }, 180_000);
 });

@@ -2,35 +2,31 @@
 // test file gets a fresh database of its own, dropped afterwards. Without the variable the PostgreSQL tests skip
 // with a message saying how to run them, except in CI (CI=true), where a missing database is a failure.
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import pg from 'pg';
+import { PG_HOW, PG_HOW_TO_RUN, PG_TEST_URL, skipPostgres } from './postgresEnv.js';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 
-export const PG_TEST_URL: string | null = process.env.FACEGATE_TEST_DATABASE_URL || null;
-const IN_CI = process.env.CI === 'true';
+export { PG_HOW_TO_RUN, PG_TEST_URL, skipPostgres } from './postgresEnv.js';
 
-const HOW =
-  'Run them with ' +
-  '`scripts/pg-throwaway.sh start /tmp/pg 55432` then ' +
-  '`FACEGATE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres npm test` ' +
-  '(and `scripts/pg-throwaway.sh stop /tmp/pg 55432` afterwards).';
-
-export const PG_HOW_TO_RUN = `PostgreSQL tests skipped: FACEGATE_TEST_DATABASE_URL is not set. ${HOW}`;
-
-/** True when the PostgreSQL tests must be skipped (no database, not in CI). */
-export const skipPostgres: boolean = !PG_TEST_URL && !IN_CI;
-
-let warned = false;
-/** Prints the how-to-run message once per file when skipping. */
+/**
+ * Marks that this run skipped PostgreSQL tests; the global setup (test/support/globalSetup.ts) prints the how-to-run
+ * notice once at the end of the run, not once per file. Run outside that setup, it says so itself.
+ */
 export function noteSkipped(): void {
-  if (skipPostgres && !warned) {
+  if (!skipPostgres) return;
+  const mark = process.env.FACEGATE_PG_SKIPPED;
+  if (mark) appendFileSync(mark, '');
+  else if (!warned) {
     warned = true;
     console.warn(PG_HOW_TO_RUN);
   }
 }
+let warned = false;
 
 function serverUrl(): string {
   if (!PG_TEST_URL) {
-    throw new Error(`CI=true but FACEGATE_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI. ${HOW}`);
+    throw new Error(`CI=true but FACEGATE_TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI. ${PG_HOW}`);
   }
   return PG_TEST_URL;
 }
@@ -106,5 +102,5 @@ export function describePostgres(name: string, fn: () => void): void {
           serverUrl();
         });
       };
-  describe.skipIf(skipPostgres)(skipPostgres ? `${name} [${PG_HOW_TO_RUN}]` : name, body);
+  describe.skipIf(skipPostgres)(skipPostgres ? `${name} [skipped: FACEGATE_TEST_DATABASE_URL is not set]` : name, body);
 }

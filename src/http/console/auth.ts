@@ -171,7 +171,8 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions, thr
     },
   );
 
-  app.get('/console/api/session', { schema: { tags, summary: 'Console session', response: { 200: SessionInfo } } }, async (req, reply) => {
+  // No live session is an answer, not an error (204): the console asks on every load, before anyone signs in.
+  app.get('/console/api/session', { schema: { tags, summary: 'Console session', response: { 200: SessionInfo, 204: Type.Null({ description: 'No session: sign in.' }) } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // A cookie that no longer opens a session (signed out, expired, token revoked, server restarted) is removed.
     const forget = () => req.cookies[SESSION_COOKIE] !== undefined && clearSessionCookie(reply);
@@ -181,7 +182,7 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions, thr
     });
     if (!session) {
       forget();
-      throw unauthorized();
+      return reply.code(204).send();
     }
     return info(session);
   });

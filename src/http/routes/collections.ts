@@ -11,7 +11,7 @@ import { Deleted, Envelope, errorResponses, IdParams, ListEnvelope, PageQuery } 
 
 const CreateBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200, examples: ['Staff'] }),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },

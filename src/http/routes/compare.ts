@@ -15,7 +15,7 @@ export const compareRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) 
 
   const VerifyBody = Type.Object(
     {
-      id: Type.String({ minLength: 1, maxLength: 128, description: 'The enrolled person `_id`.' }),
+      id: Type.String({ minLength: 1, maxLength: 128, description: 'The enrolled person `_id`.', examples: ['6650c1a9b8c7d6e5f4a3b201'] }),
       images: Type.Array(Base64Image('Raw base64 probe photo.'), { minItems: 1, maxItems: 3 }),
       min_score: Type.Optional(Score('Match threshold.', { default: 0.8 })),
       search_mode: Type.Optional({ ...SearchMode, description: 'Accepted for compatibility: a 1:1 comparison is always exact.' }),

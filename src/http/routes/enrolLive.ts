@@ -16,7 +16,7 @@ export const enrolLiveRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx
 
   const LiveFaceBody = Type.Object(
     {
-      name: Type.String({ minLength: 1, maxLength: 200, description: 'Digits are stripped.' }),
+      name: Type.String({ minLength: 1, maxLength: 200, description: 'Digits are stripped.', examples: ['Jane Doe'] }),
       images: Type.Optional(Base64Images(config.maxImages, 'Raw base64 photos of one capture; two or more feed the multi-frame 3-D liveness check.')),
       liveness_session_id: Type.Optional(LivenessSessionId),
       gender: GenderEnum,

@@ -38,7 +38,7 @@ function bodies(maxImages: number) {
   const images = Base64Images(maxImages, 'Raw base64 photo holding exactly one face.');
   const create = Type.Object(
     {
-      name: Type.String({ minLength: 1, maxLength: 200 }),
+      name: Type.String({ minLength: 1, maxLength: 200, examples: ['Jane Doe'] }),
       images: Type.Optional(images),
       liveness_session_id: Type.Optional(LivenessSessionId),
       gender: Type.Optional(GenderEnum),

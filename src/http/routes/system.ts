@@ -86,4 +86,26 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (app, 
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Where a newcomer's browser (or curl) lands first: pointers to what there is to read and use.
+  app.get('/', { schema: { hide: true } }, async (req, reply) => {
+    const links = { docs: '/docs', console: '/console', openapi: '/openapi.json', health: '/health', api: '/v2/face-recognition' };
+    if (/\btext\/html\b/.test(req.headers.accept ?? '')) {
+      return reply.type('text/html; charset=utf-8').send(ROOT_PAGE);
+    }
+    return { name: 'Facegate', message: 'Facegate face-identity API: the API documentation is at /docs, the operator console at /console', ...links };
+  });
 };
+
+const ROOT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Facegate</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<h1>Facegate</h1>
+<p>A self-hosted face-identity API server.</p>
+<ul>
+<li><a href="/docs">API documentation</a> (interactive; the OpenAPI document is <a href="/openapi.json">/openapi.json</a>)</li>
+<li><a href="/console">Operator console</a> (sign in with a token from <code>npm run cli -- tokens create --client NAME</code>)</li>
+<li><a href="/health">Health</a></li>
+</ul>
+</body></html>
+`;
