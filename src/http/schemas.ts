@@ -41,10 +41,16 @@ export const BirthDate = (opts: SchemaOptions = {}) =>
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 
+// Optional in the document (a caller may leave them out); validation fills the defaults, so handlers see numbers.
 export const PageQuery = {
-  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: '1-based page number.' }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Page size (default 10, at most 100).' }),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: '1-based page number.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Page size (default 10, at most 100).' })),
 };
+
+/** A validated query with PageQuery's fields, its paging filled in (validation already applied the defaults). */
+export function withPaging<Q extends { page?: number; limit?: number }>(q: Q): Q & { page: number; limit: number } {
+  return { ...q, page: q.page ?? 1, limit: q.limit ?? 10 };
+}
 
 export const ErrorBody = Type.Object(
   {

@@ -7,7 +7,7 @@ import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
 import { missingParameter } from '../errors.js';
 import { CollectionSchema, presentCollection } from '../presenters.js';
-import { Deleted, Envelope, errorResponses, IdParams, ListEnvelope, PageQuery } from '../schemas.js';
+import { Deleted, Envelope, errorResponses, IdParams, ListEnvelope, PageQuery, withPaging } from '../schemas.js';
 
 const CreateBody = Type.Object(
   {
@@ -56,7 +56,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
     '/face-recognition/collections',
     { schema: { tags, summary: 'List collections', querystring: ListQuery, response: { 200: ListEnvelope(CollectionSchema), ...errorResponses('auth', 'input') } } },
     async (req) => {
-      const { page, limit, name } = req.query;
+      const { page, limit, name } = withPaging(req.query);
       const res = await collections.listCollections(deps, req.client, { page, limit, search: name?.trim() || undefined });
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentCollection) });
     },

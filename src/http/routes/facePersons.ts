@@ -21,6 +21,7 @@ import {
   NullableGender,
   NullableString,
   PageQuery,
+  withPaging,
 } from '../schemas.js';
 
 const CollectionRefs = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
@@ -119,7 +120,7 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
     '/face-recognition/persons',
     { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(FacePersonSchema), ...errorResponses('auth', 'input', 'notFound') } } },
     async (req) => {
-      const res = await facePersons.listFacePersons(deps, req.client, req.query);
+      const res = await facePersons.listFacePersons(deps, req.client, withPaging(req.query));
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentFacePerson) });
     },
   );

@@ -8,7 +8,7 @@ import { decodeImage } from '../images.js';
 import { missingParameter } from '../errors.js';
 import { LivenessSessionId } from '../livenessSessionField.js';
 import { PersonSchema, presentPerson } from '../presenters.js';
-import { Base64Image, BirthDate, DATE_PATTERN, describedPattern, Envelope, errorResponses, IdParams, ListEnvelope, NullableString, PageQuery } from '../schemas.js';
+import { Base64Image, BirthDate, DATE_PATTERN, describedPattern, Envelope, errorResponses, IdParams, ListEnvelope, NullableString, PageQuery, withPaging } from '../schemas.js';
 
 const FACE_IMAGE_FIELD = 'biometricData.faceImage';
 
@@ -146,7 +146,7 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
     '/persons',
     { schema: { tags, summary: 'List persons', querystring: ListQuery, response: { 200: ListEnvelope(PersonSchema), ...errorResponses('auth', 'input') } } },
     async (req) => {
-      const res = await persons.listPersons(deps, req.client, req.query);
+      const res = await persons.listPersons(deps, req.client, withPaging(req.query));
       return listEnvelope(req, signer, { ...res, items: res.items.map(presentPerson) });
     },
   );
