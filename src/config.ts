@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SAME_PERSON_MIN_SCORE } from './domain/deps.js';
+import { DEFAULT_LIVENESS_MIN_SCORE } from './domain/thresholds.js';
 
 export interface Config {
   port: number;
@@ -152,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineWorkers: int('ENGINE_WORKERS', Math.max(1, cores), 1, 256),
     engineQueue: int('ENGINE_QUEUE', 64, 1, 100_000),
     personVerificationTtlMs: ttl ?? 365 * DURATION_UNITS.d,
-    livenessMinScore: num('LIVENESS_MIN_SCORE', 0.6, 0, 1),
+    livenessMinScore: num('LIVENESS_MIN_SCORE', DEFAULT_LIVENESS_MIN_SCORE, 0, 1),
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
     trustProxy: bool('TRUST_PROXY', false),
