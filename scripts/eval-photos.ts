@@ -1,6 +1,7 @@
 // `npm run eval` (JSON on stdout, progress on stderr): the face engine end to end on the labelled photos of
-// ../shared/faces — verification AUC and false-accept / false-reject rates per min_score on highres/ and tv-crops/,
-// face counts on groups/, liveness APCER/BPCER on liveness-crops/. Options: --no-liveness, --liveness-step N (use
+// ../shared/faces — verification AUC and false-accept / false-reject rates per min_score on highres/ and tv-crops/
+// (each photo's face and template as the search and compare use cases make them), face counts on groups/, liveness
+// APCER/BPCER on liveness-crops/. Options: --no-liveness, --liveness-step N (use
 // every Nth crop).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFaceEngine } from '../src/face/index.js';
 import type { FaceEngine } from '../src/face/types.js';
+import { FaceCountError } from '../src/domain/errors.js';
+import { probeFaces } from '../src/domain/search.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/faces');
 const { values: args } = parseArgs({ options: { 'no-liveness': { type: 'boolean' }, 'liveness-step': { type: 'string', default: '1' } } });
@@ -33,8 +36,14 @@ async function verification(engine: FaceEngine, items: { file: string; id: strin
   const embeddings: (Float32Array | undefined)[] = [];
   const noFace: string[] = [];
   for (const it of items) {
-    const res = await engine.analyze([readFileSync(path.join(root, it.file))]);
-    const face = res.images[0].faces[0];
+    // The face the search and compare routes would use (the subject rule), with the routes' own failure on none.
+    const face = await probeFaces({ engine }, 'eval', [{ field: it.file, bytes: readFileSync(path.join(root, it.file)) }]).then(
+      (r) => r.faces[0],
+      (err) => {
+        if (err instanceof FaceCountError) return undefined;
+        throw err;
+      },
+    );
     if (!face) noFace.push(it.file);
     embeddings.push(face?.embedding);
   }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SAME_PERSON_MIN_SCORE } from './domain/deps.js';
 import { DEFAULT_SESSION_FLOORS } from './domain/livenessSessions.js';
+import { DEFAULT_LIVENESS_MIN_SCORE } from './domain/thresholds.js';
 
 export interface Config {
   port: number;
@@ -191,7 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineWorkers: int('ENGINE_WORKERS', Math.max(1, cores), 1, 256),
     engineQueue: int('ENGINE_QUEUE', 64, 1, 100_000),
     personVerificationTtlMs: ttl ?? 365 * DURATION_UNITS.d,
-    livenessMinScore: num('LIVENESS_MIN_SCORE', 0.6, 0, 1),
+    livenessMinScore: num('LIVENESS_MIN_SCORE', DEFAULT_LIVENESS_MIN_SCORE, 0, 1),
     livenessSessionMinScore: num('LIVENESS_SESSION_MIN_SCORE', DEFAULT_SESSION_FLOORS.minScore, 0, 1),
     livenessSessionMinSteps: int('LIVENESS_SESSION_MIN_STEPS', DEFAULT_SESSION_FLOORS.minSteps, 1, 6),
     maxImages: int('MAX_IMAGES', 5, 1, 50),

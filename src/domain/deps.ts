@@ -3,12 +3,10 @@ import type { FaceEngine } from '../face/types.js';
 import type { FaceIndex } from '../index/types.js';
 import type { Store } from '../store/types.js';
 
-/**
- * Score every pair of images in one enrolment must reach. 0.5 means two different people's faces pass together
- * about once in a thousand (src/face/calibration.ts), while photos of one person, even years apart, fall below it
- * in about 2 % of LFW's hard pairs; a search's 0.8 would refuse ~18 % of those honest enrolments.
- */
-export const DEFAULT_SAME_PERSON_MIN_SCORE = 0.5;
+import { SAME_PERSON } from './thresholds.js';
+
+/** Score every pair of images in one enrolment must reach, unless the operator says (thresholds.ts). */
+export const DEFAULT_SAME_PERSON_MIN_SCORE = SAME_PERSON.minScore;
 
 export interface DomainSettings {
   /** Age after which a generic person's `verified` status is reported as `expired`. */

@@ -1,5 +1,6 @@
 // Failures of the use cases and of the stores (one home for both), named after what went wrong for the caller. The
 // HTTP layer (src/http/errors.ts) maps each class to one status and `code`; nothing here knows about HTTP.
+import { selectorField } from './subjectFields.js';
 
 /** An id that does not exist for this client. Foreign ids are reported exactly the same way. */
 export class NotFoundError extends Error {
@@ -50,17 +51,19 @@ export class ImageInputError extends Error {
   }
 }
 
-/** An image holds no face, or several where exactly one is required. */
+/** An image holds no face, or several faces any of which could be the person where exactly one is required. */
 export class FaceCountError extends Error {
   override readonly name: string = 'FaceCountError';
   constructor(
     readonly problem: 'no_face' | 'multiple_faces',
     readonly field: string,
+    /** With multiple_faces: how many faces the image holds. */
+    readonly faces = 0,
   ) {
     super(
       problem === 'no_face'
         ? `no_face_detected: "${field}" contains no face`
-        : `multiple_faces_detected: "${field}" contains several faces of similar size; send a photo in which the person's face is clearly the largest`,
+        : `multiple_faces_detected: "${field}" holds ${faces} faces and two of them could each be the person; name the face with "${selectorField(field)}": its index in /detect's answer for this photo (0 is the face used when none is named), or its box {top, left, right, bottom}`,
     );
   }
 }

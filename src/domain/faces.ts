@@ -5,11 +5,14 @@ import { ImageError, type ImageErrorCode } from '../face/errors.js';
 import type { AnalysisResult, AnalyzeOptions, DetectedFace, FaceEngine } from '../face/types.js';
 import type { NewFaceTemplate } from '../store/types.js';
 import { DifferentPersonError, FaceCountError, ImageInputError, type ImageProblem } from './errors.js';
+import { chooseSubject, SUBJECT_CANDIDATES, type FaceSelector } from './subject.js';
 
 /** One decoded image of a request, with the name of the field it came from (`images[2]`). */
 export interface InputImage {
   field: string;
   bytes: Uint8Array;
+  /** The face the caller named in this image, when the photo holds several (else the subject rule chooses). */
+  subject?: FaceSelector;
 }
 
 const IMAGE_PROBLEM: Record<ImageErrorCode, ImageProblem> = {
@@ -35,23 +38,13 @@ export async function analyseImages(engine: FaceEngine, images: InputImage[], op
   }
 }
 
-/**
- * A face whose box side is below this share of the largest face's is a bystander (someone in the background of a
- * portrait), not a second subject: like Rekognition, which indexes the largest faces, we enrol the subject. Two faces
- * of comparable size stay ambiguous (which one is the person?) and are refused. On LFW's portraits the subject's
- * face is 2–6× a bystander's; two people posing together are within a factor 1.5.
- */
-export const BYSTANDER_RATIO = 0.5;
-
-/** The one face of each image; an image with none, or with two faces of comparable size, fails naming that image. */
+/** The one face of each image (its subject, or the face the caller named); no face, or a photo in which two faces
+ *  could each be the person, fails naming that image. */
 export function oneFacePerImage(result: AnalysisResult, images: InputImage[]): DetectedFace[] {
   return result.images.map((img, i) => {
-    if (img.faces.length === 0) throw new FaceCountError('no_face', images[i].field);
-    const [subject, next] = img.faces; // largest first
-    if (next && Math.max(next.box.width, next.box.height) >= BYSTANDER_RATIO * Math.max(subject.box.width, subject.box.height)) {
-      throw new FaceCountError('multiple_faces', images[i].field);
-    }
-    return subject;
+    const choice = chooseSubject(img, images[i].field, images[i].subject);
+    if (choice.ambiguous) throw new FaceCountError('multiple_faces', images[i].field, choice.faces);
+    return choice.face;
   });
 }
 
@@ -61,8 +54,7 @@ export async function analyseEnrolment(
   images: InputImage[],
   opts: Omit<AnalyzeOptions, 'maxFaces'> = {},
 ): Promise<{ faces: DetectedFace[]; analysis: AnalysisResult }> {
-  // Two faces are enough to tell "several" from "one"; embedding more would be wasted work.
-  const analysis = await analyseImages(engine, images, { thumbnails: true, ...opts, maxFaces: 2 });
+  const analysis = await analyseImages(engine, images, { thumbnails: true, ...opts, maxFaces: SUBJECT_CANDIDATES });
   return { faces: oneFacePerImage(analysis, images), analysis };
 }
 

@@ -11,6 +11,7 @@ import { KeyedQueue } from './keyedQueue.js';
 import { consumeSession } from './livenessSessions.js';
 import { livenessPasses, roundScore } from './scores.js';
 import { captureLiveness, collectionId, LivenessFailedError, searchIndex, type Match } from './search.js';
+import { SUBJECT_CANDIDATES } from './subject.js';
 
 const round = roundScore;
 
@@ -65,7 +66,7 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
     const session = await consumeSession(deps, client, input.liveness_session_id);
     if (!livenessPasses(session.score, input.liveness_min_score)) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
     images = [session.reference];
-    result = await analyseImages(deps.engine, images, { maxFaces: 2, thumbnails: true, tenant: client });
+    result = await analyseImages(deps.engine, images, { maxFaces: SUBJECT_CANDIDATES, thumbnails: true, tenant: client });
   } else {
     images = input.images ?? [];
     const captured = await captureLiveness(deps, images, { thumbnails: true, tenant: client });

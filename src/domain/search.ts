@@ -2,7 +2,7 @@
 // persons/search-live-face is in liveEnrolment.ts).
 // Scores are the engine's calibrated match scores in [0, 1]; the vector index works in cosine similarity, and
 // `engine.cosineForScore(min_score)` turns a threshold into a similarity bound the index can prune with.
-import type { AnalysisResult, AnalyzedImage, DetectedFace, LivenessResult } from '../face/types.js';
+import type { AnalysisResult, AnalyzedImage, Box, DetectedFace, LivenessResult } from '../face/types.js';
 import { TemplateVersionError } from '../face/errors.js';
 import { NO_EVIDENCE_HINT } from '../face/liveness/evidence.js';
 import type { SearchMode } from '../index/types.js';
@@ -10,16 +10,21 @@ import type { FacePerson } from '../store/types.js';
 import { resolveCollection } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { livenessPasses, roundScore } from './scores.js';
-import { ConflictError, FaceCountError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import { analyseImages, type InputImage } from './faces.js';
 import type { FacePersonView } from './facePersons.js';
+import { chooseSubject, SUBJECT_CANDIDATES, subjectOrder } from './subject.js';
 
 export type Os = 'ANDROID' | 'IOS' | 'DESKTOP';
 
-/** Said to the caller when a probe holds several faces and only the largest was used. */
+/** Said to the caller when a probe holds several faces and the server chose one (the subject rule, subject.ts). */
 export interface ProbeNote {
   field: string;
   facesDetected: number;
+  /** The face used (the first of /detect's answer for this photo). */
+  used: Box;
+  /** Another face was nearly as prominent: the caller should name the face it means. */
+  ambiguous: boolean;
 }
 
 export interface Match {
@@ -42,23 +47,21 @@ export class LivenessFailedError extends ConflictError {
   }
 }
 
-/** The largest face of each image (the engine returns faces largest first); no face fails naming the image. */
-function largestFaces(result: AnalysisResult, images: InputImage[]): { faces: DetectedFace[]; notes: ProbeNote[] } {
+/** The subject of each image (or the face the caller named); no face fails naming the image. */
+function subjects(result: AnalysisResult, images: InputImage[]): { faces: DetectedFace[]; notes: ProbeNote[] } {
   const notes: ProbeNote[] = [];
   const faces = result.images.map((img, i) => {
-    if (img.faces.length === 0) throw new FaceCountError('no_face', images[i].field);
-    if (img.faces.length > 1) notes.push({ field: images[i].field, facesDetected: img.faces.length });
-    return img.faces[0];
+    const choice = chooseSubject(img, images[i].field, images[i].subject);
+    if (choice.faces > 1 && !choice.selected) notes.push({ field: images[i].field, facesDetected: choice.faces, used: choice.face.box, ambiguous: choice.ambiguous });
+    return choice.face;
   });
   return { faces, notes };
 }
 
-/** Probe faces need no thumbnails; a few faces are enough to say "several" and pick the largest. */
-const PROBE_MAX_FACES = 10;
-
-export async function probeFaces(deps: DomainDeps, client: string, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
-  const result = await analyseImages(deps.engine, images, { maxFaces: PROBE_MAX_FACES, tenant: client });
-  return largestFaces(result, images);
+/** Probe faces need no thumbnails. */
+export async function probeFaces(deps: Pick<DomainDeps, 'engine'>, client: string, images: InputImage[]): Promise<{ faces: DetectedFace[]; notes: ProbeNote[] }> {
+  const result = await analyseImages(deps.engine, images, { maxFaces: SUBJECT_CANDIDATES, tenant: client });
+  return subjects(result, images);
 }
 
 export async function collectionId(deps: DomainDeps, client: string, ref: string | undefined, field: string): Promise<string | undefined> {
@@ -186,8 +189,8 @@ export interface CompareInput {
 /** `POST /v2/face-recognition/compare`: the best probe–gallery pair of faces, no enrolment involved. */
 export async function compare(deps: DomainDeps, input: CompareInput, client?: string): Promise<{ score: number; passed: boolean; notes: ProbeNote[] }> {
   const all = [...input.probe, ...input.gallery];
-  const result = await analyseImages(deps.engine, all, { maxFaces: PROBE_MAX_FACES, tenant: client });
-  const { faces, notes } = largestFaces(result, all);
+  const result = await analyseImages(deps.engine, all, { maxFaces: SUBJECT_CANDIDATES, tenant: client });
+  const { faces, notes } = subjects(result, all);
   const probe = faces.slice(0, input.probe.length);
   const gallery = faces.slice(input.probe.length);
   const score = bestPairScore(deps, probe, gallery);
@@ -220,8 +223,8 @@ export interface LivenessOutcome {
 
 /** Runs the engine's passive liveness over one capture (several images feed the multi-frame 3-D check). */
 export async function captureLiveness(deps: DomainDeps, images: InputImage[], extra: { thumbnails?: boolean; tenant?: string } = {}) {
-  const result = await analyseImages(deps.engine, images, { liveness: true, maxFaces: PROBE_MAX_FACES, ...extra });
-  const { faces, notes } = largestFaces(result, images);
+  const result = await analyseImages(deps.engine, images, { liveness: true, maxFaces: SUBJECT_CANDIDATES, ...extra });
+  const { faces, notes } = subjects(result, images);
   if (!result.liveness) throw new Error('face engine returned no liveness result');
   return { result, faces, notes, liveness: result.liveness };
 }
@@ -250,8 +253,9 @@ export interface DetectInput {
   return_attributes: boolean;
 }
 
-/** `POST /v2/face-recognition/detect`: every face, largest first. */
+/** `POST /v2/face-recognition/detect`: every face, the subject first (the order a face index in other requests refers to). */
 export async function detect(deps: DomainDeps, input: DetectInput, client?: string): Promise<AnalyzedImage> {
   const result = await analyseImages(deps.engine, [input.image], { attributes: input.return_attributes, thumbnails: true, tenant: client });
-  return result.images[0];
+  const image = result.images[0];
+  return { ...image, faces: subjectOrder(image) };
 }

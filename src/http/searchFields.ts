@@ -1,6 +1,7 @@
 // Schema pieces shared by the search, comparison, liveness and detect routes (they also make the OpenAPI document).
 import { Type } from '@sinclair/typebox';
 import type { Os as OsValue } from '../domain/search.js';
+import type { OperatingPoint } from '../domain/thresholds.js';
 import { errorResponses } from './schemas.js';
 
 export const Score = (description: string, extra: { default?: number; minimum?: number; maximum?: number } = {}) =>
@@ -12,6 +13,9 @@ export const SearchMode = Type.Unsafe<'FAST' | 'ACCURATE'>({
 });
 export const Os = Type.Unsafe<OsValue>({ type: 'string', enum: ['ANDROID', 'IOS', 'DESKTOP'] });
 export const CollectionId = Type.String({ minLength: 1, maxLength: 128, description: 'Collection `_id` or `code`.', examples: ['6650c0f1a2b3c4d5e6f70812'] });
+
+/** How a default threshold is documented in the OpenAPI document: its value and what it was chosen for. */
+export const thresholdNote = (p: OperatingPoint) => `${p.minScore}, chosen for ${p.target} (docs/calibration.md)`;
 
 export const tags = ['Search'];
 /** Photos analysed, nothing looked up: compare, liveness. */

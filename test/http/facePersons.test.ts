@@ -175,7 +175,7 @@ describe('create', () => {
     const many = await enrol(acme.token, { name: 'Crowd', images: [(await groupJpeg()).toString('base64')] });
     expect(many.status).toBe(422);
     expect(many.body).toEqual({
-      message: `multiple_faces_detected: "images[0]" contains several faces of similar size; send a photo in which the person's face is clearly the largest`,
+      message: `multiple_faces_detected: "images[0]" holds 3 faces and two of them could each be the person; name the face with "subject_faces[0]": its index in /detect's answer for this photo (0 is the face used when none is named), or its box {top, left, right, bottom}`,
       code: 'MULTIPLE_FACES',
       field: 'images[0]',
     });
@@ -286,7 +286,7 @@ describe('update', () => {
     expect(t.index.search(acme.clientId, q, { mode: 'ACCURATE', k: 3, collection: visitors._id })[0]?.person).toBe(created._id);
     const bad = await t.request('PUT', `${PERSONS}/${created._id}`, { token: acme.token, body: { name: 'x', _id: 'mine' } });
     expect(bad.body).toMatchObject({ message: '"_id" is not allowed', code: 'MissingParameter', field: '_id' });
-    expect(bad.body.hint).toBe('fields allowed in the body: name, images, gender, date_of_birth, nationality, collections, notes');
+    expect(bad.body.hint).toBe('fields allowed in the body: name, images, subject_faces, gender, date_of_birth, nationality, collections, notes');
   });
 
   it('re-enrols from new images: old templates and thumbnails are replaced, the index follows', async () => {

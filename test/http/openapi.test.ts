@@ -5,6 +5,7 @@
 // naming something unknown (404), an image that is not raw base64 (412) and a photo without a face (422).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
+import { MATCH_DEFAULTS } from '../../src/domain/thresholds.js';
 import { hashToken } from '../../src/domain/tokens.js';
 import { startTestApp, type Res, type TestApp } from '../support/harness.js';
 import { faceBase64, noFaceJpeg } from '../support/photos.js';
@@ -150,11 +151,22 @@ describe('/openapi.json and the routes agree', () => {
     expect(routes().map((r) => r.key).sort()).toEqual(Object.keys(SAMPLES).sort());
   });
 
-  it('min_score is optional where it has a default, and the document is the schema the server validates with', async () => {
-    for (const p of ['/v2/face-recognition/search', '/v2/face-recognition/verify']) {
+  it('min_score is optional where it has a default, the default is the thresholds table\'s, and the document is the schema the server validates with', async () => {
+    for (const [p, field, point] of [
+      ['/v2/face-recognition/search', 'min_score', MATCH_DEFAULTS.search],
+      ['/v2/face-recognition/verify', 'min_score', MATCH_DEFAULTS.verify],
+      ['/v2/face-recognition/compare', 'compare_min_score', MATCH_DEFAULTS.compare],
+      ['/v2/face-recognition/compare-live', 'compare_min_score', MATCH_DEFAULTS.compareLive],
+    ] as const) {
       const schema = doc.paths[p].post.requestBody.content['application/json'].schema;
-      expect(schema.properties.min_score.default).toBe(0.8);
-      expect(schema.required ?? []).not.toContain('min_score');
+      expect(schema.properties[field].default).toBe(point.minScore);
+      expect(schema.properties[field].description).toContain(String(point.minScore));
+      expect(schema.required ?? []).not.toContain(field);
+    }
+    // 1:1 and 1:N decisions have different operating points.
+    expect(MATCH_DEFAULTS.compare.minScore).toBeLessThan(MATCH_DEFAULTS.search.minScore);
+    for (const p of ['/v2/face-recognition/liveness', '/v2/face-recognition/compare-with-liveness']) {
+      expect(doc.paths[p].post.requestBody.content['application/json'].schema.properties.liveness_min_score.default).toBe(t.config.livenessMinScore);
     }
     // Required on search-active-user (no default there), and the server agrees.
     expect(doc.paths['/v2/face-recognition/search-active-user'].post.requestBody.content['application/json'].schema.required).toContain('min_score');

@@ -2,6 +2,7 @@
 // Photos: faces cut from face-api's demo pictures (always installed), where s1c and s3a are the same woman and
 // every other pair is a different person.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MATCH_DEFAULTS } from '../../src/domain/thresholds.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { newEngine, newIndex } from '../support/parts.js';
@@ -99,7 +100,7 @@ describe('biometric flows', () => {
     expect((await t.request('POST', ACTIVE, { body: { image, os: 'IOS', min_score: 0.8, search_mode: 'FAST' } })).status).toBe(401);
   });
 
-  it('a probe without a face is a 422; with several faces the largest is used and a warning says so', async () => {
+  it('a probe without a face is a 422; with several faces the subject is used and a warning says which', async () => {
     const none = await t.request('POST', ACTIVE, {
       token,
       body: { image: (await noFaceJpeg()).toString('base64'), os: 'ANDROID', min_score: 0.8, search_mode: 'FAST' },
@@ -113,6 +114,9 @@ describe('biometric flows', () => {
     expect(group.status).toBe(200);
     expect(group.body.warnings[0]).toMatchObject({ field: 'image' });
     expect(group.body.warnings[0].faces_detected).toBeGreaterThan(1);
+    // The face used is the first /detect answers, and the warning gives its box.
+    const detected = await t.request('POST', '/v2/face-recognition/detect', { token, body: { image: (await groupJpeg()).toString('base64') } });
+    expect(group.body.warnings[0].face_used).toEqual(detected.body.data[0].box);
   });
 
   it('search returns names, scores and thumbnails; verify and compare decide same vs different', async () => {
@@ -137,7 +141,7 @@ describe('biometric flows', () => {
 
     const same = await t.request('POST', '/v2/face-recognition/compare', { token, body: { probe: [await faceBase64('s1c')], gallery: [await faceBase64('s3a')] } });
     expect(same.status).toBe(200);
-    expect(same.body.data).toMatchObject({ passed: true, min_score: 0.8 });
+    expect(same.body.data).toMatchObject({ passed: true, min_score: MATCH_DEFAULTS.compare.minScore });
     const diff = await t.request('POST', '/v2/face-recognition/compare', {
       token,
       body: { probe: [await faceBase64('s1c')], gallery: [await faceBase64('s6b'), await faceBase64('s5a')], compare_min_score: 0.6 },

@@ -42,7 +42,7 @@ export const detectRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
       schema: {
         tags,
         summary: 'Detect faces',
-        description: 'Every face, largest first, with its box, detection score, thumbnail and quality; an image with no face answers an empty list.',
+        description: 'Every face, the photo\'s subject first (the face every other route uses; a face\'s index here is what subject_face(s) name), with its box, detection score, thumbnail and quality; an image with no face answers an empty list.',
         body: DetectBody,
         // An image without a face is an empty list here, not a 422.
         response: { 200: DetectEnvelope, ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'engine') },

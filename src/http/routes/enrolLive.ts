@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { searchLiveFace } from '../../domain/liveEnrolment.js';
 import type { RouteContext } from '../context.js';
+import { SubjectFaces, withFaceChoices } from '../faceChoice.js';
 import { decodeImages } from '../images.js';
 import { LiveFacePersonSchema, presentLiveFacePerson } from '../matchPresenters.js';
 import { LivenessSessionId, oneOf } from '../livenessSessionField.js';
@@ -18,6 +19,7 @@ export const enrolLiveRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx
     {
       name: Type.String({ minLength: 1, maxLength: 200, description: 'Digits are stripped.', examples: ['Jane Doe'] }),
       images: Type.Optional(Base64Images(config.maxImages, 'Raw base64 photos of one capture; two or more feed the multi-frame 3-D liveness check.')),
+      subject_faces: SubjectFaces('images', config.maxImages),
       liveness_session_id: Type.Optional(LivenessSessionId),
       gender: GenderEnum,
       date_of_birth: BirthDate(),
@@ -42,9 +44,9 @@ export const enrolLiveRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx
       },
     },
     async (req) => {
-      const { images, ...rest } = req.body;
+      const { images, subject_faces, ...rest } = req.body;
       oneOf(req.body, 'images');
-      const view = await searchLiveFace(deps, req.client, { ...rest, images: images && decodeImages(images, 'images', limits) });
+      const view = await searchLiveFace(deps, req.client, { ...rest, images: images && withFaceChoices(decodeImages(images, 'images', limits), subject_faces, 'subject_faces') });
       return answer(req, signer, presentLiveFacePerson(view));
     },
   );

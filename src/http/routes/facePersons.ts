@@ -5,6 +5,7 @@ import { removeFromCollection } from '../../domain/detachPerson.js';
 import * as facePersons from '../../domain/facePersons.js';
 import type { RouteContext } from '../context.js';
 import { envelope, listEnvelope } from '../envelope.js';
+import { withFaceChoices, SubjectFaces } from '../faceChoice.js';
 import { decodeImages } from '../images.js';
 import { LivenessSessionId, oneOf } from '../livenessSessionField.js';
 import { FacePersonSchema, presentFacePerson } from '../presenters.js';
@@ -41,6 +42,7 @@ function bodies(maxImages: number) {
     {
       name: Type.String({ minLength: 1, maxLength: 200, examples: ['Jane Doe'] }),
       images: Type.Optional(images),
+      subject_faces: SubjectFaces('images', maxImages),
       liveness_session_id: Type.Optional(LivenessSessionId),
       gender: Type.Optional(GenderEnum),
       date_of_birth: Type.Optional(BirthDate()),
@@ -55,6 +57,7 @@ function bodies(maxImages: number) {
     {
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
       images: Type.Optional({ ...images, description: `${images.description} Replaces every enrolled face (re-enrolment).` }),
+      subject_faces: SubjectFaces('images', maxImages),
       gender: Type.Optional(NullableGender),
       date_of_birth: Type.Optional(NullableString({ minLength: 10, maxLength: 40, ...DATE_PATTERN })),
       nationality: Type.Optional(NullableString({ maxLength: 64 })),
@@ -109,9 +112,10 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
       },
     },
     async (req) => {
-      const { images, ...rest } = req.body;
+      const { images, subject_faces, ...rest } = req.body;
       oneOf(req.body, 'images');
-      const view = await facePersons.createFacePerson(deps, req.client, { ...rest, images: images ? decodeImages(images, 'images', limits) : [] });
+      const decoded = images ? withFaceChoices(decodeImages(images, 'images', limits), subject_faces, 'subject_faces') : [];
+      const view = await facePersons.createFacePerson(deps, req.client, { ...rest, images: decoded });
       return envelope(req, signer, presentFacePerson(view));
     },
   );
@@ -144,9 +148,9 @@ export const facePersonRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
       },
     },
     async (req) => {
-      const { images, ...rest } = req.body;
+      const { images, subject_faces, ...rest } = req.body;
       const patch: facePersons.FacePersonPatch = { ...rest };
-      if (images) patch.images = decodeImages(images, 'images', limits);
+      if (images) patch.images = withFaceChoices(decodeImages(images, 'images', limits), subject_faces, 'subject_faces');
       return envelope(req, signer, presentFacePerson(await facePersons.updateFacePerson(deps, req.client, req.params.id, patch)));
     },
   );

@@ -4,12 +4,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import * as live from '../../domain/liveCompare.js';
 import * as variants from '../../domain/searchVariants.js';
+import { livenessDefault, MATCH_DEFAULTS } from '../../domain/thresholds.js';
 import type { RouteContext } from '../context.js';
 import { decodeImage, decodeImages } from '../images.js';
 import { MatchedPersonSchema, presentMatchedPerson } from '../matchPresenters.js';
 import { Base64Image } from '../schemas.js';
 import { answer, SearchEnvelope } from '../searchAnswer.js';
-import { ANALYSIS_FAILURES, CollectionId, Os, Score, SEARCH_FAILURES, SearchMode, tags } from '../searchFields.js';
+import { ANALYSIS_FAILURES, CollectionId, Os, Score, SEARCH_FAILURES, SearchMode, tags, thresholdNote } from '../searchFields.js';
 
 /** Verifik's bounds on the compare threshold of the live comparisons (0.67–0.95). */
 const CompareMinScore = (description: string, extra: { default?: number } = {}) => Score(description, { minimum: 0.67, maximum: 0.95, ...extra });
@@ -40,7 +41,7 @@ export const liveFlowRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
       os: Os,
       search_mode: { ...SearchMode, description: 'Required as Verifik requires it; comparing photos is always exact.' },
       liveness_min_score: LivenessMinScore(),
-      compare_min_score: Type.Optional(CompareMinScore('Comparison threshold.', { default: 0.8 })),
+      compare_min_score: Type.Optional(CompareMinScore(`Comparison threshold. Default: ${thresholdNote(MATCH_DEFAULTS.compareLive)}.`, { default: MATCH_DEFAULTS.compareLive.minScore })),
     },
     { additionalProperties: false },
   );
@@ -68,7 +69,7 @@ export const liveFlowRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
     },
     async (req) => {
       const b = req.body;
-      const compareMin = b.compare_min_score ?? 0.8;
+      const compareMin = b.compare_min_score ?? MATCH_DEFAULTS.compareLive.minScore;
       const res = await live.compareLive(deps, req.client, {
         probe: decodeImage(b.probe, 'probe', limits),
         gallery: decodeImages(b.gallery, 'gallery', limits),
@@ -84,9 +85,9 @@ export const liveFlowRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
       probe: Probe,
       gallery: Gallery,
       search_mode: { ...SearchMode, description: 'Required as Verifik requires it; comparing photos is always exact.' },
-      liveness_min_score: Type.Optional(LivenessMinScore({ default: 0.6 })),
+      liveness_min_score: Type.Optional(LivenessMinScore({ default: livenessDefault(config) })),
       compare_min_score: Type.Optional(CompareMinScore('When given and not reached, no liveness verdict is given (`liveness: null`).')),
-      cropFace: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility: every photo\'s largest face is always found and cropped before comparing.' })),
+      cropFace: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility: every photo\'s subject (the first face /detect answers) is always found and cropped before comparing.' })),
       os: Type.Optional(Os),
     },
     { additionalProperties: false },
@@ -116,7 +117,7 @@ export const liveFlowRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
       const res = await live.compareWithLiveness(deps, req.client, {
         probe: decodeImage(b.probe, 'probe', limits),
         gallery: decodeImages(b.gallery, 'gallery', limits),
-        liveness_min_score: b.liveness_min_score ?? 0.6,
+        liveness_min_score: b.liveness_min_score ?? livenessDefault(config),
         compare_min_score: b.compare_min_score,
       });
       return answer(req, signer, { comparison: res.comparison, liveness: res.liveness }, res.notes);

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import * as flows from '../../domain/search.js';
+import { livenessDefault } from '../../domain/thresholds.js';
 import type { RouteContext } from '../context.js';
 import { missingParameter } from '../errors.js';
 import { decodeImage, decodeImages } from '../images.js';
@@ -18,7 +19,7 @@ export const livenessRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
       os: Os,
       image: Type.Optional(Base64Image('Raw base64 photo.')),
       images: Type.Optional(Base64Images(config.maxImages, 'Several photos of one capture (multi-frame 3-D check).')),
-      liveness_min_score: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1, default: 0.6 })),
+      liveness_min_score: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1, default: livenessDefault(config), description: 'Default: the server\'s LIVENESS_MIN_SCORE.' })),
       collection_id: Type.Optional({ ...CollectionId, description: 'Accepted as Verifik does: it must be one of the client\'s collections (404 otherwise); it does not change the analysis.' }),
     },
     { additionalProperties: false },
@@ -55,7 +56,7 @@ export const livenessRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx)
       if (b.image === undefined && b.images === undefined) throw missingParameter('"image" is required', 'image');
       if (b.image !== undefined && b.images !== undefined) throw missingParameter('"image" and "images" cannot be sent together', 'images');
       const images = b.image !== undefined ? [decodeImage(b.image, 'image', limits)] : decodeImages(b.images!, 'images', limits);
-      const res = await flows.liveness(deps, { images, min_score: b.liveness_min_score ?? 0.6, collection_id: b.collection_id }, req.client);
+      const res = await flows.liveness(deps, { images, min_score: b.liveness_min_score ?? livenessDefault(config), collection_id: b.collection_id }, req.client);
       req.log.debug({ livenessSignals: res.signals, score: res.score }, 'liveness sub-scores');
       const data = { liveness_score: res.score, min_score: res.minScore, passed: res.passed, ...(res.reason ? { reason: res.reason } : {}), ...(config.livenessDetails ? { signals: res.signals } : {}) };
       return answer(req, signer, data, res.notes);

@@ -4,11 +4,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import * as flows from '../../domain/search.js';
 import type { RouteContext } from '../context.js';
+import { SubjectFace, SubjectFaces, withFaceChoices } from '../faceChoice.js';
 import { decodeImage, decodeImages } from '../images.js';
 import { MatchedPersonSchema, presentMatchedPerson } from '../matchPresenters.js';
 import { Base64Image } from '../schemas.js';
 import { answer, SearchEnvelope } from '../searchAnswer.js';
-import { CollectionId, Os, Score, SEARCH_FAILURES, SearchMode, tags } from '../searchFields.js';
+import { MATCH_DEFAULTS } from '../../domain/thresholds.js';
+import { CollectionId, Os, Score, SEARCH_FAILURES, SearchMode, tags, thresholdNote } from '../searchFields.js';
 
 export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
   const { deps, signer, config } = ctx;
@@ -17,6 +19,7 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
   const ActiveUserBody = Type.Object(
     {
       image: Base64Image('Raw base64 probe photo.'),
+      subject_face: SubjectFace('image'),
       collection_id: Type.Optional(CollectionId),
       os: Os,
       min_score: Score('Match threshold.'),
@@ -30,14 +33,15 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
       schema: {
         tags,
         summary: 'Face search 1:N (active user)',
-        description: 'Searches the probe\'s largest face among the client\'s persons (optionally one collection), without liveness. Best first, only scores ≥ min_score.',
+        description: 'Searches the probe\'s subject (the first face /detect answers, or the one named in subject_face) among the client\'s persons (optionally one collection), without liveness. Best first, only scores ≥ min_score.',
         body: ActiveUserBody,
         response: { 200: SearchEnvelope(Type.Array(Type.Object({ id: Type.String(), score: Type.Number() }))), ...SEARCH_FAILURES },
       },
     },
     async (req) => {
-      const { image, ...rest } = req.body;
-      const res = await flows.searchActiveUser(deps, req.client, { ...rest, image: decodeImage(image, 'image', limits) });
+      const { image, subject_face, ...rest } = req.body;
+      const [probe] = withFaceChoices([decodeImage(image, 'image', limits)], subject_face, 'subject_face');
+      const res = await flows.searchActiveUser(deps, req.client, { ...rest, image: probe });
       return answer(req, signer, res.matches, res.notes);
     },
   );
@@ -45,7 +49,8 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
   const SearchBody = Type.Object(
     {
       images: Type.Array(Base64Image('Raw base64 probe photo.'), { minItems: 1, maxItems: 3, description: '1 to 3 photos of the same person.' }),
-      min_score: Type.Optional(Score('Match threshold (Verifik allows 0.2–1 here).', { default: 0.8, minimum: 0.2 })),
+      subject_faces: SubjectFaces('images', 3),
+      min_score: Type.Optional(Score(`Match threshold (Verifik allows 0.2–1 here). Default: ${thresholdNote(MATCH_DEFAULTS.search)}.`, { default: MATCH_DEFAULTS.search.minScore, minimum: 0.2 })),
       search_mode: Type.Optional({ ...SearchMode, default: 'ACCURATE' }),
       collection_id: Type.Optional(CollectionId),
       max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
@@ -66,8 +71,8 @@ export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
     async (req) => {
       const b = req.body;
       const res = await flows.search(deps, req.client, {
-        images: decodeImages(b.images, 'images', limits),
-        min_score: b.min_score ?? 0.8,
+        images: withFaceChoices(decodeImages(b.images, 'images', limits), b.subject_faces, 'subject_faces'),
+        min_score: b.min_score ?? MATCH_DEFAULTS.search.minScore,
         search_mode: b.search_mode ?? 'ACCURATE',
         collection_id: b.collection_id,
         max_results: b.max_results ?? 10,
