@@ -17,5 +17,7 @@ declare module 'fastify' {
     tokenId: string;
     /** True when the request came with a console session cookie instead of a bearer token. */
     viaConsole: boolean;
+    /** The caller's own `x-request-id` when it is a plain token ('' otherwise); `id` is always the server's. */
+    callerRequestId: string;
   }
 }

@@ -71,6 +71,7 @@ export function claimsFor<T>(req: FastifyRequest, data: T, dateTime: string): Si
     request: digests.get(req) ?? digestOf(req),
     data,
   };
+  if (req.callerRequestId) claims.callerRequestId = req.callerRequestId;
   // A 1:1 verify names its person in the body, not the path.
   const subject = (req.body as Record<string, unknown> | undefined)?.id;
   if (typeof subject === 'string') claims.subject = subject;

@@ -67,11 +67,9 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     bodyLimit: config.bodyLimit,
     // A number of hops: the addresses of that many proxies (nearest first) are skipped, no further.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    // A caller's x-request-id is kept when it is a plain token (it ends up in logs and in the envelope's `id`).
-    genReqId: (req) => {
-      const h = req.headers['x-request-id'];
-      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
-    },
+    // The request id is always the server's own: it names the audit record and the signed answer, so a caller
+    // must not be able to choose it (nor reuse one). The caller's x-request-id is kept beside it (callerRequestId).
+    genReqId: () => randomUUID(),
     // maxParamLength above the ids' own limit (128), so a long id is a 409 naming the field, not a bare 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
@@ -80,6 +78,15 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   app.decorateRequest('client', '');
   app.decorateRequest('tokenId', '');
   app.decorateRequest('viaConsole', false);
+  app.decorateRequest('callerRequestId', '');
+  app.addHook('onRequest', async (req) => {
+    const h = req.headers['x-request-id'];
+    // Kept when it is a plain token (it goes into logs, the audit record and the signed claims).
+    if (typeof h === 'string' && REQUEST_ID_RE.test(h)) {
+      req.callerRequestId = h;
+      req.log = req.log.child({ callerRequestId: h });
+    }
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

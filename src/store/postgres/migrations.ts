@@ -240,4 +240,13 @@ export const pgMigrations: readonly PgMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 3,
+    name: "audit trail: how each action came (api, console, operator) and the caller's own request id",
+    // As SQLite's migration 8: the caller's x-request-id beside the server's request id, never in its place.
+    sql: /* sql */ `
+      ALTER TABLE audit_events ADD COLUMN via text CHECK (via IS NULL OR via IN ('api', 'console', 'operator'));
+      ALTER TABLE audit_events ADD COLUMN caller_request text;
+    `,
+  },
 ];
