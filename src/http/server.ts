@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -72,6 +72,18 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     genReqId: () => randomUUID(),
     // maxParamLength above the ids' own limit (128), so a long id is a 409 naming the field, not a bare 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // URLs the router refuses before any route runs (found by the fuzzer): the API's envelope, and never the path
+    // echoed back (it may hold a name), instead of Fastify's own body.
+    frameworkErrors: (err, _req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as unknown as FastifyReply)
+        .code(tooLong ? 414 : 400)
+        .send(
+          tooLong
+            ? { message: 'uri_too_long: a path parameter is over 256 characters', code: 'URI_TOO_LONG' }
+            : { message: 'bad_url: the path is not valid percent-encoded UTF-8', code: 'BAD_REQUEST' },
+        );
+    },
   });
   // Bodies are JSON only: a text/plain body gets the same 415 as any other that is not JSON.
   app.removeContentTypeParser('text/plain');
