@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { reindexTemplates } from './domain/reindex.js';
 import { createFaceEngine } from './face/index.js';
-import { cliEvent, exportAudit } from './domain/audit.js';
+import { AUDIT_REPORT_COLUMNS, auditReport, cliEvent, csvLine, exportAudit } from './domain/audit.js';
 import { issueToken, revokeToken } from './domain/tokens.js';
 import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
 import { openStore } from './store/open.js';
@@ -42,7 +42,13 @@ export const USAGE = `Usage: npm run cli -- <command>
       in /.well-known/jwks.json, so answers signed with it keep verifying.
   audit export --since ISO-DATE
       Prints the audit trail from that date on (e.g. 2026-01-31 or 2026-01-31T12:00:00Z), one JSON object a line,
-      oldest first: seq, at, client, token, request, route, action, outcome, status, subject, details.
+      oldest first: seq, at, client, token, via, request, callerRequest, route, action, outcome, status, subject,
+      details.
+  audit report --since ISO-DATE [--until ISO-DATE] [--client NAME] [--person ID] [--format csv|jsonl]
+      The trail as a regulator reads it: who (tenant name, token id and label, api/console/operator) did what
+      (enrolled, searched, verified, erased…) to whom (every person id the event is about: the one enrolled or
+      erased, each candidate a search returned), when, with what outcome. --person ID: only the events about that
+      person. CSV (the default) has a header line.
 ${IMPORT_USAGE}
 ${EXPORT_USAGE}
 ${BACKUP_USAGE}
@@ -260,6 +266,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError(`--since must be an ISO 8601 date (got "${values.since}")`);
         const s = await openCliStore();
         for await (const e of exportAudit(s, new Date(t).toISOString())) io.out(JSON.stringify(e));
+        return 0;
+      }
+      case 'audit report': {
+        const { values } = parse(rest, { since: { type: 'string' }, until: { type: 'string' }, client: { type: 'string' }, person: { type: 'string' }, format: { type: 'string' } }, 0);
+        const date = (name: string, v: string | undefined) => {
+          if (v === undefined) return undefined;
+          const ms = Date.parse(v);
+          if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO 8601 date (got "${v}")`);
+          return new Date(ms).toISOString();
+        };
+        const since = date('since', values.since);
+        if (!since) throw new UsageError('--since ISO-DATE is required');
+        const format = values.format ?? 'csv';
+        if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl (got "${format}")`);
+        const s = await openCliStore();
+        if (format === 'csv') io.out(csvLine([...AUDIT_REPORT_COLUMNS]));
+        for await (const row of auditReport(s, { since, until: date('until', values.until), tenant: values.client, person: values.person })) {
+          io.out(format === 'csv' ? csvLine(AUDIT_REPORT_COLUMNS.map((c) => row[c])) : JSON.stringify(row));
+        }
         return 0;
       }
       default:

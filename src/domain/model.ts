@@ -114,10 +114,14 @@ export interface AuditEvent {
   at: string;
   /** Client (tenant) id; null when unauthenticated. */
   client: string | null;
-  /** Token id (never the secret); null when unauthenticated or from the CLI. */
+  /** Token id (never the secret): the bearer token, or the one a console session was opened with; null for operators. */
   token: string | null;
-  /** Request id (the envelope's `id`). */
+  /** How the action came: `api` (bearer token), `console` (a console session), `operator` (CLI, start-up); null before migration 10 (SQLite) / 5 (PostgreSQL). */
+  via: 'api' | 'console' | 'operator' | null;
+  /** The server's request id (the envelope's `id` and signed `id`). */
   request: string | null;
+  /** The caller's own `x-request-id`, when it sent one: its value, never the record's `request`. */
+  callerRequest: string | null;
   /** `POST /v2/face-recognition/persons` or `cli tokens create`. */
   route: string;
   /** e.g. `face_person.enrol`, `search`, `token.revoke`. */
@@ -132,7 +136,7 @@ export interface AuditEvent {
   details: Record<string, unknown> | null;
 }
 
-export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at'> & { at?: string };
+export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'at' | 'via' | 'callerRequest'> & { at?: string; via?: AuditEvent['via']; callerRequest?: string | null };
 
 import type { LivenessSessionStatus } from './livenessSessionStates.js';
 export type { LivenessSessionStatus, SessionEvent } from './livenessSessionStates.js';

@@ -56,10 +56,15 @@ function summarise(action: string, req: FastifyRequest, payload: Record<string, 
     if (num(d.liveness_score) !== undefined) details.liveness = { score: d.liveness_score, min_score: num(d.min_score), passed: false };
   } else {
     const data = payload.data as unknown;
-    if (Array.isArray(data)) {
+    if (Array.isArray(data) && req.routeOptions.url === DETECT) {
+      details.faces = data.length;
+      // A detect with min_score searched every face 1:N: an identification, recorded as one (face index, id, score).
+      if (action === 'search') {
+        details.results = data.flatMap((f, face) => hits(((f as Record<string, unknown>).persons as unknown[] | undefined) ?? []).map((h) => ({ face, ...h })));
+      }
+    } else if (Array.isArray(data)) {
       // Search answers: the ids returned, with their scores.
       if (action === 'search') details.results = hits(data);
-      if (action === 'detect') details.faces = data.length;
     } else if (data && typeof data === 'object') {
       const d = data as Record<string, unknown>;
       subject = str(d._id) ?? str(d.id) ?? subject;
@@ -97,10 +102,14 @@ function summarise(action: string, req: FastifyRequest, payload: Record<string, 
 
 const summaries = new WeakMap<FastifyRequest, Summary>();
 
+const DETECT = '/v2/face-recognition/detect';
+
 function auditedAction(req: FastifyRequest): { route: string; action: string } | null {
   const url = req.routeOptions.url;
   if (!url || !url.startsWith('/v2/') || req.method === 'GET' || req.method === 'HEAD') return null;
   const route = `${req.method} ${url}`;
+  // With min_score, /detect searches each face against the tenant's persons: who looked for whom must show.
+  if (url === DETECT && (req.body as Record<string, unknown> | undefined)?.min_score !== undefined) return { route, action: 'search' };
   return { route, action: ACTIONS[route] ?? route };
 }
 
@@ -128,7 +137,9 @@ export function installAudit(app: FastifyInstance, store: Pick<Store, 'audit'>):
       await store.audit.append({
         client: req.client,
         token: req.tokenId || null,
+        via: req.viaConsole ? 'console' : 'api',
         request: req.id,
+        callerRequest: req.callerRequestId || null,
         route: a.route,
         action: a.action,
         outcome: status < 400 ? 'ok' : status < 500 ? 'rejected' : 'failed',

@@ -17,6 +17,8 @@ declare module 'fastify' {
     tokenId: string;
     /** True when the request came with a console session cookie instead of a bearer token. */
     viaConsole: boolean;
+    /** The caller's own `x-request-id` when it is a plain token ('' otherwise); `id` is always the server's. */
+    callerRequestId: string;
     /** The liveness session whose capture credential the request came with (null for a client token or cookie). */
     captureSession: string | null;
   }

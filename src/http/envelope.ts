@@ -4,7 +4,7 @@
 // docs/signatures.md), so a signed result cannot be presented again for another request or other parameters.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from './errors.js';
+import { missingParameter } from './errors.js';
 import { BodyTooDeepError, requestDigest, type ResponseSigner, type SignedClaims } from './signing.js';
 
 export const SIGNATURE_MESSAGE = 'Certified by Facegate';
@@ -53,7 +53,9 @@ export function installRequestBinding(app: FastifyInstance): void {
     try {
       digests.set(req, digestOf(req));
     } catch (err) {
-      if (err instanceof BodyTooDeepError) throw new ApiError(400, 'BAD_REQUEST', err.message);
+      // Refused as validation refuses a body: 409 naming the body (no schema nests this deep or takes Infinity).
+      if (err instanceof BodyTooDeepError) throw missingParameter(`"body" ${err.message.replace(/^the body /, '')}`, 'body');
+      if (err instanceof TypeError && /non-finite/.test(err.message)) throw missingParameter('"body" holds a number too large for a double (such as 1e999)', 'body');
       throw err;
     }
   });
@@ -71,6 +73,7 @@ export function claimsFor<T>(req: FastifyRequest, data: T, dateTime: string): Si
     request: digests.get(req) ?? digestOf(req),
     data,
   };
+  if (req.callerRequestId) claims.callerRequestId = req.callerRequestId;
   // A 1:1 verify names its person in the body, not the path.
   const subject = (req.body as Record<string, unknown> | undefined)?.id;
   if (typeof subject === 'string') claims.subject = subject;

@@ -129,6 +129,17 @@ export const FAILURES = {
   faces: { 422: 'An image holds no face (or several where one is required).' },
   /** The face engine's queue is full. */
   engine: { 503: 'The face engine is busy (ENGINE_QUEUE); retry after `Retry-After` seconds.' },
+  /** Console sign-in: the token, the origin, the throttle, the session slots. */
+  signIn: {
+    401: 'The token is unknown or revoked.',
+    403: 'The token has expired, the request came from another origin, or over plain http to a host that is not this machine.',
+    429: 'Too many sign-in attempts from this address or with this token; retry after `Retry-After` seconds.',
+    503: 'Every console session slot is in use.',
+  },
+  /** A console session that is missing, expired, or whose token was revoked. */
+  session: { 401: 'No live console session.', 403: 'The token behind the session has expired, or a CSRF/origin check failed.' },
+  /** /metrics: off without METRICS_TOKEN (404), its own bearer token otherwise (401). */
+  metrics: { 401: 'No `Authorization: Bearer <METRICS_TOKEN>`.', 404: 'METRICS_TOKEN is not set: metrics are off.' },
 } as const;
 
 export type Failure = keyof typeof FAILURES;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -89,13 +89,23 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
     bodyLimit: config.bodyLimit,
     // A number of hops: the addresses of that many proxies (nearest first) are skipped, no further.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    // A caller's x-request-id is kept when it is a plain token (it ends up in logs and in the envelope's `id`).
-    genReqId: (req) => {
-      const h = req.headers['x-request-id'];
-      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
-    },
+    // The request id is always the server's own: it names the audit record and the signed answer, so a caller
+    // must not be able to choose it (nor reuse one). The caller's x-request-id is kept beside it (callerRequestId).
+    genReqId: () => randomUUID(),
     // maxParamLength above the ids' own limit (128), so a long id is a 409 naming the field, not a bare 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // URLs the router refuses before any route runs (found by the fuzzer): the API's envelope, and never the path
+    // echoed back (it may hold a name), instead of Fastify's own body.
+    frameworkErrors: (err, _req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as unknown as FastifyReply)
+        .code(tooLong ? 414 : 400)
+        .send(
+          tooLong
+            ? { message: 'uri_too_long: a path parameter is over 256 characters', code: 'URI_TOO_LONG' }
+            : { message: 'bad_url: the path is not valid percent-encoded UTF-8', code: 'BAD_REQUEST' },
+        );
+    },
   });
   // Bodies are JSON only: a text/plain body gets the same 415 as any other that is not JSON.
   app.removeContentTypeParser('text/plain');
@@ -103,6 +113,15 @@ export async function createHttpServer({ config, deps, signer, logger }: HttpSer
   app.decorateRequest('tokenId', '');
   app.decorateRequest('viaConsole', false);
   app.decorateRequest('captureSession', null);
+  app.decorateRequest('callerRequestId', '');
+  app.addHook('onRequest', async (req) => {
+    const h = req.headers['x-request-id'];
+    // Kept when it is a plain token (it goes into logs, the audit record and the signed claims).
+    if (typeof h === 'string' && REQUEST_ID_RE.test(h)) {
+      req.callerRequestId = h;
+      req.log = req.log.child({ callerRequestId: h });
+    }
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

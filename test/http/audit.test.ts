@@ -8,6 +8,7 @@ import { issueToken, revokeToken } from '../../src/domain/tokens.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { DB_FILE_NAME } from '../../src/store/sqlite/store.js';
 import type { AuditEvent } from '../../src/store/types.js';
+import { verifyAnswer } from '../../src/http/signing.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { faceBase64, noFaceJpeg } from '../support/photos.js';
 import { newEngine, newIndex } from '../support/parts.js';
@@ -46,8 +47,9 @@ function count(table: string): number {
   }
 }
 
-async function events(requestId: string): Promise<AuditEvent[]> {
-  return (await t.store.audit.list({ since: '1970-01-01T00:00:00.000Z', limit: 100_000 })).filter((e) => e.request === requestId);
+/** The events of the requests sent with this x-request-id (the caller's label; the record's `request` is the server's). */
+async function events(callerRequestId: string): Promise<AuditEvent[]> {
+  return (await t.store.audit.list({ since: '1970-01-01T00:00:00.000Z', limit: 100_000 })).filter((e) => e.callerRequest === callerRequestId);
 }
 
 describe('one enrolment, one person', () => {
@@ -126,7 +128,9 @@ describe('audit trail', () => {
     expect(e1).toMatchObject({
       client: acme.clientId,
       token: acme.tokenId,
-      request: 'audit-enrol-1',
+      via: 'api',
+      request: enrol.body.id,
+      callerRequest: 'audit-enrol-1',
       route: 'POST /v2/face-recognition/persons',
       action: 'face_person.enrol',
       outcome: 'ok',
@@ -212,14 +216,14 @@ describe('audit trail', () => {
     expect(await revokeToken(t.store, issued.record.id)).toBe(true);
     const all = await t.store.audit.list({ since: '1970-01-01', limit: 100_000 });
     const mine = all.filter((e) => e.subject === issued.record.id);
-    expect(mine.map((e) => [e.action, e.route, e.client])).toEqual([
-      ['token.create', 'cli tokens create', issued.client.id],
-      ['token.revoke', 'cli tokens revoke', issued.client.id],
+    expect(mine.map((e) => [e.action, e.route, e.client, e.via])).toEqual([
+      ['token.create', 'cli tokens create', issued.client.id, 'operator'],
+      ['token.revoke', 'cli tokens revoke', issued.client.id, 'operator'],
     ]);
   });
 
   it('is append-only: UPDATE and DELETE are refused by the database itself; only retention removes old rows', async () => {
-    const old = await t.store.audit.append({ at: '2020-01-01T00:00:00.000Z', client: null, token: null, request: 'old', route: 'test', action: 'test', outcome: 'ok', status: null, subject: null, details: null });
+    const old = await t.store.audit.append({ at: '2020-01-01T00:00:00.000Z', client: null, token: null, via: 'operator', request: 'old', route: 'test', action: 'test', outcome: 'ok', status: null, subject: null, details: null });
     const db = rawDb(false);
     try {
       expect(() => db.prepare("UPDATE audit_events SET outcome = 'failed'").run()).toThrow(/append-only/);
@@ -246,8 +250,89 @@ describe('audit trail', () => {
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.every((r) => r.at >= since)).toBe(true);
     expect(rows.map((r) => r.seq)).toEqual([...rows.map((r) => r.seq)].sort((a, b) => a - b));
-    expect(rows.some((r) => r.request === 'audit-erase-1')).toBe(true);
+    expect(rows.some((r) => r.callerRequest === 'audit-erase-1')).toBe(true);
     const bad = await runCli(['audit', 'export', '--since', 'yesterday'], { env: { DATA_DIR: t.dataDir }, out: () => {}, err: () => {} });
+    expect(bad).toBe(2);
+  });
+});
+
+describe('audit gaps closed', () => {
+  it("a console action is recorded with the session's token and via console, not as an operator's (null token)", async () => {
+    const token = await t.token('acme');
+    const signIn = await t.app.inject({ method: 'POST', url: '/console/api/session', payload: { token: token.token }, headers: { host: 'localhost', origin: 'http://localhost' } });
+    expect(signIn.statusCode).toBe(200);
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0];
+    const created = await t.request('POST', PERSONS, {
+      body: { name: 'Console Enrolled', images: [await faceBase64('s1b')] },
+      headers: { host: 'localhost', cookie, 'x-csrf-token': signIn.json().csrfToken, 'x-request-id': 'audit-console-enrol' },
+    });
+    expect(created.status, created.text).toBe(200);
+    const [e] = await events('audit-console-enrol');
+    expect(e).toMatchObject({ client: token.clientId, token: token.tokenId, via: 'console', action: 'face_person.enrol', subject: created.body.data._id });
+  });
+
+  it('/detect with min_score is recorded as an identification (search) with every candidate of every face', async () => {
+    const woman = (await t.request('POST', PERSONS, { token: acme.token, body: { name: 'Detected Woman', images: [await faceBase64('s1c')] } })).body.data._id;
+    const r = await t.request('POST', '/v2/face-recognition/detect', {
+      token: acme.token,
+      body: { image: await faceBase64('s3a'), min_score: 0.8 },
+      headers: { 'x-request-id': 'audit-detect-identify' },
+    });
+    expect(r.status, r.text).toBe(200);
+    const found = r.body.data[0].persons.map((p: { id: string }) => p.id);
+    expect(found).toContain(woman);
+    const [e] = await events('audit-detect-identify');
+    expect(e.action).toBe('search');
+    expect(e.route).toBe('POST /v2/face-recognition/detect');
+    expect(e.details!.faces).toBe(r.body.data.length);
+    expect((e.details!.results as { face: number; id: string }[]).map((h) => h.id)).toEqual(found);
+    expect(e.details!.results).toContainEqual({ face: 0, id: woman, score: expect.any(Number) });
+    // Without min_score a detect identifies nobody: recorded as a detect.
+    await t.request('POST', '/v2/face-recognition/detect', { token: acme.token, body: { image: await faceBase64('s3a') }, headers: { 'x-request-id': 'audit-detect-only' } });
+    expect((await events('audit-detect-only'))[0]).toMatchObject({ action: 'detect', details: { faces: 1 } });
+  });
+
+  it("a caller-chosen x-request-id is kept apart: the answer's id, the signed id and the record's request are the server's", async () => {
+    const body = { name: 'Chosen id' };
+    const r = await t.request('POST', '/v2/face-recognition/collections', { token: acme.token, body, headers: { 'x-request-id': 'audit-erase-1' } });
+    expect(r.status).toBe(200);
+    expect(r.body.id).not.toBe('audit-erase-1');
+    expect(r.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.headers['x-request-id']).toBe(r.body.id);
+    const jwks = (await t.request('GET', '/.well-known/jwks.json')).body;
+    const claims = await verifyAnswer(r.body, { jwks, client: acme.clientId, route: 'POST /v2/face-recognition/collections', request: { method: 'POST', path: '/v2/face-recognition/collections', body } });
+    expect(claims.id).toBe(r.body.id);
+    expect(claims.callerRequestId).toBe('audit-erase-1');
+    // The earlier erasure's record is not shadowed by a second request reusing its id.
+    const all = await t.store.audit.list({ since: '1970-01-01', limit: 100_000 });
+    expect(all.filter((e) => e.request === r.body.id).map((e) => e.action)).toEqual(['collection.create']);
+    expect(new Set(all.map((e) => e.request).filter(Boolean)).size).toBe(all.filter((e) => e.request).length);
+  });
+
+  it('`audit report` answers a regulator: who searched for or enrolled this person, when, from which token', async () => {
+    const regulated = await t.token('regulated-tenant');
+    const enrol = await t.request('POST', PERSONS, { token: regulated.token, body: { name: 'Subject Person', images: [await faceBase64('s4a')] } });
+    const person = enrol.body.data._id;
+    const search = await t.request('POST', '/v2/face-recognition/search-active-user', { token: regulated.token, body: { image: await faceBase64('s4a'), os: 'DESKTOP', min_score: 0.8, search_mode: 'ACCURATE' } });
+    expect(search.status, search.text).toBe(200);
+    await t.request('DELETE', `${PERSONS}/${person}`, { token: regulated.token });
+    const out: string[] = [];
+    const err: string[] = [];
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const code = await runCli(['audit', 'report', '--since', since, '--person', person], { env: { DATA_DIR: t.dataDir }, out: (l) => out.push(l), err: (l) => err.push(l) });
+    expect(code, err.join('\n')).toBe(0);
+    const [header, ...lines] = out;
+    expect(header).toBe('seq,at,tenant,client,token,tokenLabel,via,action,outcome,status,persons,route,request,callerRequest');
+    const rows = lines.map((l) => Object.fromEntries(header.split(',').map((h, i) => [h, l.split(',')[i]])));
+    expect(rows.map((r) => r.action)).toEqual(['face_person.enrol', 'search', 'face_person.erase']);
+    for (const r of rows) {
+      expect(r).toMatchObject({ tenant: 'regulated-tenant', client: regulated.clientId, token: regulated.tokenId, via: 'api', outcome: 'ok' });
+      expect(r.persons.split(' ')).toContain(person);
+      expect(Date.parse(r.at)).toBeGreaterThan(Date.now() - 60_000);
+    }
+    // Ids only: the report names tenants and tokens, never the person.
+    expect(out.join('\n')).not.toContain('Subject Person');
+    const bad = await runCli(['audit', 'report', '--since', since, '--format', 'xml'], { env: { DATA_DIR: t.dataDir }, out: () => {}, err: () => {} });
     expect(bad).toBe(2);
   });
 });

@@ -100,12 +100,12 @@ describe('authentication', () => {
 });
 
 describe('envelope and signature', () => {
-  it('wraps data as {id, data, signature} and echoes the request id', async () => {
+  it("wraps data as {id, data, signature}; the id is the server's, never the caller's x-request-id", async () => {
     const r = await t.request('POST', COLLECTIONS, { token, body: { name: 'Signed' }, headers: { 'x-request-id': 'req-123' } });
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(['data', 'id', 'signature']);
-    expect(r.body.id).toBe('req-123');
-    expect(r.headers['x-request-id']).toBe('req-123');
+    expect(r.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.headers['x-request-id']).toBe(r.body.id);
     expect(r.body.signature.message).toBe('Certified by Facegate');
     expect(Number.isNaN(Date.parse(r.body.signature.dateTime))).toBe(false);
   });

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { authenticate, hashToken } from '../../domain/tokens.js';
 import type { Store } from '../../store/types.js';
 import { ApiError, tokenExpired, unauthorized } from '../errors.js';
+import { errorResponses } from '../schemas.js';
 import { csrfMatches, SessionsFullError, type ConsoleSession, type SessionStore } from './sessions.js';
 
 export const SESSION_COOKIE = '__Host-facegate_session';
@@ -137,7 +138,7 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions, thr
         summary: 'Console sign-in',
         description: 'Exchanges a bearer token for an httpOnly session cookie (SameSite=Strict) that /v2 routes accept.',
         body: SignInBody,
-        response: { 200: SessionInfo },
+        response: { 200: SessionInfo, ...errorResponses('signIn', 'input', 'body') },
       },
     },
     async (req, reply) => {
@@ -171,8 +172,7 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions, thr
     },
   );
 
-  // No live session is an answer, not an error (204): the console asks on every load, before anyone signs in.
-  app.get('/console/api/session', { schema: { tags, summary: 'Console session', response: { 200: SessionInfo, 204: Type.Null({ description: 'No session: sign in.' }) } } }, async (req, reply) => {
+  app.get('/console/api/session', { schema: { tags, summary: 'Console session', response: { 200: SessionInfo, 204: Type.Null({ description: 'No session: sign in.' }), ...errorResponses('session') } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     // A cookie that no longer opens a session (signed out, expired, token revoked, server restarted) is removed.
     const forget = () => req.cookies[SESSION_COOKIE] !== undefined && clearSessionCookie(reply);
@@ -187,7 +187,7 @@ export async function sessionRoutes(app: FastifyInstance, { store, sessions, thr
     return info(session);
   });
 
-  app.delete('/console/api/session', { schema: { tags, summary: 'Console sign-out' } }, async (req, reply) => {
+  app.delete('/console/api/session', { schema: { tags, summary: 'Console sign-out', response: { 204: Type.Null(), ...errorResponses('session') } } }, async (req, reply) => {
     const session = sessions.get(req.cookies[SESSION_COOKIE]);
     if (session) {
       if (!sameOrigin(req)) throw crossOrigin();

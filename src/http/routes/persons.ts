@@ -128,7 +128,8 @@ export const personRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =
         description:
           'Runs passive liveness on `biometricData.faceImage`: `verificationStatus` is `verified` when the score reaches `liveness_min_score`, else `failed` (and no face template is kept). Instead of `biometricData`, `liveness_session_id` names a SUCCEEDED liveness session (used up here): its reference frame is the face and its score the liveness score.',
         body: LivenessBody,
-        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'images', 'faces', 'engine') },
+        // notFound: a liveness_session_id this client does not have (found by the fuzzer: it was undocumented).
+        response: { 200: Envelope(PersonSchema), ...errorResponses('auth', 'input', 'body', 'notFound', 'images', 'faces', 'engine') },
       },
     },
     async (req) => {

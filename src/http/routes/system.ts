@@ -8,6 +8,7 @@ import type { FaceEngine } from '../../face/types.js';
 import type { Store } from '../../store/types.js';
 import { bearerFromHeader } from '../../domain/tokens.js';
 import { ApiError } from '../errors.js';
+import { errorResponses } from '../schemas.js';
 import type { ResponseSigner } from '../signing.js';
 
 export interface SystemRouteOptions {
@@ -68,6 +69,7 @@ export const systemRoutes: FastifyPluginAsync<SystemRouteOptions> = async (app, 
         summary: 'Prometheus metrics',
         description: 'Off (404) unless METRICS_TOKEN is set; then only `Authorization: Bearer <METRICS_TOKEN>` is answered (401 otherwise). API tokens do not open it.',
         security: [{ metrics: [] }],
+        response: errorResponses('metrics'),
       },
     },
     async (req, reply) => {

@@ -9,7 +9,9 @@ const toEvent = (r: Row): AuditEvent => ({
   at: r.at as string,
   client: (r.client_id as string | null) ?? null,
   token: (r.token_id as string | null) ?? null,
+  via: (r.via as AuditEvent['via']) ?? null,
   request: (r.request_id as string | null) ?? null,
+  callerRequest: (r.caller_request as string | null) ?? null,
   route: r.route as string,
   action: r.action as string,
   outcome: r.outcome as AuditEvent['outcome'],
@@ -26,9 +28,9 @@ export class PgAudit implements AuditRepo {
     const details = e.details === null || e.details === undefined ? null : JSON.stringify(e.details);
     return this.s.write('audit event', async (q) => {
       const { rows } = await q(
-        `INSERT INTO audit_events (at, client_id, token_id, request_id, route, action, outcome, status, subject, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-        [at, e.client, e.token, e.request, e.route, e.action, e.outcome, e.status, e.subject, details],
+        `INSERT INTO audit_events (at, client_id, token_id, request_id, route, action, outcome, status, subject, details, via, caller_request)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+        [at, e.client, e.token, e.request, e.route, e.action, e.outcome, e.status, e.subject, details, e.via ?? null, e.callerRequest ?? null],
       );
       return toEvent(rows[0]);
     });

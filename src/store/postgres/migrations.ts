@@ -263,4 +263,13 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX face_templates_by_source ON face_templates (client_id, source_sha256) WHERE source_sha256 IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: "audit trail: how each action came (api, console, operator) and the caller's own request id",
+    // As SQLite's migration 10: the caller's x-request-id beside the server's request id, never in its place.
+    sql: /* sql */ `
+      ALTER TABLE audit_events ADD COLUMN via text CHECK (via IS NULL OR via IN ('api', 'console', 'operator'));
+      ALTER TABLE audit_events ADD COLUMN caller_request text;
+    `,
+  },
 ];

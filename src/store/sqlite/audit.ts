@@ -9,7 +9,9 @@ const toEvent = (r: Row): AuditEvent => ({
   at: r.at as string,
   client: (r.client_id as string | null) ?? null,
   token: (r.token_id as string | null) ?? null,
+  via: (r.via as AuditEvent['via']) ?? null,
   request: (r.request_id as string | null) ?? null,
+  callerRequest: (r.caller_request as string | null) ?? null,
   route: r.route as string,
   action: r.action as string,
   outcome: r.outcome as AuditEvent['outcome'],
@@ -27,9 +29,9 @@ export class SqliteAudit implements AuditRepo {
     return this.s.write('audit event', (q) =>
       toEvent(
         q(
-          `INSERT INTO audit_events (at, client_id, token_id, request_id, route, action, outcome, status, subject, details)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-        ).get(at, e.client, e.token, e.request, e.route, e.action, e.outcome, e.status, e.subject, details) as Row,
+          `INSERT INTO audit_events (at, client_id, token_id, request_id, route, action, outcome, status, subject, details, via, caller_request)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        ).get(at, e.client, e.token, e.request, e.route, e.action, e.outcome, e.status, e.subject, details, e.via ?? null, e.callerRequest ?? null) as Row,
       ),
     );
   }

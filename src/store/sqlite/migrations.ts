@@ -285,4 +285,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX face_templates_by_source ON face_templates(client_id, source_sha256) WHERE source_sha256 IS NOT NULL;
     `,
   },
+  {
+    version: 10,
+    name: "audit trail: how each action came (api, console, operator) and the caller's own request id",
+    // The caller's x-request-id is its own label, kept beside the server's request id, never in its place. Adding
+    // columns is no UPDATE: the append-only triggers stay as they are, and older rows read null.
+    sql: /* sql */ `
+      ALTER TABLE audit_events ADD COLUMN via TEXT CHECK (via IS NULL OR via IN ('api', 'console', 'operator'));
+      ALTER TABLE audit_events ADD COLUMN caller_request TEXT;
+    `,
+  },
 ];
