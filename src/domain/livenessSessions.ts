@@ -53,7 +53,7 @@ export const REFERENCE_MIN_SCORE = 0.3;
 
 /**
  * Default passive floor of a session (`min_score`): fitted by scripts/eval-sessions.ts on the FIT part of the live
- * capture and its phone replay (docs/liveness.md, "Liveness sessions"). Lower than LIVENESS_MIN_SCORE for single
+ * capture and its phone replay (docs/liveness-sessions.md, "Evaluation"). Lower than LIVENESS_MIN_SCORE for single
  * photos because a session's score averages every frame of a moving head (turned and blurred frames score lower)
  * and the challenge itself carries much of the evidence. Refit when the passive model changes.
  */
@@ -72,7 +72,7 @@ export const sessionFloors = (deps: DomainDeps) => deps.settings.livenessSession
  * Stream coherence: the first frames of an attempt (the neutral pose, a fraction of a second apart) must be nearly
  * the same face image, as consecutive frames of one camera are: calibrated similarity at least this between each
  * pair. Different photos of one person (a series arranged to mimic the challenge) score lower; measured in
- * docs/liveness.md ("Liveness sessions").
+ * docs/liveness-sessions.md ("What an attempt must show").
  */
 export const STREAM_MIN_SCORE = 0.9;
 
