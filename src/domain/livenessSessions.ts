@@ -477,16 +477,26 @@ async function judgeAndRecord(
   return finished ?? session;
 }
 
+/** A session a flow may use: its reference frame and score, and `consume()`, which marks it used (once). */
+export interface SessionClaim {
+  reference: InputImage;
+  score: number;
+  /** Marks the session used; a 409 liveness_session_used when another request used it first. */
+  consume(): Promise<void>;
+}
+
 /**
- * For the flows (enrolment, search-live-face, person liveness): takes the session's reference frame and marks the
- * session used. Only an unused SUCCEEDED session, within its validity after success, whose score reaches both its
- * own floor and the server's (which may have been raised since it was created), is taken; anything else is a 409
- * that says why.
+ * For the flows (enrolment, search-live-face, person liveness): checks that the session may be used and hands over
+ * its reference frame. Only an unused SUCCEEDED session, within its validity after success, whose score reaches both
+ * its own floor and the server's (which may have been raised since it was created), is handed over; anything else
+ * is a 409 that says why. The flow calls `consume()` once its own checks of the frame passed (face found, engine
+ * not busy), so a refused enrolment does not use the session up; the guarded write keeps it single-use.
  */
-export async function consumeSession(deps: DomainDeps, client: string, id: string): Promise<{ reference: InputImage; score: number }> {
+export async function claimSession(deps: DomainDeps, client: string, id: string): Promise<SessionClaim> {
   const session = await load(deps, client, id);
   if (session.status !== 'SUCCEEDED') throw statusError(session);
-  if (session.consumedAt) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  const used = () => new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  if (session.consumedAt) throw used();
   const now = nowOf(deps);
   const succeededAt = Date.parse(session.succeededAt ?? session.updatedAt);
   if (now.getTime() >= succeededAt + session.validFor * 1000) {
@@ -499,7 +509,11 @@ export async function consumeSession(deps: DomainDeps, client: string, id: strin
     throw new LivenessSessionStateError('FAILED', `liveness_session_failed: the session's liveness score is below ${floor}, the floor it must reach`);
   }
   if (!v.referenceImage) throw new LivenessSessionStateError('FAILED', 'liveness_session_failed: the session kept no reference frame');
-  const used = await deps.store.livenessSessions.transition(client, id, 'consume', {}, now.toISOString());
-  if (!used) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
-  return { reference: { field: 'liveness_session_id', bytes: v.referenceImage }, score };
+  return {
+    reference: { field: 'liveness_session_id', bytes: v.referenceImage },
+    score,
+    consume: async () => {
+      if (!(await deps.store.livenessSessions.transition(client, id, 'consume', {}, nowOf(deps).toISOString()))) throw used();
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { ConflictError, FaceCountError, InvalidFieldError, NotFoundError } from 
 import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
-import { consumeSession } from './livenessSessions.js';
+import { claimSession } from './livenessSessions.js';
 
 export type Os = 'ANDROID' | 'IOS' | 'DESKTOP';
 
@@ -281,10 +281,12 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   let result: AnalysisResult;
   if (input.liveness_session_id !== undefined) {
     // The session's challenge was the liveness check; its score is its frames' passive liveness together.
-    const session = await consumeSession(deps, client, input.liveness_session_id);
+    const session = await claimSession(deps, client, input.liveness_session_id);
     if (!livenessPasses(session.score, input.liveness_min_score)) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
     images = [session.reference];
     result = await analyseImages(deps.engine, images, { maxFaces: 2, thumbnails: true, tenant: client });
+    // Used up once the engine has read the frame (a busy engine leaves the session usable).
+    await session.consume();
   } else {
     images = input.images ?? [];
     const captured = await captureLiveness(deps, images, { thumbnails: true, tenant: client });
