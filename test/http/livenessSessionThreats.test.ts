@@ -160,6 +160,24 @@ describe('liveness sessions an end user cannot weaken', () => {
     expect((await t.request('GET', `${SESSIONS}/${id}`, { token })).body.data.consumed).toBe(false);
   });
 
+  it("a tenant's own floors (LIVENESS_SESSION_TENANT_FLOORS) raise the server's for that tenant only", async () => {
+    const strictApp = await startTestApp({ engine, index: newIndex(engine.dim), config: { livenessSessionTenantFloors: { bank: { minScore: 0.6, minSteps: 3 } } } });
+    try {
+      const bank = (await strictApp.token('bank')).token;
+      const gym = (await strictApp.token('gym')).token;
+      const make = (tok: string, body: object) => strictApp.request('POST', SESSIONS, { token: tok, body });
+      expect((await make(bank, { min_score: 0.5, steps: ['turn_left', 'smile', 'blink'] })).body.message).toMatch(/at least 0.6/);
+      expect((await make(bank, { min_score: 0.7, steps: ['turn_left', 'smile'] })).body.message).toMatch(/at least 3 steps/);
+      const ok = await make(bank, {});
+      expect(ok.status).toBe(200);
+      expect(ok.body.data.min_score).toBe(0.6);
+      expect(ok.body.data.steps.length).toBeGreaterThanOrEqual(3);
+      expect((await make(gym, { min_score: 0.5, steps: ['turn_left', 'smile'] })).status).toBe(200);
+    } finally {
+      await strictApp.close();
+    }
+  });
+
   it('the relying party sets the validity after success; the server caps it', async () => {
     const s = await create({ valid_for: 120 });
     expect(s.status, JSON.stringify(s.body)).toBe(200);
