@@ -63,6 +63,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       livenessMinScore: config.livenessMinScore,
       samePersonMinScore: config.samePersonMinScore,
       livenessSessionFloors: { minScore: config.livenessSessionMinScore, minSteps: config.livenessSessionMinSteps },
+      livenessSessionTenantFloors: config.livenessSessionTenantFloors,
     },
     now: opts.now,
     follower: opts.follower ?? undefined,

@@ -27,6 +27,8 @@ export interface Config {
   /** Floors no liveness session may go below, whatever its creator asks: passive score, number of steps. */
   livenessSessionMinScore: number;
   livenessSessionMinSteps: number;
+  /** Stricter floors for some clients (by client name), on top of the server's. */
+  livenessSessionTenantFloors: Record<string, { minScore?: number; minSteps?: number }>;
   /** Most images one request may carry. */
   maxImages: number;
   /** Largest decoded image, in bytes. */
@@ -85,6 +87,31 @@ export function parseDuration(value: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
   if (!m) return null;
   return Math.floor(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]);
+}
+
+/**
+ * LIVENESS_SESSION_TENANT_FLOORS: `{"acme": {"min_score": 0.5, "min_steps": 3}, …}`, client names to floors that only
+ * raise the server's for that client's sessions.
+ */
+function tenantFloors(raw: string | undefined, problems: string[]): Config['livenessSessionTenantFloors'] {
+  if (raw === undefined || raw.trim() === '') return {};
+  const bad = () => (problems.push(`LIVENESS_SESSION_TENANT_FLOORS must be JSON such as {"acme": {"min_score": 0.5, "min_steps": 3}} (got "${raw}")`), {});
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return bad();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return bad();
+  const out: Config['livenessSessionTenantFloors'] = {};
+  for (const [client, f] of Object.entries(parsed as Record<string, unknown>)) {
+    const { min_score: minScore, min_steps: minSteps, ...rest } = (f ?? {}) as Record<string, unknown>;
+    const scoreOk = minScore === undefined || (typeof minScore === 'number' && minScore >= 0 && minScore <= 1);
+    const stepsOk = minSteps === undefined || (Number.isInteger(minSteps) && (minSteps as number) >= 1 && (minSteps as number) <= 6);
+    if (typeof f !== 'object' || f === null || Object.keys(rest).length > 0 || !scoreOk || !stepsOk) return bad();
+    out[client] = { ...(minScore !== undefined ? { minScore: minScore as number } : {}), ...(minSteps !== undefined ? { minSteps: minSteps as number } : {}) };
+  }
+  return out;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -195,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     livenessMinScore: num('LIVENESS_MIN_SCORE', DEFAULT_LIVENESS_MIN_SCORE, 0, 1),
     livenessSessionMinScore: num('LIVENESS_SESSION_MIN_SCORE', DEFAULT_SESSION_FLOORS.minScore, 0, 1),
     livenessSessionMinSteps: int('LIVENESS_SESSION_MIN_STEPS', DEFAULT_SESSION_FLOORS.minSteps, 1, 6),
+    livenessSessionTenantFloors: tenantFloors(env.LIVENESS_SESSION_TENANT_FLOORS, problems),
     maxImages: int('MAX_IMAGES', 5, 1, 50),
     maxImageBytes,
     trustProxy,

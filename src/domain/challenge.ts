@@ -1,7 +1,7 @@
 // Challenge-response verification of one liveness attempt: given what the engine measured on each frame (in the
 // order the camera took them), did one person, in every frame alone, perform the requested steps in the requested
 // order with real amplitudes, within plausible timing? Pure: no engine, no store (src/domain/livenessSessions.ts
-// feeds it; scripts/eval-sessions.ts measures it). Thresholds and why: docs/liveness.md, "Liveness sessions".
+// feeds it; scripts/eval-sessions.ts measures it). Thresholds and why: docs/liveness-sessions.md.
 import type { Point } from '../face/types.js';
 
 export const CHALLENGE_STEPS = ['turn_left', 'turn_right', 'look_up', 'look_down', 'smile', 'blink'] as const;

@@ -20,6 +20,8 @@ export interface DomainSettings {
    * LIVENESS_SESSION_MIN_STEPS); default DEFAULT_SESSION_FLOORS (src/domain/livenessSessions.ts).
    */
   livenessSessionFloors?: { minScore: number; minSteps: number };
+  /** Stricter floors for some clients, by client name (LIVENESS_SESSION_TENANT_FLOORS): they only raise the above. */
+  livenessSessionTenantFloors?: Record<string, { minScore?: number; minSteps?: number }>;
 }
 
 export interface DomainDeps {

@@ -11,7 +11,7 @@ import { normaliseBirthDate } from './dates.js';
 import { DEFAULT_SAME_PERSON_MIN_SCORE, type DomainDeps, type Paged, type Paging } from './deps.js';
 import { ConflictError, InvalidFieldError, NotFoundError, UnknownCollectionError } from './errors.js';
 import { analyseEnrolment, assertOnePerson, templateRows, withSourceDigests, type EnrolFace, type InputImage } from './faces.js';
-import { consumeSession } from './livenessSessions.js';
+import { claimSession } from './livenessSessions.js';
 
 export interface FacePersonInput {
   name: string;
@@ -98,9 +98,12 @@ export async function createFacePerson(deps: DomainDeps, client: string, input: 
   checkFields(deps, fields);
   await resolveCollections(deps.store, client, fields.collections ?? [], 'collections');
   if (fields.external_id !== undefined) await assertExternalIdFree(deps.store, client, externalIdOf(fields.external_id));
-  const images = session !== undefined ? [(await consumeSession(deps, client, session)).reference] : given;
+  const claim = session !== undefined ? await claimSession(deps, client, session) : null;
+  const images = claim ? [claim.reference] : given;
   const { faces } = await analyseEnrolment(deps.engine, images, { tenant: client });
   assertOnePerson(deps.engine, faces, images, samePersonMinScore(deps));
+  // Used up only now: a frame the engine refused (or a busy engine) leaves the session usable.
+  await claim?.consume();
   return createAnalysedFacePerson(deps, client, fields, withSourceDigests(faces, images));
 }
 

@@ -8,7 +8,7 @@ import { ConflictError, InvalidFieldError } from './errors.js';
 import { createAnalysedFacePerson, samePersonMinScore, type FacePersonView } from './facePersons.js';
 import { analyseImages, assertOnePerson, oneFacePerImage, type InputImage } from './faces.js';
 import { KeyedQueue } from './keyedQueue.js';
-import { consumeSession } from './livenessSessions.js';
+import { claimSession } from './livenessSessions.js';
 import { livenessPasses, roundScore } from './scores.js';
 import { captureLiveness, collectionId, LivenessFailedError, searchIndex, type Match } from './search.js';
 import { SUBJECT_CANDIDATES } from './subject.js';
@@ -63,10 +63,12 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   let result: AnalysisResult;
   if (input.liveness_session_id !== undefined) {
     // The session's challenge was the liveness check; its score is its frames' passive liveness together.
-    const session = await consumeSession(deps, client, input.liveness_session_id);
+    const session = await claimSession(deps, client, input.liveness_session_id);
     if (!livenessPasses(session.score, input.liveness_min_score)) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
     images = [session.reference];
     result = await analyseImages(deps.engine, images, { maxFaces: SUBJECT_CANDIDATES, thumbnails: true, tenant: client });
+    // Used up once the engine has read the frame (a busy engine leaves the session usable).
+    await session.consume();
   } else {
     images = input.images ?? [];
     const captured = await captureLiveness(deps, images, { thumbnails: true, tenant: client });

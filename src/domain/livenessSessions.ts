@@ -53,7 +53,7 @@ export const REFERENCE_MIN_SCORE = 0.3;
 
 /**
  * Default passive floor of a session (`min_score`): fitted by scripts/eval-sessions.ts on the FIT part of the live
- * capture and its phone replay (docs/liveness.md, "Liveness sessions"). Lower than LIVENESS_MIN_SCORE for single
+ * capture and its phone replay (docs/liveness-sessions.md, "Evaluation"). Lower than LIVENESS_MIN_SCORE for single
  * photos because a session's score averages every frame of a moving head (turned and blurred frames score lower)
  * and the challenge itself carries much of the evidence. Refit when the passive model changes.
  */
@@ -66,13 +66,21 @@ export const SESSION_MIN_SCORE = 0.29;
  */
 export const DEFAULT_SESSION_FLOORS = { minScore: SESSION_MIN_SCORE, minSteps: 2 };
 
-export const sessionFloors = (deps: DomainDeps) => deps.settings.livenessSessionFloors ?? DEFAULT_SESSION_FLOORS;
+/** The floors for `client`'s sessions: the server's, raised by the client's own where the operator set some. */
+export async function sessionFloors(deps: DomainDeps, client: string): Promise<{ minScore: number; minSteps: number }> {
+  const server = deps.settings.livenessSessionFloors ?? DEFAULT_SESSION_FLOORS;
+  const byName = deps.settings.livenessSessionTenantFloors;
+  if (!byName || Object.keys(byName).length === 0) return server;
+  const name = (await deps.store.clients.get(client))?.name;
+  const own = name !== undefined ? byName[name] : undefined;
+  return { minScore: Math.max(server.minScore, own?.minScore ?? 0), minSteps: Math.max(server.minSteps, own?.minSteps ?? 0) };
+}
 
 /**
  * Stream coherence: the first frames of an attempt (the neutral pose, a fraction of a second apart) must be nearly
  * the same face image, as consecutive frames of one camera are: calibrated similarity at least this between each
  * pair. Different photos of one person (a series arranged to mimic the challenge) score lower; measured in
- * docs/liveness.md ("Liveness sessions").
+ * docs/liveness-sessions.md ("What an attempt must show").
  */
 export const STREAM_MIN_SCORE = 0.9;
 
@@ -152,15 +160,14 @@ function randomChallenge(minSteps: number): ChallengeStep[] {
 }
 
 /** The policy a request asks for, checked against the server's floors (a request can raise them, never lower). */
-function checkPolicy(deps: DomainDeps, input: CreateSessionInput): void {
-  const floors = sessionFloors(deps);
+function checkPolicy(floors: { minScore: number; minSteps: number }, input: CreateSessionInput): void {
   if (input.min_score !== undefined && input.min_score < floors.minScore) {
-    throw new InvalidFieldError('min_score', `"min_score" must be at least ${floors.minScore}, this server's floor for liveness sessions`);
+    throw new InvalidFieldError('min_score', `"min_score" must be at least ${floors.minScore}, the floor for this client's liveness sessions`);
   }
   if (input.steps?.some((s) => !CHALLENGE_STEPS.includes(s))) throw new InvalidFieldError('steps', `"steps" must be among ${CHALLENGE_STEPS.join(', ')}`);
   if (input.steps && new Set(input.steps).size !== input.steps.length) throw new InvalidFieldError('steps', '"steps" must not repeat a step');
   if (input.steps && input.steps.length < floors.minSteps) {
-    throw new InvalidFieldError('steps', `"steps" must hold at least ${floors.minSteps} steps, this server's floor for liveness sessions`);
+    throw new InvalidFieldError('steps', `"steps" must hold at least ${floors.minSteps} steps, the floor for this client's liveness sessions`);
   }
   if (input.steps && !input.steps.some((s) => HEAD_MOVES.includes(s))) {
     throw new InvalidFieldError('steps', `"steps" must hold at least one head movement (${HEAD_MOVES.join(', ')}): a smile or a blink alone is easy to replay`);
@@ -183,18 +190,19 @@ function checkPolicy(deps: DomainDeps, input: CreateSessionInput): void {
  */
 export async function createSession(deps: DomainDeps, client: string, input: CreateSessionInput): Promise<SessionView> {
   const now = nowOf(deps);
-  checkPolicy(deps, input);
+  const floors = await sessionFloors(deps, client);
+  checkPolicy(floors, input);
   // Abandoned sessions: mark them expired and drop their frames (biometric data) whenever a new one starts.
   await deps.store.livenessSessions.expireStale(now.toISOString());
   const expiresIn = input.expires_in ?? SESSION_LIMITS.defaultExpirySeconds;
-  const steps = input.steps ?? randomChallenge(sessionFloors(deps).minSteps);
+  const steps = input.steps ?? randomChallenge(floors.minSteps);
   const captureToken = CAPTURE_TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const session = await deps.store.livenessSessions.create({
     id: newObjectId(),
     client,
     steps,
     nonce: randomBytes(16).toString('hex'),
-    minScore: input.min_score ?? Math.max(SESSION_MIN_SCORE, sessionFloors(deps).minScore),
+    minScore: input.min_score ?? Math.max(SESSION_MIN_SCORE, floors.minScore),
     maxAttempts: input.max_attempts ?? SESSION_LIMITS.defaultAttempts,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
@@ -477,16 +485,26 @@ async function judgeAndRecord(
   return finished ?? session;
 }
 
+/** A session a flow may use: its reference frame and score, and `consume()`, which marks it used (once). */
+export interface SessionClaim {
+  reference: InputImage;
+  score: number;
+  /** Marks the session used; a 409 liveness_session_used when another request used it first. */
+  consume(): Promise<void>;
+}
+
 /**
- * For the flows (enrolment, search-live-face, person liveness): takes the session's reference frame and marks the
- * session used. Only an unused SUCCEEDED session, within its validity after success, whose score reaches both its
- * own floor and the server's (which may have been raised since it was created), is taken; anything else is a 409
- * that says why.
+ * For the flows (enrolment, search-live-face, person liveness): checks that the session may be used and hands over
+ * its reference frame. Only an unused SUCCEEDED session, within its validity after success, whose score reaches both
+ * its own floor and the server's (which may have been raised since it was created), is handed over; anything else
+ * is a 409 that says why. The flow calls `consume()` once its own checks of the frame passed (face found, engine
+ * not busy), so a refused enrolment does not use the session up; the guarded write keeps it single-use.
  */
-export async function consumeSession(deps: DomainDeps, client: string, id: string): Promise<{ reference: InputImage; score: number }> {
+export async function claimSession(deps: DomainDeps, client: string, id: string): Promise<SessionClaim> {
   const session = await load(deps, client, id);
   if (session.status !== 'SUCCEEDED') throw statusError(session);
-  if (session.consumedAt) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  const used = () => new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
+  if (session.consumedAt) throw used();
   const now = nowOf(deps);
   const succeededAt = Date.parse(session.succeededAt ?? session.updatedAt);
   if (now.getTime() >= succeededAt + session.validFor * 1000) {
@@ -494,12 +512,16 @@ export async function consumeSession(deps: DomainDeps, client: string, id: strin
   }
   const v = await view(deps, session);
   const score = v.result?.score ?? null;
-  const floor = Math.max(session.minScore, sessionFloors(deps).minScore);
+  const floor = Math.max(session.minScore, (await sessionFloors(deps, client)).minScore);
   if (score === null || score < floor) {
     throw new LivenessSessionStateError('FAILED', `liveness_session_failed: the session's liveness score is below ${floor}, the floor it must reach`);
   }
   if (!v.referenceImage) throw new LivenessSessionStateError('FAILED', 'liveness_session_failed: the session kept no reference frame');
-  const used = await deps.store.livenessSessions.transition(client, id, 'consume', {}, now.toISOString());
-  if (!used) throw new LivenessSessionStateError('CONSUMED', 'liveness_session_used: the session was already used');
-  return { reference: { field: 'liveness_session_id', bytes: v.referenceImage }, score };
+  return {
+    reference: { field: 'liveness_session_id', bytes: v.referenceImage },
+    score,
+    consume: async () => {
+      if (!(await deps.store.livenessSessions.transition(client, id, 'consume', {}, nowOf(deps).toISOString()))) throw used();
+    },
+  };
 }

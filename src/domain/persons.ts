@@ -8,7 +8,7 @@ import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { livenessPasses, roundScore } from './scores.js';
 import { analyseEnrolment, templateRows, type InputImage } from './faces.js';
-import { consumeSession } from './livenessSessions.js';
+import { claimSession } from './livenessSessions.js';
 
 type Details = Pick<PersonRecord, 'firstName' | 'lastName' | 'email' | 'phone' | 'dateOfBirth' | 'documentType' | 'documentNumber'>;
 
@@ -101,8 +101,9 @@ export async function createPersonWithLiveness(
   let faces, raw;
   if ('livenessSessionId' in input) {
     // A SUCCEEDED session (used up here): its challenge was the liveness check, its reference frame the face.
-    const session = await consumeSession(deps, client, input.livenessSessionId);
+    const session = await claimSession(deps, client, input.livenessSessionId);
     faces = (await analyseEnrolment(deps.engine, [session.reference], { thumbnails: false, tenant: client })).faces;
+    await session.consume(); // only once the engine has read the frame
     raw = { score: session.score, signals: {} };
   } else {
     const analysed = await analyseEnrolment(deps.engine, [input.faceImage], { thumbnails: false, liveness: true, tenant: client });

@@ -107,6 +107,28 @@ describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped:
     expect(session.failure.reason).toBe('face_lost');
   }, 200_000);
 
+  it('after a failed attempt with attempts left, "Try again" (focused, from the keyboard) restarts the challenge; the last failure is final', async () => {
+    const created = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps: ['turn_left', 'smile'], max_attempts: 2 } });
+    const { session_id: id, capture_token: credential } = created.body.data;
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/capture#session=${id}&credential=${credential}`);
+      await page.locator('facegate-liveness button.start').click();
+      const retry = page.locator('facegate-liveness button.retry');
+      await retry.waitFor({ state: 'visible', timeout: 120_000 });
+      expect(await page.locator('facegate-liveness .verdict').textContent()).toMatch(/1 attempt\(s\) left/);
+      expect(await retry.evaluate((b) => (b.getRootNode() as ShadowRoot).activeElement === b)).toBe(true);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('body[data-status]', { timeout: 120_000 });
+      expect(await page.evaluate(() => document.body.dataset.status)).toBe('FAILED');
+      const s = (await t.request('GET', `/v2/face-recognition/liveness/sessions/${id}`, { token })).body.data;
+      expect(s).toMatchObject({ status: 'FAILED', attempts_left: 0, failure: { reason: 'face_lost' } });
+    } finally {
+      await browser.close();
+    }
+  }, 250_000);
+
   it.skipIf(noVideo !== '')(`a live webcam capture passes the challenge it performs (turn right, smile)${noVideo ? ` (skipped: ${noVideo})` : ''}`, async () => {
     const { status, text, session } = await runPage('real-camera.mjpeg', 'live');
     expect(status, `${text} ${JSON.stringify({ ...session, reference_image: undefined, audit_images: undefined })}`).toBe('SUCCEEDED');

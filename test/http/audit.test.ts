@@ -173,7 +173,7 @@ describe('audit trail', () => {
     });
 
     // Liveness sessions by name, with the session id and its verdict so far (a frame with no face fails the attempt).
-    const session = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token: acme.token, body: { steps: ['turn_left'], max_attempts: 1 }, headers: { 'x-request-id': 'audit-session' } });
+    const session = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token: acme.token, body: { steps: ['turn_left', 'smile'], max_attempts: 1 }, headers: { 'x-request-id': 'audit-session' } });
     const sid = session.body.data.session_id;
     expect((await events('audit-session'))[0]).toMatchObject({ action: 'liveness_session.create', subject: sid, details: { liveness_session: { status: 'CREATED' } } });
     const framed = await t.request('POST', `/v2/face-recognition/liveness/sessions/${sid}/frames`, {

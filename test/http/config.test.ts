@@ -61,6 +61,20 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'LOG_LEVEL', 'BODY_LIMIT', 'PERSON_VERIFICATION_TTL', 'API_TOKEN']) expect(msg).toContain(name);
   });
 
+  it('reads the liveness-session floors: the server\'s and stricter ones per tenant; a malformed one names the variable', () => {
+    expect(loadConfig({})).toMatchObject({ livenessSessionMinScore: 0.29, livenessSessionMinSteps: 2, livenessSessionTenantFloors: {} });
+    const c = loadConfig({
+      LIVENESS_SESSION_MIN_SCORE: '0.4',
+      LIVENESS_SESSION_MIN_STEPS: '3',
+      LIVENESS_SESSION_TENANT_FLOORS: '{"bank": {"min_score": 0.6, "min_steps": 4}, "gym": {"min_steps": 3}}',
+    });
+    expect(c).toMatchObject({ livenessSessionMinScore: 0.4, livenessSessionMinSteps: 3, livenessSessionTenantFloors: { bank: { minScore: 0.6, minSteps: 4 }, gym: { minSteps: 3 } } });
+    for (const bad of ['{"bank": {"min_score": 2}}', '{"bank": {"minimum": 1}}', '[1]', 'bank:0.6']) {
+      expect(() => loadConfig({ LIVENESS_SESSION_TENANT_FLOORS: bad }), bad).toThrow(/LIVENESS_SESSION_TENANT_FLOORS/);
+    }
+    expect(() => loadConfig({ LIVENESS_SESSION_MIN_STEPS: '0' })).toThrow(/LIVENESS_SESSION_MIN_STEPS/);
+  });
+
   it('reads the fair-sharing, rate-limit, enrolment and audit settings, with their defaults', () => {
     expect(loadConfig({})).toMatchObject({
       engineQueuePerClient: 32,

@@ -10,7 +10,7 @@ import type { WorkerFaceEngine } from '../../src/face/index.js';
 import type { FaceEngine } from '../../src/face/types.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { newEngine, newIndex } from '../support/parts.js';
-import { faceBase64, faceJpeg } from '../support/photos.js';
+import { faceBase64, faceJpeg, noFaceJpeg } from '../support/photos.js';
 
 const SESSIONS = '/v2/face-recognition/liveness/sessions';
 
@@ -43,7 +43,7 @@ describe('liveness sessions an end user cannot weaken', () => {
   const frame = async (ms: number) => ({ image: await faceBase64('s1c'), timestamp_ms: ms });
 
   /** A SUCCEEDED session written through the store, with a real face as its reference frame. */
-  async function succeededSession(score: number, opts: { validFor?: number } = {}): Promise<string> {
+  async function succeededSession(score: number, opts: { validFor?: number; image?: Buffer } = {}): Promise<string> {
     const repo = t.store.livenessSessions;
     const id = Math.random().toString(16).slice(2).padEnd(24, '0').slice(0, 24);
     const now = new Date(clock);
@@ -59,7 +59,7 @@ describe('liveness sessions an end user cannot weaken', () => {
       captureTokenHash: null,
       validFor: opts.validFor ?? 300,
     });
-    await repo.addFrames(clientId, id, [{ attempt: 0, seq: 0, timestampMs: 0, analysis: { faces: 1 }, embedding: null, image: await faceJpeg('s6a') }]);
+    await repo.addFrames(clientId, id, [{ attempt: 0, seq: 0, timestampMs: 0, analysis: { faces: 1 }, embedding: null, image: opts.image ?? (await faceJpeg('s6a')) }]);
     const [f] = await repo.listFrames(clientId, id, { attempt: 0 });
     await repo.transition(clientId, id, 'succeed', { result: { steps: [], score, reference: f.id, audit: [] } }, now.toISOString());
     await repo.pruneFrames(clientId, id, [{ id: f.id, role: 'reference' }]);
@@ -150,6 +150,32 @@ describe('liveness sessions an end user cannot weaken', () => {
     const again = await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'Again', liveness_session_id: fresh } });
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/^liveness_session_used/);
+  });
+
+  it('an enrolment the engine refuses does not use the session up', async () => {
+    const id = await succeededSession(0.9, { image: await noFaceJpeg() });
+    const r = await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'Nobody', liveness_session_id: id } });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.body.message).not.toMatch(/^liveness_session/);
+    expect((await t.request('GET', `${SESSIONS}/${id}`, { token })).body.data.consumed).toBe(false);
+  });
+
+  it("a tenant's own floors (LIVENESS_SESSION_TENANT_FLOORS) raise the server's for that tenant only", async () => {
+    const strictApp = await startTestApp({ engine, index: newIndex(engine.dim), config: { livenessSessionTenantFloors: { bank: { minScore: 0.6, minSteps: 3 } } } });
+    try {
+      const bank = (await strictApp.token('bank')).token;
+      const gym = (await strictApp.token('gym')).token;
+      const make = (tok: string, body: object) => strictApp.request('POST', SESSIONS, { token: tok, body });
+      expect((await make(bank, { min_score: 0.5, steps: ['turn_left', 'smile', 'blink'] })).body.message).toMatch(/at least 0.6/);
+      expect((await make(bank, { min_score: 0.7, steps: ['turn_left', 'smile'] })).body.message).toMatch(/at least 3 steps/);
+      const ok = await make(bank, {});
+      expect(ok.status).toBe(200);
+      expect(ok.body.data.min_score).toBe(0.6);
+      expect(ok.body.data.steps.length).toBeGreaterThanOrEqual(3);
+      expect((await make(gym, { min_score: 0.5, steps: ['turn_left', 'smile'] })).status).toBe(200);
+    } finally {
+      await strictApp.close();
+    }
   });
 
   it('the relying party sets the validity after success; the server caps it', async () => {

@@ -104,7 +104,7 @@ export const livenessSessionRoutes: FastifyPluginAsync<RouteContext> = async (ap
         Type.Number({
           minimum: 0,
           maximum: 1,
-          description: `Passive liveness floor; default ${sessions.SESSION_MIN_SCORE} (fitted, docs/liveness.md). Below the server's floor (LIVENESS_SESSION_MIN_SCORE): 409.`,
+          description: `Passive liveness floor; default ${sessions.SESSION_MIN_SCORE} (fitted, docs/liveness-sessions.md). Below the server's floor (LIVENESS_SESSION_MIN_SCORE): 409.`,
         }),
       ),
       valid_for: Type.Optional(
