@@ -1,13 +1,16 @@
 // Passive liveness, measured through the use case the /liveness route calls (src/domain/search.ts: captureLiveness
 // and livenessVerdict, on a real engine pool): `npm run eval -- liveness [--parts fit,report] [--every N]
-// [--workers N] [--min-score 0.6] [--out result.json]`. JSON on stdout, progress on stderr. Needs ../shared/faces
+// [--workers N] [--min-score 0.6] [--sources pad-dev,video,…] [--keep FILE] [--out result.json]`. With --keep, every
+// measured capture is appended to FILE and a rerun measures only what FILE lacks (a long run can be stopped and
+// resumed; the report covers everything in FILE that the options select). JSON on stdout, progress on stderr. Needs ../shared/faces
 // (or FACEGATE_FACES=DIR).
 //
 // Captures (never copied into the repo), each with the part it belongs to. FIT is what the shipped numbers
 // (src/face/liveness/fusion.ts) were fitted on; REPORT was never looked at while fitting:
 // - pad-dev (Idiap Replay-Attack train clients, research licence): every video is one capture of its 5 frames
 //   (~4 s); its 15 clients sorted by name, even positions FIT, odd positions REPORT (leave-clients-out). Per attack
-//   type (print; photo or video on a phone = "mobile", or on a tablet = "highdef"), support (hand, fixed), lighting.
+//   type (print; photo or video on a phone = "mobile", or on a tablet = "highdef") and lighting. Hand-held vs fixed
+//   cannot be told apart: labels.csv lists each attack folder twice, once per support (150 attack videos, not 300).
 // - video: one person's live webcam capture and a phone replay of that person (another camera, another attack
 //   device, another person: a source of its own). Captures of 5 frames 0.8 s apart (3.2 s, as pad-dev's), every
 //   frame in exactly one capture; the first half of each recording FIT, the second REPORT.
@@ -19,7 +22,7 @@
 // and reports the largest difference.
 // "network alone": the anti-spoofing network's P(live) on the same frames (signals.model of the same answers); for
 // five frames, the mean of its log-odds over the frames that have it.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,6 +40,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1' },
     'min-score': { type: 'string', default: '0.6' },
     out: { type: 'string' },
+    sources: { type: 'string', default: 'pad-dev,video,liveness-crops,photos' },
+    keep: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -69,7 +74,15 @@ function captures(): Capture[] {
   const pad = path.join(FACES, 'pad-dev/replay-attack');
   const rows = readFileSync(path.join(pad, 'labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
   const clients = [...new Set(rows.map((r) => r[5]))].sort();
-  for (const [video, label, attackType, support, lighting, client, frames] of rows) {
+  // labels.csv names every attack twice, once "hand" and once "fixed", with the same folder name: the folder holds
+  // one video of the two and which one is not known, so each folder is one capture and its support is unknown.
+  const supports = new Map<string, Set<string>>();
+  for (const r of rows) supports.set(r[0], (supports.get(r[0]) ?? new Set()).add(r[3]));
+  const seen = new Set<string>();
+  for (const [video, label, attackType, , lighting, client, frames] of rows) {
+    if (seen.has(video)) continue;
+    seen.add(video);
+    const support = [...supports.get(video)!].join('|');
     out.push({
       source: 'pad-dev',
       id: video,
@@ -158,8 +171,8 @@ function breakdown(ms: Measured[], mode: 'one' | 'five') {
         'phone, video': (m) => m.meta.attack_type === 'replay-mobile-video',
         'tablet, photo': (m) => m.meta.attack_type === 'replay-highdef-photo',
         'tablet, video': (m) => m.meta.attack_type === 'replay-highdef-video',
-        'hand-held': (m) => m.meta.support === 'hand',
-        fixed: (m) => m.meta.support === 'fixed',
+        // hand-held vs fixed: not separable in pad-dev (see captures()); every attack folder is labelled both.
+        'support labelled both hand and fixed': (m) => m.meta.support === 'fixed|hand' || m.meta.support === 'hand|fixed',
       };
       for (const [k, f] of Object.entries(kinds)) out[`${source} ${part} · ${k}`] = r([...live, ...sel.filter((m) => !m.live && f(m))]);
       for (const light of ['controlled', 'adverse']) out[`${source} ${part} · ${light} light`] = r(sel.filter((m) => m.meta.lighting === light));
@@ -179,8 +192,18 @@ async function main() {
     console.error(`no labelled faces at ${FACES} (set FACEGATE_FACES or place ../shared/faces)`);
     process.exit(2);
   }
-  const all = captures().filter((c) => c.part === 'live-only' || parts.has(c.part));
-  const todo = all.filter((_, i) => i % every === 0);
+  const sources = new Set(args.sources!.split(','));
+  const all = captures().filter((c) => sources.has(c.source) && (c.part === 'live-only' || parts.has(c.part)));
+  const selected = all.filter((_, i) => i % every === 0);
+  const key = (c: Capture) => `${c.source}:${c.id}`;
+  const kept = new Map<string, Measured>();
+  if (args.keep && existsSync(args.keep)) {
+    for (const line of readFileSync(args.keep, 'utf8').split('\n')) if (line.trim()) { const m = JSON.parse(line) as Measured; kept.set(key(m), m); }
+  }
+  // In a fixed mixed order, so that a run stopped half-way has measured some of every kind.
+  const mix = (s: string) => { let h = 2166136261; for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0; return h; };
+  const todo = selected.filter((c) => !kept.has(key(c))).sort((a, b) => mix(key(a)) - mix(key(b)));
+  log(`${selected.length} captures selected, ${selected.length - todo.length} already measured in ${args.keep ?? '(no --keep file)'}`);
   const engine = createFaceEngine({ workers: Number(args.workers), queueLimit: 1000 });
   await engine.ready();
   // The use case needs only the engine: no collection is named, nothing is stored or searched.
@@ -191,7 +214,7 @@ async function main() {
     const p = r.signals.model;
     return { score: v.score, passed: v.passed, reason: v.reason, modelLogit: r.reason === 'no_context' || r.reason === 'face_too_small' || p === undefined ? NaN : logit(p) };
   };
-  const measured: Measured[] = [];
+  const measured: Measured[] = selected.flatMap((c) => (kept.has(key(c)) ? [{ ...kept.get(key(c))!, files: c.files }] : []));
   const t0 = performance.now();
   let done = 0;
   const run = async (c: Capture): Promise<Measured> => {
@@ -219,7 +242,11 @@ async function main() {
   // Keep every worker busy: as many captures in flight as workers, plus one.
   const queue = [...todo];
   await Promise.all(Array.from({ length: Number(args.workers) + 1 }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) measured.push(await run(c));
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      const m = await run(c);
+      measured.push(m);
+      if (args.keep) appendFileSync(args.keep, JSON.stringify(m) + '\n');
+    }
   }));
 
   // A frame sent alone gets the answer its face got inside the five-frame request.

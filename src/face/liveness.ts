@@ -1,5 +1,5 @@
 // Passive liveness for one face, and for a capture of several frames.
-// Per face: a trained anti-spoofing network (its log-odds over several context scales) with two forensic vetoes
+// Per face: a trained anti-spoofing network (its log-odds on the face with its surroundings) with two forensic vetoes
 // (a screen's moiré, a held-up picture's border), or no score at all when the face gives no usable evidence (too
 // small, cut too tight, too blurred). Per capture: the frames' evidence together, judged by its weakest frames,
 // plus a check that the face moved as a 3-D object. What each part measures and how well it works: docs/liveness.md.

@@ -37,6 +37,7 @@ beforeAll(async () => {
   const s1c = await faceJpeg('s1c');
   ctx.enrolment = [s1c.toString('base64'), (await sharp(s1c).flop().jpeg().toBuffer()).toString('base64')];
   ctx.probe = await faceBase64('s3a');
+  ctx.live = ctx.enrolment[0];
   // A tight 120×120 crop inside her face box in the original photo (what a crop pipeline sends).
   ctx.crop = (await sharp(await readFile(samplePhotoPath(3))).extract({ left: 1086, top: 286, width: 200, height: 200 }).resize(120, 120).jpeg().toBuffer()).toString('base64');
   ctx.stranger = await faceBase64('s6a');

@@ -130,7 +130,8 @@ describePostgres('several instances on one PostgreSQL database', () => {
   }, 300_000);
 
   it('search-live-face of one face on A and on B at the same moment: exactly one person', async () => {
-    for (const [round, face] of (['s6c', 's4a', 's1b', 's5a', 's6d'] as FaceName[]).entries()) {
+    // Faces the passive liveness check passes at 0.5 (the network doubts the other demo faces: docs/liveness.md).
+    for (const [round, face] of (['s1a', 's1b', 's1c'] as FaceName[]).entries()) {
       const col = (await call(A(), 'POST', `${API}/collections`, { name: `race ${round}` })).body.data._id as string;
       const body = {
         name: 'Race Twin',

@@ -67,7 +67,7 @@ export interface FaceMeasures {
   /** Shorter side of the face box, in pixels of the image measured. */
   faceSize: number;
   /**
-   * The anti-spoofing network's log(P(live) / P(attack)), averaged over its crops (src/face/liveness/models.ts);
+   * The anti-spoofing network's log(P(live) / P(attack)) (src/face/liveness/models.ts);
    * NaN when it was not run (too little context or too small a face: src/face/liveness/evidence.ts).
    */
   modelLogit: number;
