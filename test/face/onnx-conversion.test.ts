@@ -60,7 +60,7 @@ describe('TensorFlow.js networks converted to ONNX', () => {
     const pixels = warpAll(image, crops, 112);
     const ours = await (await Landmark68Net.load()).predict(pixels, crops.length);
     for (let f = 0; f < crops.length; f++) {
-      const t = tf.tensor3d(pixels.subarray(f * 112 * 112 * 3, (f + 1) * 112 * 112 * 3), [112, 112, 3]);
+      const t = faceapi.tf.tensor3d(pixels.subarray(f * 112 * 112 * 3, (f + 1) * 112 * 112 * 3), [112, 112, 3]);
       const theirs = (await faceapi.nets.faceLandmark68Net.detectLandmarks(t)) as faceapi.FaceLandmarks68;
       t.dispose();
       const rel = theirs.relativePositions.flatMap((p) => [p.x, p.y]);
