@@ -3,6 +3,12 @@
 // (FAST and ACCURATE), reads and deletions for the set time. Prints JSON: per-route p50/p99 latency and status
 // counts, 5xx / 503 / 429 / connection-error totals, and the server's RSS (idle, after warm-up, at the end).
 // Targets: 0 5xx, 0 connection errors, search p99 <= 4 x p50, RSS at the end <= 1.25 x after warm-up.
+//
+// `npm run bench -- load --sweep [1,2,4,8] [--sweep-seconds 20] [--workers N] [--threads T] [--baseline DIR]`: the
+// engine under concurrent clients instead: the built server, each client POSTing the engine benchmark's photos to
+// /v2/face-recognition/detect in a closed loop; per client count, images/s and p50/p99 latency, RSS at the end.
+// With --baseline DIR (another checkout, e.g. a `git worktree` of the previous release, built with `npm run
+// build`), the same sweep against that tree's server in the same run, and the ratios.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,8 +25,24 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     workers: { type: 'string' },
     built: { type: 'boolean', default: false },
+    sweep: { type: 'string' },
+    'sweep-seconds': { type: 'string', default: '20' },
+    threads: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
+if (values.sweep !== undefined) {
+  await import('./load-sweep.js').then((m) =>
+    m.main({
+      levels: (values.sweep || '1,2,4,8').split(',').map(Number),
+      seconds: Number(values['sweep-seconds']),
+      workers: values.workers ? Number(values.workers) : undefined,
+      threads: values.threads ? Number(values.threads) : undefined,
+      baseline: values.baseline,
+    }),
+  );
+  process.exit(0);
+}
 const seconds = Number(values.seconds);
 const clients = Number(values.clients);
 const warmupS = values.warmup !== undefined ? Number(values.warmup) : Math.min(30, Math.max(5, Math.round(seconds / 10)));

@@ -20,6 +20,8 @@ export interface Config {
   engineWorkers: number;
   /** Maximum analysis jobs waiting for a worker before requests get 503. */
   engineQueue: number;
+  /** ONNX Runtime intra-op threads per engine worker; 0: cores ÷ workers. */
+  engineThreads: number;
   /** Age in milliseconds after which a generic person's `verified` status is reported as `expired`. */
   personVerificationTtlMs: number;
   /** Liveness score a `/v2/persons/liveness` capture needs to be `verified` when the request gives none. */
@@ -218,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiTokenClient,
     engineWorkers: int('ENGINE_WORKERS', Math.max(1, cores), 1, 256),
     engineQueue: int('ENGINE_QUEUE', 64, 1, 100_000),
+    engineThreads: int('ENGINE_THREADS', 0, 0, 256),
     personVerificationTtlMs: ttl ?? 365 * DURATION_UNITS.d,
     livenessMinScore: num('LIVENESS_MIN_SCORE', DEFAULT_LIVENESS_MIN_SCORE, 0, 1),
     livenessSessionMinScore: num('LIVENESS_SESSION_MIN_SCORE', DEFAULT_SESSION_FLOORS.minScore, 0, 1),

@@ -36,7 +36,7 @@ async function start(config: Config, log: Logger): Promise<void> {
     if (res.weak) log.warn('API_TOKEN is shorter than 32 characters: fine on a laptop, too weak for a server on a network');
   }
 
-  const engine: FaceEngine = createFaceEngine({ workers: config.engineWorkers, queueLimit: config.engineQueue, tenantQueueLimit: config.engineQueuePerClient });
+  const engine: FaceEngine = createFaceEngine({ workers: config.engineWorkers, threads: config.engineThreads, queueLimit: config.engineQueue, tenantQueueLimit: config.engineQueuePerClient });
   // Large templates stay resident as int8; their float32 copy for the exact re-rank lives in an unlinked file in
   // DATA_DIR (docs/index.md).
   const index = createFaceIndex({ dim: engine.dim, floatVectorsDir: path.join(config.dataDir, 'index-vectors') });

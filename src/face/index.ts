@@ -28,6 +28,11 @@ export interface EngineOptions {
   tenantQueueLimit?: number;
   /** A job running longer than this is treated as a hung worker: the worker is replaced (default 120 s). */
   jobTimeoutMs?: number;
+  /**
+   * ONNX Runtime intra-op threads per worker (default: cores ÷ workers, at least 1). More than that lets one job use
+   * cores other workers leave idle (lower latency at low load); idle ORT threads sleep rather than spin.
+   */
+  threads?: number;
   /** Tests only: lets crashWorkerForTests() make a worker exit. */
   testHooks?: boolean;
 }
@@ -81,6 +86,7 @@ export class WorkerFaceEngine implements FaceEngine {
   private readonly tenantQueueLimit: number;
   private readonly jobTimeoutMs: number;
   private readonly testHooks: boolean;
+  private readonly threads: number;
   private readonly entry = workerEntry();
   private readonly slots = new Set<Slot>();
   /** Waiting jobs per tenant. Map order is the round-robin order: a tenant served moves to the back. */
@@ -97,6 +103,7 @@ export class WorkerFaceEngine implements FaceEngine {
 
   constructor(opts: EngineOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.workers ?? os.availableParallelism()));
+    this.threads = Math.max(1, Math.floor(opts.threads || os.availableParallelism() / this.size));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 8 * this.size));
     this.tenantQueueLimit = Math.max(1, Math.floor(opts.tenantQueueLimit ?? this.queueLimit));
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
@@ -207,7 +214,7 @@ export class WorkerFaceEngine implements FaceEngine {
       // short-lived objects are small (pixels live in typed arrays), so 8 MB is plenty: ~25 MB less RSS a worker.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
       // libvips threads are process-wide: give the pool's workers the cores between them.
-      workerData: { testHooks: this.testHooks, vipsThreads: Math.max(1, Math.floor(os.availableParallelism() / this.size)) },
+      workerData: { testHooks: this.testHooks, vipsThreads: Math.max(1, Math.floor(os.availableParallelism() / this.size)), ortThreads: this.threads },
     });
     const slot: Slot = { worker, ready: false };
     this.slots.add(slot);

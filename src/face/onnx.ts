@@ -51,6 +51,9 @@ const sessionOptions = (): ort.InferenceSession.SessionOptions => ({
   graphOptimizationLevel: 'all',
   // The arena keeps the largest activations it ever allocated: with batch 1 that is small and steady.
   enableCpuMemArena: true,
+  // Idle intra-op threads sleep instead of spinning: with one worker per core, a spinning thread would burn the
+  // core the other worker (or the HTTP thread) needs.
+  extra: { session: { intra_op: { allow_spinning: process.env.FACEGATE_ORT_SPIN ?? '0' } } },
 });
 
 export async function loadSession(name: string): Promise<ort.InferenceSession> {

@@ -12,15 +12,15 @@ import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('the face engine worker must run in a worker thread');
-const data = (workerData ?? {}) as { testHooks?: boolean; vipsThreads?: number };
+const data = (workerData ?? {}) as { testHooks?: boolean; vipsThreads?: number; ortThreads?: number };
 const testHooks = Boolean(data.testHooks);
 
 // Parallelism comes from the pool: with one worker per core, one libvips thread each keeps N workers on N cores;
 // a smaller pool lets each decode use the spare cores.
 sharp.concurrency(Math.max(1, data.vipsThreads ?? 1));
 sharp.cache(false);
-// The same share of the cores for ONNX Runtime's intra-op threads (the recognition and anti-spoof networks).
-setOnnxThreads(data.vipsThreads ?? 1);
+// ONNX Runtime's intra-op threads (every network of the worker): the pool's choice, by default the same share.
+setOnnxThreads(data.ortThreads ?? data.vipsThreads ?? 1);
 
 let models: Models;
 
