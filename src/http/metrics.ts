@@ -11,6 +11,12 @@ interface EngineStats {
   readonly stageTotals?: StageTotals;
 }
 
+/** Optional index introspection (src/index/index.ts): search graphs still deferred or being built. */
+interface IndexStats {
+  readonly graphsPending?: boolean;
+  readonly graphBuildProgress?: { done: number; total: number } | null;
+}
+
 export function installMetrics(app: FastifyInstance, opts: { engine: FaceEngine; index: FaceIndex }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'facegate_' });
@@ -40,6 +46,27 @@ export function installMetrics(app: FastifyInstance, opts: { engine: FaceEngine;
       this.set(opts.engine.isReady() ? 1 : 0);
     },
   });
+  const indexStats = opts.index as FaceIndex & IndexStats;
+  if (typeof indexStats.graphsPending === 'boolean') {
+    // After a start-up without graph snapshots FAST searches are exact (slower) until the graphs are built.
+    new Gauge({
+      name: 'facegate_index_graphs_pending',
+      help: '1 while search graphs are deferred or being built (FAST searches are exact meanwhile)',
+      registers: [registry],
+      collect() {
+        this.set(indexStats.graphsPending ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'facegate_index_graph_build_ratio',
+      help: 'Share of persons inserted by the running search-graph build (1 when none runs)',
+      registers: [registry],
+      collect() {
+        const p = indexStats.graphBuildProgress;
+        this.set(p && p.total > 0 ? p.done / p.total : 1);
+      },
+    });
+  }
   const stats = opts.engine as FaceEngine & EngineStats;
   if (typeof stats.queued === 'number') {
     new Gauge({

@@ -95,6 +95,8 @@ export interface TenantedIndex extends FaceIndex {
   buildGraphs(onProgress?: (p: { done: number; total: number }) => void): Promise<{ tenants: number; persons: number }>;
   /** True while graphs are deferred or being built (FAST is then exact for the tenants concerned). */
   readonly graphsPending: boolean;
+  /** Persons inserted so far and in all by the running buildGraphs(); null when none runs. */
+  readonly graphBuildProgress: { done: number; total: number } | null;
 }
 
 export function createFaceIndex(opts: FaceIndexOptions): TenantedIndex {
@@ -192,6 +194,7 @@ class TenantedFaceIndex implements TenantedIndex {
   }
 
   private building = false;
+  private progress: { done: number; total: number } | null = null;
 
   deferGraphs(): void {
     this.cfg.deferBuild = true;
@@ -199,6 +202,10 @@ class TenantedFaceIndex implements TenantedIndex {
 
   get graphsPending(): boolean {
     return this.cfg.deferBuild === true || this.building;
+  }
+
+  get graphBuildProgress(): { done: number; total: number } | null {
+    return this.progress && { ...this.progress };
   }
 
   async buildGraphs(onProgress?: (p: { done: number; total: number }) => void): Promise<{ tenants: number; persons: number }> {
@@ -210,9 +217,14 @@ class TenantedFaceIndex implements TenantedIndex {
       const total = due.reduce((n, t) => n + t.registry.personCount, 0);
       let before = 0;
       let tenants = 0;
+      this.progress = { done: 0, total };
       for (const t of due) {
         const persons = t.registry.personCount;
-        if (await t.graph.buildInBackground((done) => onProgress?.({ done: before + done, total }))) tenants++;
+        const built = await t.graph.buildInBackground((done) => {
+          this.progress = { done: before + done, total };
+          onProgress?.({ ...this.progress });
+        });
+        if (built) tenants++;
         before += persons;
       }
       return { tenants, persons: before };
@@ -220,6 +232,7 @@ class TenantedFaceIndex implements TenantedIndex {
       // From here a tenant that reaches annMinSize by an upsert builds its graph as before (small tenants).
       this.cfg.deferBuild = false;
       this.building = false;
+      this.progress = null;
     }
   }
 

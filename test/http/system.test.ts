@@ -252,6 +252,9 @@ describe('operations', () => {
     expect(r.text).toMatch(/facegate_http_requests_total\{method="GET",route="\/v2\/face-recognition\/collections",status="401"\} \d+/);
     expect(r.text).toContain('facegate_http_request_duration_seconds_bucket');
     expect(r.text).toMatch(/facegate_index_templates \d+/);
+    // No graph build runs in this app: FAST is not on its exact fallback.
+    expect(r.text).toMatch(/facegate_index_graphs_pending 0/);
+    expect(r.text).toMatch(/facegate_index_graph_build_ratio 1/);
     expect(r.text).toMatch(/facegate_engine_ready 1/);
     expect(r.text).toMatch(/facegate_engine_queue_depth \d+/);
     // Route patterns only: ids in URLs never become label values.

@@ -25,8 +25,11 @@ describe('deferred graph build', () => {
     expect(index.searchPaths().graph).toBe(before);
 
     let steps = 0;
+    const seen: { done: number; total: number }[] = [];
+    expect(index.graphBuildProgress).toBeNull();
     const built = index.buildGraphs(() => {
       steps++;
+      seen.push(index.graphBuildProgress!);
     });
     // Writes interleaved with the build's steps: an erasure, a re-enrolment with a new face, a new person.
     await new Promise((r) => setImmediate(r));
@@ -41,6 +44,10 @@ describe('deferred graph build', () => {
     expect(res.tenants).toBe(1);
     expect(steps).toBeGreaterThan(1);
     expect(index.graphsPending).toBe(false);
+    // Progress (what /metrics shows): rising to every person present when the build began, then cleared.
+    expect(seen.every((p, i) => p.total === 3000 && (i === 0 || p.done > seen[i - 1].done))).toBe(true);
+    expect(seen.at(-1)!.done).toBe(3000);
+    expect(index.graphBuildProgress).toBeNull();
 
     const g0 = index.searchPaths().graph;
     expect(index.search('c', newcomer, { mode: 'FAST', k: 1 })[0].person).toBe('late');
