@@ -7,6 +7,7 @@
 import { EngineBusyError } from '../face/errors.js';
 import type { DetectedFace } from '../face/types.js';
 import { normaliseBirthDate } from './dates.js';
+import type { Repos } from '../store/types.js';
 import type { DomainDeps } from './deps.js';
 import { ConflictError, DifferentPersonError, FaceCountError, ImageInputError, InvalidFieldError, UnknownCollectionError } from './errors.js';
 import { analyseEnrolment, assertOnePerson, imageDigest, type EnrolFace, type InputImage } from './faces.js';
@@ -124,10 +125,10 @@ export async function findImported(deps: DomainDeps, client: string, c: Pick<Imp
   return person ? { person, by: 'photo_digest' } : null;
 }
 
-async function duplicateOf(deps: DomainDeps, client: string, faces: DetectedFace[], minScore: number): Promise<DuplicateOf | null> {
+async function duplicateOf(deps: DomainDeps, repos: Pick<Repos, 'facePersons'>, client: string, faces: DetectedFace[], minScore: number): Promise<DuplicateOf | null> {
   const [hit] = searchIndex(deps, client, faces, { mode: 'ACCURATE', minScore, k: 1 });
   if (!hit) return null;
-  const p = await deps.store.facePersons.get(client, hit.id);
+  const p = await repos.facePersons.get(client, hit.id);
   return { id: hit.id, externalId: p?.externalId ?? null, score: hit.score };
 }
 
@@ -179,7 +180,7 @@ export async function importPerson(deps: DomainDeps, client: string, c: ImportCa
   const minScore = opts.duplicateMinScore === undefined ? DEFAULT_DUPLICATE_MIN_SCORE : opts.duplicateMinScore;
   const { images: _images, unreadable: _unreadable, ...fields } = c;
   if (opts.dryRun) {
-    const dup = minScore === null ? null : await duplicateOf(deps, client, faces, minScore);
+    const dup = minScore === null ? null : await duplicateOf(deps, deps.store, client, faces, minScore);
     if (dup) return { status: 'refused', reason: 'duplicate', detail: duplicateDetail(dup), refused, duplicateOf: dup };
     return { status: 'would_import', photos: faces.length, refused };
   }
@@ -192,7 +193,7 @@ export async function importPerson(deps: DomainDeps, client: string, c: ImportCa
           await tx.locks.dedup(client, '');
           await deps.follower.catchUp(await tx.changes.latest());
         }
-        const dup = await duplicateOf(deps, client, faces, minScore);
+        const dup = await duplicateOf(deps, tx, client, faces, minScore);
         if (dup) throw new DuplicateFound(dup);
       }),
     );
