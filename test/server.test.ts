@@ -144,7 +144,7 @@ beforeAll(async () => {
   npm.stdout!.on('data', (d) => (serverLog += d));
   npm.stderr!.on('data', (d) => (serverLog += d));
   npmExit = new Promise((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
-  // npm start builds first (prestart), then loads the models.
+  // npm start builds first when dist/ is not current (prestart, scripts/build.mjs), then loads the models.
   await waitFor('the server to answer /health', async () => {
     try {
       return (await fetch(`${base()}/health`)).status === 200;
