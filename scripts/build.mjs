@@ -38,7 +38,11 @@ export function sourceHash() {
 
 function current(hash) {
   try {
-    return JSON.parse(readFileSync(stampFile, 'utf8')).hash === hash && existsSync(path.join(dist, 'src', 'main.js'));
+    return (
+      JSON.parse(readFileSync(stampFile, 'utf8')).hash === hash &&
+      existsSync(path.join(dist, 'src', 'main.js')) &&
+      existsSync(path.join(dist, 'console', 'index.html'))
+    );
   } catch {
     return false;
   }

@@ -49,6 +49,16 @@ export const tokenExpired = () =>
   new ApiError(403, 'FORBIDDEN', 'token_expired', undefined, {}, undefined, 'issue a new token with `npm run cli -- tokens create --client NAME`');
 export const missingParameter = (message: string, field?: string) => new ApiError(409, 'MissingParameter', message, field);
 
+/**
+ * What a person whose real face was refused can do (a real webcam frame in dim light can score under a strict
+ * threshold, docs/liveness.md): the capture, then stronger evidence than one still, then the threshold itself.
+ */
+export const LIVENESS_FAILED_HINT =
+  'retake the photo facing the camera in even, bright light (no backlight, no glare), the whole head in the frame; ' +
+  'send two or more frames of one capture in "images" (the multi-frame check), or run a liveness session ' +
+  '(POST /v2/face-recognition/liveness/sessions, a challenge the person performs); what each liveness_min_score ' +
+  'refuses is in docs/liveness.md';
+
 const imageStatus = (problem: ImageInputError['problem']) => (problem === 'too_large' || problem === 'too_many_pixels' ? 413 : 412);
 
 /** `26214400` → `25 MB`: limits are quoted in the unit operators set them in. */
@@ -99,7 +109,7 @@ export function toApiError(err: unknown, ctx: ErrorContext & ErrorOptions = {}):
     const details: Record<string, unknown> = { liveness_score: score, min_score: err.minScore };
     if (err.liveness.reason) details.reason = err.liveness.reason;
     if (ctx.livenessDetails) details.signals = signals;
-    return new ApiError(409, 'ERROR', err.message, undefined, {}, details);
+    return new ApiError(409, 'ERROR', err.message, undefined, {}, details, LIVENESS_FAILED_HINT);
   }
   if (err instanceof DifferentPersonError) {
     return new ApiError(409, 'DIFFERENT_PERSON', err.message, err.field, {}, { other: err.otherField, score: err.score, min_score: err.minScore });

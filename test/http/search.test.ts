@@ -285,6 +285,8 @@ describe('biometric flows', () => {
       expect(r.body.message).toMatch(/^liveness_failed: score [0-9.]+ <= 1$/);
       expect(r.body.details.min_score).toBe(1);
       expect(r.body.details.signals).toBeUndefined();
+      // What to do about it: better light, several frames, a session.
+      expect(r.body.hint).toMatch(/bright light.*two or more frames.*liveness session/);
       const list = await t.request('GET', `${PERSONS}?collection=${col}`, { token });
       expect(list.body.data).toEqual([]);
     });
