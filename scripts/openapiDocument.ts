@@ -17,6 +17,8 @@ export async function currentOpenApi(): Promise<Record<string, unknown>> {
   const config = defaultConfig({ dataDir, logLevel: 'error' });
   const store = openSqliteStore({ dataDir });
   const engine = createFaceEngine({ workers: 1 });
+  // Closing workers still loading their models crashes in native code: let them finish first.
+  await engine.ready();
   try {
     const app = await buildApp({ config, store, engine, index: createFaceIndex({ dim: engine.dim }), logger: createLogger(config) });
     await app.ready();
