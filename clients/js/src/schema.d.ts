@@ -45,101 +45,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/console/api/session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Console session */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Name of the tenant the session acts for. */
-                            client: string;
-                            /** @description Send it back in the x-csrf-token header on every POST, PUT and DELETE. */
-                            csrfToken: string;
-                            expiresAt: string;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * Console sign-in
-         * @description Exchanges a bearer token for an httpOnly session cookie (SameSite=Strict) that /v2 routes accept.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        token: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Name of the tenant the session acts for. */
-                            client: string;
-                            /** @description Send it back in the x-csrf-token header on every POST, PUT and DELETE. */
-                            csrfToken: string;
-                            expiresAt: string;
-                        };
-                    };
-                };
-            };
-        };
-        /** Console sign-out */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/health": {
         parameters: {
             query?: never;
@@ -203,7 +108,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description Off (404) unless METRICS_TOKEN is set; then only `Authorization: Bearer <METRICS_TOKEN>` is answered (401 otherwise). API tokens do not open it.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -213,12 +121,65 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description No `Authorization: Bearer <METRICS_TOKEN>`. */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            code: string;
+                            /** @description Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`. */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The request field at fault, when there is one. */
+                            field?: string;
+                            /** @description What was wrong and what to do about it (the expected Authorization header, the allowed fields, the limit and the setting that changes it). */
+                            hint?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description METRICS_TOKEN is not set: metrics are off. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            /** @description Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`. */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The request field at fault, when there is one. */
+                            field?: string;
+                            /** @description What was wrong and what to do about it (the expected Authorization header, the allowed fields, the limit and the setting that changes it). */
+                            hint?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unexpected error; details are in the server log under the request id. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            /** @description Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`. */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The request field at fault, when there is one. */
+                            field?: string;
+                            /** @description What was wrong and what to do about it (the expected Authorization header, the allowed fields, the limit and the setting that changes it). */
+                            hint?: string;
+                            message: string;
+                        };
+                    };
                 };
             };
         };
@@ -385,6 +346,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @example Staff */
                         name: string;
                     };
                 };
@@ -1102,7 +1064,7 @@ export interface paths {
         put?: never;
         /**
          * Compare photos 1:1
-         * @description Score of the best probe–gallery pair (largest face of each photo); nothing is stored.
+         * @description Score of the best probe–gallery pair (each photo's subject: the first face /detect answers for it, or the face named in probe_faces / gallery_faces); nothing is stored.
          */
         post: {
             parameters: {
@@ -1115,14 +1077,28 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Pass threshold.
-                         * @default 0.8
+                         * @description Pass threshold. Default: 0.7, chosen for one false match in 100,000 comparisons of two different people (docs/calibration.md).
+                         * @default 0.7
                          */
                         compare_min_score?: number;
-                        /** @description Accepted for compatibility: every photo's largest face is always found and cropped before comparing. */
+                        /** @description Accepted for compatibility: every photo's subject (the first face /detect answers) is always found and cropped before comparing. */
                         cropFace?: boolean;
                         gallery: string[];
+                        /** @description Which face of each of `gallery` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        gallery_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                         probe: string[];
+                        /** @description Which face of each of `probe` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        probe_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                         /**
                          * @description Accepted for compatibility: comparing photos is always exact.
                          * @enum {string}
@@ -1153,6 +1129,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -1372,8 +1355,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description Comparison threshold.
-                         * @default 0.8
+                         * @description Comparison threshold. Default: 0.7, chosen for one false match in 100,000 comparisons of two different people (docs/calibration.md).
+                         * @default 0.7
                          */
                         compare_min_score?: number;
                         gallery: string[];
@@ -1384,6 +1367,7 @@ export interface paths {
                         /**
                          * Format: byte
                          * @description Raw base64 live capture: liveness runs on it.
+                         * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                          */
                         probe: string;
                         /**
@@ -1409,6 +1393,8 @@ export interface paths {
                                     liveness_score: number;
                                     min_score: number;
                                     passed: boolean;
+                                    /** @description Beyond Verifik: the probe gave no usable liveness evidence (then `passed` is false): see /liveness. */
+                                    reason?: "no_context" | "face_too_small" | "too_blurred";
                                 };
                                 /** @description score ≥ compare_min_score (beyond Verifik). */
                                 passed: boolean;
@@ -1423,6 +1409,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -1643,7 +1636,7 @@ export interface paths {
                     "application/json": {
                         /** @description When given and not reached, no liveness verdict is given (`liveness: null`). */
                         compare_min_score?: number;
-                        /** @description Accepted for compatibility: every photo's largest face is always found and cropped before comparing. */
+                        /** @description Accepted for compatibility: every photo's subject (the first face /detect answers) is always found and cropped before comparing. */
                         cropFace?: boolean;
                         gallery: string[];
                         /**
@@ -1656,6 +1649,7 @@ export interface paths {
                         /**
                          * Format: byte
                          * @description Raw base64 live capture: liveness runs on it.
+                         * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                          */
                         probe: string;
                         /**
@@ -1684,6 +1678,8 @@ export interface paths {
                                     liveness_score: number;
                                     min_score: number;
                                     passed: boolean;
+                                    /** @description Beyond Verifik: the probe gave no usable liveness evidence (then `passed` is false): see /liveness. */
+                                    reason?: "no_context" | "face_too_small" | "too_blurred";
                                 } | null;
                             };
                             id: string;
@@ -1695,6 +1691,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -1901,7 +1904,7 @@ export interface paths {
         put?: never;
         /**
          * Detect faces
-         * @description Every face, largest first, with its box, detection score, thumbnail and quality; an image with no face answers an empty list.
+         * @description Every face, the photo's subject first (the face every other route uses; a face's index here is what subject_face(s) name), with its box, detection score, thumbnail and quality; an image with no face answers an empty list.
          */
         post: {
             parameters: {
@@ -1913,11 +1916,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Collection `_id` or `code`. */
+                        /**
+                         * @description Collection `_id` or `code`.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
                         /**
                          * Format: byte
                          * @description Raw base64 photo.
+                         * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                          */
                         image: string;
                         /** @description With min_score: candidates per face, 10 when left out. */
@@ -1979,6 +1986,8 @@ export interface paths {
                                     collections: string[];
                                     /** @description YYYY-MM-DD */
                                     date_of_birth: string | null;
+                                    /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                    external_id: string | null;
                                     /** @enum {string|null} */
                                     gender: "M" | "F" | null;
                                     /** @description The person `_id`. */
@@ -2026,6 +2035,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -2244,16 +2260,23 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Accepted as Verifik does: it must be one of the client's collections (404 otherwise); it does not change the analysis. */
+                        /**
+                         * @description Accepted as Verifik does: it must be one of the client's collections (404 otherwise); it does not change the analysis.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
                         /**
                          * Format: byte
                          * @description Raw base64 photo.
+                         * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                          */
                         image?: string;
                         /** @description 1 to 5 images (the server's MAX_IMAGES setting). */
                         images?: string[];
-                        /** @default 0.6 */
+                        /**
+                         * @description Default: the server's LIVENESS_MIN_SCORE.
+                         * @default 0.6
+                         */
                         liveness_min_score?: number;
                         /** @enum {string} */
                         os: "ANDROID" | "IOS" | "DESKTOP";
@@ -2272,6 +2295,8 @@ export interface paths {
                                 liveness_score: number;
                                 min_score: number;
                                 passed: boolean;
+                                /** @description Beyond Verifik: present when the capture gave no usable liveness evidence (then `passed` is false and `liveness_score` 0, whatever the threshold): `no_context` (the image is cut too tight around the face: send the whole camera frame), `face_too_small`, `too_blurred`. */
+                                reason?: "no_context" | "face_too_small" | "too_blurred";
                                 /** @description Sub-scores, only when the server runs with LIVENESS_DETAILS=true. */
                                 signals?: {
                                     [key: string]: number;
@@ -2286,6 +2311,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -2492,7 +2524,7 @@ export interface paths {
         put?: never;
         /**
          * Create a liveness session
-         * @description A single-use challenge for the caller: post camera frames to it, then read the verdict. Send `{}` for a random challenge with the defaults.
+         * @description Called by the relying party's backend with its client token: a single-use challenge, and `capture_token`, the credential to hand the browser for this session's frames (nothing else). Send `{}` for a random challenge with the defaults. The server's floors (LIVENESS_SESSION_MIN_SCORE, LIVENESS_SESSION_MIN_STEPS, one head movement) cannot be lowered: 409.
          */
         post: {
             parameters: {
@@ -2504,6 +2536,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The web origin (e.g. https://shop.example) of the page running the capture: browsers on other origins cannot use the credential. */
+                        allowed_origin?: string;
                         /**
                          * @description Seconds until the session expires.
                          * @default 180
@@ -2514,10 +2548,15 @@ export interface paths {
                          * @default 3
                          */
                         max_attempts?: number;
-                        /** @description Passive liveness floor; default 0.29 (fitted, docs/liveness.md). */
+                        /** @description Passive liveness floor; default 0.29 (fitted, docs/liveness-sessions.md). Below the server's floor (LIVENESS_SESSION_MIN_SCORE): 409. */
                         min_score?: number;
                         /** @description The challenge; default: 2-4 distinct random steps. */
                         steps?: ("turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink")[];
+                        /**
+                         * @description Seconds the session stays usable by a flow once it SUCCEEDED; later, flows answer 409 liveness_session_expired.
+                         * @default 300
+                         */
+                        valid_for?: number;
                     };
                 };
             };
@@ -2531,6 +2570,8 @@ export interface paths {
                         "application/json": {
                             /** @description A liveness session */
                             data: {
+                                /** @description The one web origin whose pages may use the capture credential; null: any. */
+                                allowed_origin: string | null;
                                 attempts_allowed: number;
                                 /** @description Attempts not yet failed; a failed attempt restarts the same challenge with no frames. */
                                 attempts_left: number;
@@ -2544,6 +2585,8 @@ export interface paths {
                                      */
                                     step: "turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink";
                                 }[];
+                                /** @description In the creation's answer only: the capture credential to hand the browser (the <facegate-liveness> component). Good for this session's frames and status until it expires, nothing else; stored hashed, never shown again. */
+                                capture_token?: string;
                                 /** @description A flow (enrolment, search-live-face, person liveness) already used the session. */
                                 consumed: boolean;
                                 /** Format: date-time */
@@ -2582,6 +2625,8 @@ export interface paths {
                                 status: "CREATED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "EXPIRED";
                                 /** @description The challenge, in the order it must be performed. */
                                 steps: ("turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink")[];
+                                /** @description Seconds a SUCCEEDED session stays usable by a flow (enrolment, search-live-face), from its success. */
+                                valid_for: number;
                             };
                             /** @description Request id (also in the x-request-id header and the server log). */
                             id: string;
@@ -2732,7 +2777,7 @@ export interface paths {
         };
         /**
          * Read a liveness session
-         * @description The status and verdict; once finished, the reference image and the audit images.
+         * @description The status and verdict; once finished, the reference image and the audit images (not to the capture credential).
          */
         get: {
             parameters: {
@@ -2754,6 +2799,8 @@ export interface paths {
                         "application/json": {
                             /** @description A liveness session */
                             data: {
+                                /** @description The one web origin whose pages may use the capture credential; null: any. */
+                                allowed_origin: string | null;
                                 attempts_allowed: number;
                                 /** @description Attempts not yet failed; a failed attempt restarts the same challenge with no frames. */
                                 attempts_left: number;
@@ -2767,6 +2814,8 @@ export interface paths {
                                      */
                                     step: "turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink";
                                 }[];
+                                /** @description In the creation's answer only: the capture credential to hand the browser (the <facegate-liveness> component). Good for this session's frames and status until it expires, nothing else; stored hashed, never shown again. */
+                                capture_token?: string;
                                 /** @description A flow (enrolment, search-live-face, person liveness) already used the session. */
                                 consumed: boolean;
                                 /** Format: date-time */
@@ -2805,6 +2854,8 @@ export interface paths {
                                 status: "CREATED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "EXPIRED";
                                 /** @description The challenge, in the order it must be performed. */
                                 steps: ("turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink")[];
+                                /** @description Seconds a SUCCEEDED session stays usable by a flow (enrolment, search-live-face), from its success. */
+                                valid_for: number;
                             };
                             /** @description Request id (also in the x-request-id header and the server log). */
                             id: string;
@@ -2939,7 +2990,7 @@ export interface paths {
         put?: never;
         /**
          * Post camera frames to a session
-         * @description Up to 10 frames per call, in capture order; call as often as needed. The answer is the session after these frames (status, steps passed so far, failure of the last attempt).
+         * @description With the session's capture credential (the browser) or the client token. Up to 10 frames per call, in capture order; call as often as needed. The answer is the session after these frames (status, steps passed so far, failure of the last attempt).
          */
         post: {
             parameters: {
@@ -2957,6 +3008,7 @@ export interface paths {
                             /**
                              * Format: byte
                              * @description Raw base64 camera frame (JPEG, PNG or WebP).
+                             * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                              */
                             image: string;
                             /** @description Capture time in ms on any monotonic client clock; must increase. */
@@ -2975,6 +3027,8 @@ export interface paths {
                         "application/json": {
                             /** @description A liveness session */
                             data: {
+                                /** @description The one web origin whose pages may use the capture credential; null: any. */
+                                allowed_origin: string | null;
                                 attempts_allowed: number;
                                 /** @description Attempts not yet failed; a failed attempt restarts the same challenge with no frames. */
                                 attempts_left: number;
@@ -2988,6 +3042,8 @@ export interface paths {
                                      */
                                     step: "turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink";
                                 }[];
+                                /** @description In the creation's answer only: the capture credential to hand the browser (the <facegate-liveness> component). Good for this session's frames and status until it expires, nothing else; stored hashed, never shown again. */
+                                capture_token?: string;
                                 /** @description A flow (enrolment, search-live-face, person liveness) already used the session. */
                                 consumed: boolean;
                                 /** Format: date-time */
@@ -3026,6 +3082,8 @@ export interface paths {
                                 status: "CREATED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "EXPIRED";
                                 /** @description The challenge, in the order it must be performed. */
                                 steps: ("turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink")[];
+                                /** @description Seconds a SUCCEEDED session stays usable by a flow (enrolment, search-live-face), from its success. */
+                                valid_for: number;
                             };
                             /** @description Request id (also in the x-request-id header and the server log). */
                             id: string;
@@ -3242,12 +3300,16 @@ export interface paths {
                     after?: string;
                     /** @description Only members of this collection (`_id` or `code`). */
                     collection?: string;
+                    /** @description Only the person with this `external_id` (your own id; beyond Verifik). */
+                    external_id?: string;
                     /** @description Page size (default 10, at most 100). */
                     limit?: number;
                     /** @description Only persons whose name contains this text. */
                     name?: string;
                     /** @description 1-based page number. */
                     page?: number;
+                    /** @description Only the person enrolled from the photo with this SHA-256 (hex), as a bulk import run again asks; other filters are then ignored. Beyond Verifik. */
+                    photo_sha256?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3271,6 +3333,8 @@ export interface paths {
                                 createdAt: string;
                                 /** @description YYYY-MM-DD */
                                 date_of_birth: string | null;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 name: string;
@@ -3430,15 +3494,25 @@ export interface paths {
                          * @example 1990-01-15
                          */
                         date_of_birth?: string;
+                        /** @description Your own id for the person (an employee number, a CRM key), unique within your client; 409 when another person has it. Beyond Verifik. */
+                        external_id?: string;
                         /** @enum {string} */
                         gender?: "M" | "F";
                         /** @description 1 to 5 images (the server's MAX_IMAGES setting). */
                         images?: string[];
                         /** @description A SUCCEEDED liveness session of this client, instead of images: its reference frame is the face. Used up by the request; FAILED or EXPIRED sessions answer 409. */
                         liveness_session_id?: string;
+                        /** @example Jane Doe */
                         name: string;
                         nationality?: string;
                         notes?: string;
+                        /** @description Which face of each of `images` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        subject_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                     };
                 };
             };
@@ -3459,6 +3533,8 @@ export interface paths {
                                 createdAt: string;
                                 /** @description YYYY-MM-DD */
                                 date_of_birth: string | null;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 name: string;
@@ -3732,6 +3808,8 @@ export interface paths {
                                 createdAt: string;
                                 /** @description YYYY-MM-DD */
                                 date_of_birth: string | null;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 name: string;
@@ -3883,6 +3961,8 @@ export interface paths {
                         /** @description Replaces the memberships. */
                         collections?: string[];
                         date_of_birth?: string | null;
+                        /** @description Your own id for the person (an employee number, a CRM key), unique within your client; 409 when another person has it. Beyond Verifik. `null` clears it. */
+                        external_id?: string | null;
                         /** @enum {string|null} */
                         gender?: "M" | "F" | null;
                         /** @description 1 to 5 images (the server's MAX_IMAGES setting). Replaces every enrolled face (re-enrolment). */
@@ -3890,6 +3970,13 @@ export interface paths {
                         name?: string;
                         nationality?: string | null;
                         notes?: string | null;
+                        /** @description Which face of each of `images` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        subject_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                     };
                 };
             };
@@ -3910,6 +3997,8 @@ export interface paths {
                                 createdAt: string;
                                 /** @description YYYY-MM-DD */
                                 date_of_birth: string | null;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 name: string;
@@ -4357,7 +4446,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Collection `_id` or `code`. */
+                        /**
+                         * @description Collection `_id` or `code`.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id: string;
                         /**
                          * @description YYYY-MM-DD
@@ -4374,7 +4466,10 @@ export interface paths {
                         liveness_session_id?: string;
                         /** @description A face already in collection_id scoring at least this is a duplicate. */
                         min_score: number;
-                        /** @description Digits are stripped. */
+                        /**
+                         * @description Digits are stripped.
+                         * @example Jane Doe
+                         */
                         name: string;
                         nationality?: string;
                         /**
@@ -4382,6 +4477,13 @@ export interface paths {
                          * @enum {string}
                          */
                         search_mode: "FAST" | "ACCURATE";
+                        /** @description Which face of each of `images` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        subject_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                     };
                 };
             };
@@ -4407,6 +4509,8 @@ export interface paths {
                                 date_of_birth: string;
                                 /** @enum {boolean} */
                                 deleted: false;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 name: string;
@@ -4434,6 +4538,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -4672,14 +4783,17 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Collection `_id` or `code`. */
+                        /**
+                         * @description Collection `_id` or `code`.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
                         /** @description 1 to 3 photos of the same person. */
                         images: string[];
                         /** @default 10 */
                         max_results?: number;
                         /**
-                         * @description Match threshold (Verifik allows 0.2–1 here).
+                         * @description Match threshold (Verifik allows 0.2–1 here). Default: 0.8, chosen for at most ~1 % of strangers matching somebody in a gallery of 10,000 persons (1 false match in 10⁶ comparisons) (docs/calibration.md).
                          * @default 0.8
                          */
                         min_score?: number;
@@ -4689,6 +4803,13 @@ export interface paths {
                          * @enum {string}
                          */
                         search_mode?: "FAST" | "ACCURATE";
+                        /** @description Which face of each of `images` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        subject_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                     };
                 };
             };
@@ -4705,6 +4826,8 @@ export interface paths {
                                 collections: string[];
                                 /** @description YYYY-MM-DD */
                                 date_of_birth: string | null;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 /** @description The person `_id`. */
@@ -4733,6 +4856,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -4959,7 +5089,7 @@ export interface paths {
         put?: never;
         /**
          * Face search 1:N (active user)
-         * @description Searches the probe's largest face among the client's persons (optionally one collection), without liveness. Best first, only scores ≥ min_score.
+         * @description Searches the probe's subject (the first face /detect answers, or the one named in subject_face) among the client's persons (optionally one collection), without liveness. Best first, only scores ≥ min_score.
          */
         post: {
             parameters: {
@@ -4971,11 +5101,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Collection `_id` or `code`. */
+                        /**
+                         * @description Collection `_id` or `code`.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
                         /**
                          * Format: byte
                          * @description Raw base64 probe photo.
+                         * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                          */
                         image: string;
                         /** @description Match threshold. */
@@ -4987,6 +5121,13 @@ export interface paths {
                          * @enum {string}
                          */
                         search_mode: "FAST" | "ACCURATE";
+                        /** @description Which face of `image` is meant, when it holds several: its index in /detect's answer for it, or its box. Left out, the photo's subject is used (the first face /detect answers). */
+                        subject_face?: number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        };
                     };
                 };
             };
@@ -5011,6 +5152,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -5249,11 +5397,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Collection `_id` or `code`. */
+                        /**
+                         * @description Collection `_id` or `code`.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
                         /**
                          * Format: byte
                          * @description Raw base64 live capture.
+                         * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                          */
                         image: string;
                         /** @description Liveness threshold: the probe must score above it. */
@@ -5291,6 +5443,8 @@ export interface paths {
                                     collections: string[];
                                     /** @description YYYY-MM-DD */
                                     date_of_birth: string | null;
+                                    /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                    external_id: string | null;
                                     /** @enum {string|null} */
                                     gender: "M" | "F" | null;
                                     /** @description The person `_id`. */
@@ -5320,6 +5474,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -5558,7 +5719,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Collection `_id` or `code`. */
+                        /**
+                         * @description Collection `_id` or `code`.
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
                         /** @description 1 to 3 crops of the same person. */
                         images: string[];
@@ -5587,6 +5751,8 @@ export interface paths {
                                 collections: string[];
                                 /** @description YYYY-MM-DD */
                                 date_of_birth: string | null;
+                                /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                external_id: string | null;
                                 /** @enum {string|null} */
                                 gender: "M" | "F" | null;
                                 /** @description The person `_id`. */
@@ -5615,6 +5781,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -5853,14 +6026,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Scope: a person outside this collection (`_id` or `code`) is not found (404). */
+                        /**
+                         * @description Scope: a person outside this collection (`_id` or `code`) is not found (404).
+                         * @example 6650c0f1a2b3c4d5e6f70812
+                         */
                         collection_id?: string;
-                        /** @description The enrolled person `_id`. */
+                        /**
+                         * @description The enrolled person `_id`.
+                         * @example 6650c1a9b8c7d6e5f4a3b201
+                         */
                         id: string;
                         images: string[];
                         /**
-                         * @description Match threshold.
-                         * @default 0.8
+                         * @description Match threshold. Default: 0.7, chosen for one false match in 100,000 comparisons of two different people (docs/calibration.md).
+                         * @default 0.7
                          */
                         min_score?: number;
                         /**
@@ -5868,6 +6047,13 @@ export interface paths {
                          * @enum {string}
                          */
                         search_mode?: "FAST" | "ACCURATE";
+                        /** @description Which face of each of `images` is meant, when a photo holds several: its index in /detect's answer for that photo, or its box; null (or left out) uses the photo's subject (the first face /detect answers). */
+                        subject_faces?: ((number | {
+                            bottom: number;
+                            left: number;
+                            right: number;
+                            top: number;
+                        }) | null)[];
                     };
                 };
             };
@@ -5885,6 +6071,8 @@ export interface paths {
                                     collections: string[];
                                     /** @description YYYY-MM-DD */
                                     date_of_birth: string | null;
+                                    /** @description Your own id for the person, unique within your client (beyond Verifik). */
+                                    external_id: string | null;
                                     /** @enum {string|null} */
                                     gender: "M" | "F" | null;
                                     /** @description The person `_id`. */
@@ -5915,6 +6103,13 @@ export interface paths {
                                 message: string;
                             };
                             warnings?: {
+                                /** @description Box of the face that was used: the first face of /detect's answer for this photo. */
+                                face_used?: {
+                                    bottom: number;
+                                    left: number;
+                                    right: number;
+                                    top: number;
+                                };
                                 faces_detected: number;
                                 field: string;
                                 message: string;
@@ -6299,6 +6494,7 @@ export interface paths {
                             /**
                              * Format: byte
                              * @description Raw base64 photo holding exactly one face.
+                             * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                              */
                             faceImage?: string;
                             /** @description On POST /v2/persons: run the liveness flow, as /v2/persons/liveness does. */
@@ -6733,6 +6929,7 @@ export interface paths {
                             /**
                              * Format: byte
                              * @description Replaces the enrolled face; the verification goes back to pending.
+                             * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                              */
                             faceImage?: string;
                         };
@@ -7205,6 +7402,7 @@ export interface paths {
                             /**
                              * Format: byte
                              * @description Raw base64 photo holding exactly one face.
+                             * @example /9j/2wBDABAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////2wBDARAQEBAREBIUFBIZGxgbGSUiHx8iJTgoKygrKDhVNT41NT41VUtbSkVKW0uHal5eaoecg3yDnL2pqb3u4u7/////wgARCABgAGADASIAAhEBAxEB/8QAGgAAAgMBAQAAAAAAAAAAAAAABAUCAwYBAP/EABkBAAMBAQEAAAAAAAAAAAAAAAIDBAEABf/aAAwDAQACEAMQAAAADr0CyOiGlz2iUUFRVIOSdbiNwNc6ka8tA4CyfcAMF0FE9FnX+aPaEXryYTuoSnAf5fgOTlohHbrGaud0mK9h25/QjsKeVuFB1KOZfSpGI4lapI3a9ecqSTO+ggWVnqz7+uJX3vmiuoQak5MaHI/dJGyCRr+eVK3nxwV3oBOPpX+XjhId8y/sa57rEOM1HLSIdWigUkebsNsHHqkzoF9KTGsh4w//xAAwEAACAgIBAgUDAgUFAAAAAAABAgADBBESITEFE0FRYRQiMiOREDNCcaFDUoGCsf/aAAgBAQABPwAeH5h/pl2LdQFNnrMfHudVZUJBlNXGvrsSpVBbZniddVo4m3QiU4yfy6Afl+sKUdvJT9otGNZsGlQfiZVAptQBdSw7M6T668dOc8SussWvm2+sxcq9K0QOQJWC9e2YkxmOyE/5M+mDdW6mNhn0jYxToRPL4x0rvTy7P+p9jM3Gap9FTDv2jUsT+JniKlRSJQjHy+h4xbUWrQ7zkN6EUwR6gwltOu4lg4sOsyrhXTWxAKkS7g45oikevvD9Uf8AXP7CeICxWq52F5QzkVjmwBluPVXUrhz8kmVW1OxVW6xYsEySvDRmTcDaAszCTj2p/t0RMe3q6nseh/h4p3qmEAzVgzxPzRQi1HrEsyRbp15Bez61EJNQY9Ok+o4PpsoiU3ck7g/ImZs1kxyBYu/fvLwzeePdQREr8suzzVntPFDs1TCA5Js+kvIazXoBEqVn0I6Arr4jYVdh04OgZj460KQpOvmZh/RaU0E9XVW6+sybAa7Ao0U6f5jtoa9zLLstQf1f8TKsaxKWY7PWY3QJLXK2E+8rtdbBPMd17aPvKWDd4zACOOY4zLtrxlI5Dmw7e0tba5J9PthO2l5PNx6S8njT8AzGBIWZVTBVJHeUKezWfvCzovTT/Er5E9RxMLTxHNso0K20xhsa1ubEk7+4y194/wAu/wD4Io7n4mVUVDkkTJXRqG/SUmioKTevaX5lFgVfPHf2laAmKmhG4gnrNE7Y9p4jdzyWHtAeIPtLG5FR7CdgB7zMTHrrJdzs9tmW5QJHljiB294b7N/zG3/eYvn5VgQ2Nr+pvYQlKyi1jQA1OTN3MCiP+GpkE/U2778zD2HzB1M3skzPyjk5NjA/YDpf7CDcExKDRQAfzbq0J6iVvuCFNieM4nk3i1ezwaJ+AIu26ToO0A6CbmIvPJqHoDudxGUkysFYGmV4jVjDX5P6KJlX3ZVvNz27D0EVQRZxg+0Gb3P/xAAkEQEAAgIBAwMFAAAAAAAAAAABAAIDESEEEjEiQWEjMkJRcf/aAAgBAgEBPwCt8jYHWpm7tm9aleHc2vuymRpY3vU7h5mNW5yTLttK45XGS2PRMVfSp5GY/vJd+oTDfusqcBMdqW/syVWnBMewT5lQPYi6tOmBx61WY8QeJmuVO08yhyvzMY6jj/JZ0h3U4tACZHdl/bKmoAGiZnwTpsvY/EeqHisdwn//xAAkEQACAgMAAQIHAAAAAAAAAAABAgARAxIhQRAxBBQiMlFhcf/aAAgBAwEBPwAjkSBLHZpXgR0BX9yqjClPJjhaM5E3uOfqqP8AbMYsR11FA9Jjqw/kUjf3j+4MMxnsyg7A20zZTMNtbRvEaBvAE+JfUdWOzuezGKUD8CH0wLdtM2PcT5XXrTl89P/Z
                              */
                             faceImage: string;
                             /** @description On POST /v2/persons: run the liveness flow, as /v2/persons/liveness does. */
@@ -7293,6 +7491,26 @@ export interface paths {
                 };
                 /** @description The token has expired. */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            /** @description Facts behind a 409: `{id, score}` of the duplicated person, or `{liveness_score, min_score, signals}`. */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The request field at fault, when there is one. */
+                            field?: string;
+                            /** @description What was wrong and what to do about it (the expected Authorization header, the allowed fields, the limit and the setting that changes it). */
+                            hint?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description No such id or collection for this client. */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
