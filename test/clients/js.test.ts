@@ -62,7 +62,7 @@ describe('calls', () => {
     const asOther = { ...verified, request: { ...verified.request, body: { ...(verified.request.body as object), min_score: 0.2 } } };
     await expect(verifyAnswer(asOther, { jwks })).rejects.toMatchObject({ name: 'SignatureError', reason: 'request' });
     await expect(verifyAnswer(verified, { jwks, client: 'someone-else' })).rejects.toBeInstanceOf(SignatureError);
-    await expect(verifyAnswer({ ...verified, data: { ...verified.data, score: 1 } }, { jwks })).rejects.toMatchObject({ reason: 'data' });
+    await expect(verifyAnswer({ ...verified, data: { ...verified.data, score: 0.123 } }, { jwks })).rejects.toMatchObject({ reason: 'data' });
     await expect(verifyAnswer(verified, { jwks, maxAgeMs: 1000, now: new Date(Date.now() + 60_000) })).rejects.toMatchObject({ reason: 'freshness' });
   });
 

@@ -88,7 +88,7 @@ class Calls(unittest.TestCase):
         self.assertEqual(e.exception.reason, "request")
         with self.assertRaises(SignatureError):
             verify_answer(verified, jwks, client="someone-else")
-        tampered = facegate.Answer(dict(verified, data=dict(verified.data, score=1)), verified.request)
+        tampered = facegate.Answer(dict(verified, data=dict(verified.data, score=0.123)), verified.request)
         with self.assertRaises(SignatureError) as e:
             verify_answer(tampered, jwks)
         self.assertEqual(e.exception.reason, "data")
