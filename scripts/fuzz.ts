@@ -19,7 +19,7 @@ const TOKEN = 'fuzz-run-token-0123456789abcdef';
 const MAX_IMAGE_BYTES = 256 * 1024;
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'facegate-fuzz-'));
-const server = await startServer({ dataDir, env: { API_TOKEN: TOKEN, RATE_LIMIT_MAX: '0', MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'error' }, timeoutMs: 180_000 });
+const server = await startServer({ dataDir, env: { API_TOKEN: TOKEN, RATE_LIMIT_MAX: '0', MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), LOG_LEVEL: 'warn' }, timeoutMs: 600_000 });
 let exitCode = 0;
 try {
   const send = async (r: FuzzRequest) => {

@@ -3,6 +3,7 @@
 // Every write follows the same order: analyse the images (slow, engine, outside any transaction), then write the
 // person and its templates in ONE store transaction, then update the vector index synchronously right after the
 // commit, so the next search sees exactly what the store holds.
+import { erasePerson } from './erasure.js';
 import { newObjectId } from '../store/ids.js';
 import type { FacePerson, FaceTemplate, Repos } from '../store/types.js';
 import type { PersonEntry } from '../index/types.js';
@@ -240,11 +241,7 @@ export async function updateFacePerson(deps: DomainDeps, client: string, id: str
   return { person, thumbnails: thumbnailsOf(templates) };
 }
 
-/** Erases the person with its templates and thumbnails (a real delete: nothing biometric is kept). */
+/** Erases the person with every copy of its face (src/domain/erasure.ts names them). */
 export async function deleteFacePerson(deps: DomainDeps, client: string, id: string): Promise<void> {
-  await deps.store.transaction(async (tx) => {
-    await tx.templates.deleteForPerson(client, id);
-    if (!(await tx.facePersons.delete(client, id))) throw new NotFoundError('person');
-  });
-  deps.index.removePerson(client, id);
+  await erasePerson(deps, client, 'face_person', id);
 }

@@ -1,6 +1,7 @@
 // Generic persons (`/v2/persons`): identity records with optional biometric data and a verification status.
 // `biometricData.faceImage` enrols one face template (never stored as an image, never echoed back); the liveness
 // flow runs the engine's liveness check and decides `verified` or `failed`.
+import { erasePerson } from './erasure.js';
 import { newPersonRecordId } from '../store/ids.js';
 import type { PersonRecord, Repos, VerificationStatus } from '../store/types.js';
 import { normaliseBirthDate } from './dates.js';
@@ -164,10 +165,7 @@ export async function updatePerson(deps: DomainDeps, client: string, id: string,
   });
 }
 
-/** Erases the record and its face template. */
+/** Erases the record with every copy of its face (src/domain/erasure.ts names them). */
 export async function deletePerson(deps: DomainDeps, client: string, id: string): Promise<void> {
-  await deps.store.transaction(async (tx) => {
-    await tx.templates.deleteForPerson(client, id);
-    if (!(await tx.persons.delete(client, id))) throw new NotFoundError('person');
-  });
+  await erasePerson(deps, client, 'person_record', id);
 }
