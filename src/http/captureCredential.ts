@@ -25,7 +25,7 @@ export async function authenticateCaptureRequest(req: FastifyRequest, repo: Live
   req.captureSession = session.id;
   req.log = req.log.child({ client: session.client, token: req.tokenId });
   const own = (req.params as { session_id?: string } | undefined)?.session_id === session.id;
-  if (!req.routeOptions.config.captureCredential || !own) {
+  if (!req.routeOptions.config?.captureCredential || !own) {
     throw forbidden(
       'capture_credential_scope: a capture credential may only post frames to its own liveness session and read it',
       'use the client token on your backend for everything else; the browser gets only the capture credential',

@@ -98,7 +98,7 @@ describe.skipIf(missing !== '')(`<facegate-liveness> on a relying party's page${
       await page.emulateMedia({ reducedMotion: 'no-preference' });
       await start.focus();
       await page.keyboard.press('Enter');
-      const result = await page.waitForSelector('#result[data-result]', { timeout: 150_000 });
+      const result = await page.waitForSelector('#result[data-result]', { timeout: 280_000 });
       await audit(page, `the sign-up page after the verdict (${video})`);
       const session = await page.locator('facegate-liveness').getAttribute('session');
       const capture = await page.evaluate(() => document.querySelector('facegate-liveness')?.getAttribute('credential'));
@@ -140,12 +140,12 @@ describe.skipIf(missing !== '')(`<facegate-liveness> on a relying party's page${
     expect(result, text ?? '').toBe('enrolled');
     const s = (await t.request('GET', `/v2/face-recognition/liveness/sessions/${session}`, { token })).body.data;
     expect(s).toMatchObject({ status: 'SUCCEEDED', consumed: true });
-  }, 200_000);
+  }, 330_000);
 
   it.skipIf(noVideo !== '')(`a phone replay of the same person does not sign up${noVideo ? ` (skipped: ${noVideo})` : ''}`, async () => {
     const { result, text, session } = await signUp('replay-camera.mjpeg');
     expect(result, text ?? '').not.toBe('enrolled');
     const s = (await t.request('GET', `/v2/face-recognition/liveness/sessions/${session}`, { token })).body.data;
     expect(s.status).not.toBe('SUCCEEDED');
-  }, 200_000);
+  }, 330_000);
 });

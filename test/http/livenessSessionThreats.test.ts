@@ -91,6 +91,7 @@ describe('liveness sessions an end user cannot weaken', () => {
       expect(r.status, JSON.stringify(r.body)).toBe(403);
       expect(r.body.code).toBe('FORBIDDEN');
     }
+    expect((await t.request('GET', '/v2/face-recognition/no-such-route', { token: cap })).status).toBe(404);
   });
 
   it('the capture credential is stored hashed and dies with its session', async () => {
