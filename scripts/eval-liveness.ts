@@ -89,7 +89,8 @@ function captures(): Capture[] {
       id: video,
       part: clients.indexOf(client) % 2 === 0 ? 'fit' : 'report',
       live: label === 'live',
-      meta: { attack_type: attackType, support, lighting, client },
+      // labels.csv says "controlled" for every live video; the folder name says which light it was filmed in.
+      meta: { attack_type: attackType, support, lighting: /_adverse/.test(video) ? 'adverse' : /_controlled/.test(video) ? 'controlled' : lighting, client },
       files: Array.from({ length: Number(frames) }, (_, i) => path.join(pad, video, `${i}.jpg`)),
     });
   }
@@ -217,7 +218,8 @@ async function main() {
     const p = r.signals.model;
     return { score: v.score, passed: v.passed, reason: v.reason, modelLogit: r.reason === 'no_context' || r.reason === 'face_too_small' || p === undefined ? NaN : logit(p) };
   };
-  const measured: Measured[] = selected.flatMap((c) => (kept.has(key(c)) ? [{ ...kept.get(key(c))!, files: c.files }] : []));
+  // Kept results with today's labels and parts (what a capture is, is decided here, not in the file).
+  const measured: Measured[] = selected.flatMap((c) => (kept.has(key(c)) ? [{ ...kept.get(key(c))!, meta: c.meta, part: c.part, files: c.files }] : []));
   const t0 = performance.now();
   let done = 0;
   const run = async (c: Capture): Promise<Measured> => {
