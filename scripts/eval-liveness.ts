@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     sources: { type: 'string', default: 'pad-dev,video,liveness-crops,photos' },
     keep: { type: 'string' },
+    'report-only': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -88,7 +89,8 @@ function captures(): Capture[] {
       id: video,
       part: clients.indexOf(client) % 2 === 0 ? 'fit' : 'report',
       live: label === 'live',
-      meta: { attack_type: attackType, support, lighting, client },
+      // labels.csv says "controlled" for every live video; the folder name says which light it was filmed in.
+      meta: { attack_type: attackType, support, lighting: /_adverse/.test(video) ? 'adverse' : /_controlled/.test(video) ? 'controlled' : lighting, client },
       files: Array.from({ length: Number(frames) }, (_, i) => path.join(pad, video, `${i}.jpg`)),
     });
   }
@@ -194,18 +196,20 @@ async function main() {
   }
   const sources = new Set(args.sources!.split(','));
   const all = captures().filter((c) => sources.has(c.source) && (c.part === 'live-only' || parts.has(c.part)));
-  const selected = all.filter((_, i) => i % every === 0);
+  let selected = all.filter((_, i) => i % every === 0);
   const key = (c: Capture) => `${c.source}:${c.id}`;
   const kept = new Map<string, Measured>();
   if (args.keep && existsSync(args.keep)) {
     for (const line of readFileSync(args.keep, 'utf8').split('\n')) if (line.trim()) { const m = JSON.parse(line) as Measured; kept.set(key(m), m); }
   }
+  // --report-only: the figures of what --keep already holds (a run stopped before the end), nothing measured.
+  if (args['report-only']) selected = selected.filter((c) => kept.has(key(c)));
   // In a fixed mixed order, so that a run stopped half-way has measured some of every kind.
   const mix = (s: string) => { let h = 2166136261; for (const ch of s) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0; return h; };
   const todo = selected.filter((c) => !kept.has(key(c))).sort((a, b) => mix(key(a)) - mix(key(b)));
   log(`${selected.length} captures selected, ${selected.length - todo.length} already measured in ${args.keep ?? '(no --keep file)'}`);
-  const engine = createFaceEngine({ workers: Number(args.workers), queueLimit: 1000 });
-  await engine.ready();
+  const engine = args['report-only'] ? null : createFaceEngine({ workers: Number(args.workers), queueLimit: 1000 });
+  await engine?.ready();
   // The use case needs only the engine: no collection is named, nothing is stored or searched.
   const deps = { engine, settings: { personVerificationTtlMs: 0, livenessMinScore: MIN_SCORE } } as unknown as DomainDeps;
   const frameOf = (r: LivenessResult | undefined): Frame => {
@@ -214,7 +218,8 @@ async function main() {
     const p = r.signals.model;
     return { score: v.score, passed: v.passed, reason: v.reason, modelLogit: r.reason === 'no_context' || r.reason === 'face_too_small' || p === undefined ? NaN : logit(p) };
   };
-  const measured: Measured[] = selected.flatMap((c) => (kept.has(key(c)) ? [{ ...kept.get(key(c))!, files: c.files }] : []));
+  // Kept results with today's labels and parts (what a capture is, is decided here, not in the file).
+  const measured: Measured[] = selected.flatMap((c) => (kept.has(key(c)) ? [{ ...kept.get(key(c))!, meta: c.meta, part: c.part, files: c.files }] : []));
   const t0 = performance.now();
   let done = 0;
   const run = async (c: Capture): Promise<Measured> => {
@@ -250,13 +255,13 @@ async function main() {
   }));
 
   // A frame sent alone gets the answer its face got inside the five-frame request.
-  const check = measured.filter((m) => m.source === 'pad-dev' && m.frames.length === 5).slice(0, 6);
+  const check = args['report-only'] ? [] : measured.filter((m) => m.source === 'pad-dev' && m.frames.length === 5).slice(0, 6);
   let maxDiff = 0;
   for (const m of check) {
     const r = await captureLiveness(deps, [{ field: 'image', bytes: new Uint8Array(readFileSync(m.files[2])) }], { tenant: 'eval' }).catch(() => null);
     if (r) maxDiff = Math.max(maxDiff, Math.abs(livenessVerdict(r.liveness, MIN_SCORE).score - m.frames[2].score));
   }
-  await engine.close();
+  await engine?.close();
 
   const result = {
     note: 'APCER: attacks that pass (score > min_score and usable evidence); BPCER: live captures that do not. Scores of faces without usable evidence are 0. network_alone_auc: the anti-spoofing network P(live) (five frames: mean log-odds) on the same answers.',

@@ -1,10 +1,11 @@
 // The biometric flows (search, de-duplicating enrolment, verify, compare, liveness, detect) through the whole HTTP stack, on the real engine, index and SQLite store.
 // Photos: faces cut from face-api's demo pictures (always installed), where s1c and s3a are the same woman and
 // every other pair is a different person.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MATCH_DEFAULTS } from '../../src/domain/thresholds.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { samplePhotoPath, startTestApp, type TestApp } from '../support/harness.js';
 import { newEngine, newIndex } from '../support/parts.js';
 import { faceBase64, groupJpeg, noFaceJpeg } from '../support/photos.js';
 
@@ -214,6 +215,22 @@ describe('biometric flows', () => {
     const missing = await t.request('POST', '/v2/face-recognition/liveness', { token, body: { os: 'IOS' } });
     expect(missing.status).toBe(409);
     expect(missing.body.message).toBe('"image" is required');
+  });
+
+  it('a face cut tight from its photo gives no liveness evidence: no pass at any threshold, and the answer says why', async () => {
+    // s6c's face box in face-api's demo sample6.jpg, nothing around it: the anti-spoofing network has no context.
+    const tight = (await sharp(samplePhotoPath(6)).extract({ left: 1147, top: 357, width: 229, height: 229 }).jpeg().toBuffer()).toString('base64');
+    const r = await t.request('POST', '/v2/face-recognition/liveness', { token, body: { os: 'IOS', image: tight, liveness_min_score: 0.5 } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.data).toMatchObject({ liveness_score: 0, min_score: 0.5, passed: false, reason: 'no_context' });
+    // The same capture in a liveness-gated flow is refused, naming the reason.
+    const live = await t.request('POST', '/v2/face-recognition/search-live-face', {
+      token,
+      body: { image: tight, os: 'IOS', liveness_min_score: 0.5, min_score: 0.8, search_mode: 'FAST' },
+    });
+    expect(live.status).toBe(409);
+    expect(live.body.message).toMatch(/^liveness_failed: no usable liveness evidence \(no_context\)/);
+    expect(live.body.details).toMatchObject({ liveness_score: 0, reason: 'no_context' });
   });
 
   describe('search-live-face', () => {
