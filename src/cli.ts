@@ -15,9 +15,7 @@ import { openStore } from './store/open.js';
 import { pgSchemaExists } from './store/postgres/schemaExists.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
 import type { Store, TokenRecord } from './store/types.js';
-import { BACKUP_USAGE, backupCommand } from './cli/backup.js';
-import { EXPORT_USAGE, exportCommand } from './cli/export.js';
-import { IMPORT_USAGE, importCommand } from './cli/import.js';
+import { BACKUP_USAGE, EXPORT_USAGE, IMPORT_USAGE } from './cli/usage.js';
 import { CliFailure, UsageError, type CliIo, type CommandContext } from './cli/shared.js';
 
 export const USAGE = `Usage: npm run cli -- <command>
@@ -142,12 +140,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const args = command === undefined ? rest : [command, ...rest];
     const ctx: CommandContext = { io, dataDir, databaseUrl, where, openStore: () => openCliStore() };
     switch (key) {
+      // Loaded when they run: they bring the engine, the index and more than the token commands need.
       case 'import':
-        return await importCommand(args, ctx);
+        return await (await import('./cli/import.js')).importCommand(args, ctx);
       case 'export':
-        return await exportCommand(args, ctx);
+        return await (await import('./cli/export.js')).exportCommand(args, ctx);
       case 'backup':
-        return await backupCommand(args, ctx);
+        return await (await import('./cli/backup.js')).backupCommand(args, ctx);
       case 'tokens create': {
         const { values } = parse(rest, { client: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' }, create: { type: 'boolean' } }, 0);
         if (!values.client) throw new UsageError('--client NAME is required');

@@ -12,10 +12,6 @@ import { RETIRED_KEYS_FILE, SIGNING_KEY_FILE } from '../http/signing.js';
 import { DB_FILE_NAME } from '../store/sqlite/store.js';
 import { CliFailure, UsageError, type CommandContext } from './shared.js';
 
-export const BACKUP_USAGE = `  backup DIR
-      Copies the SQLite store of DATA_DIR (while the server runs: SQLite's online backup API, a consistent state of
-      the database) and its signing key into DIR, a new or empty folder. Restore: start the server with DATA_DIR=DIR
-      (or copy both files into an empty DATA_DIR). With DATABASE_URL: see docs/deploy.md, "Backups".`;
 
 
 /** Copies `source` (a SQLite database in use or not) to `dest` through the online backup API; checks the copy. */

@@ -7,11 +7,6 @@ import { ArchiveError, exportArchive, type ArchiveRecord } from '../domain/archi
 import { writeArchive } from './archiveFile.js';
 import { CliFailure, UsageError, type CliIo, type CommandContext } from './shared.js';
 
-export const EXPORT_USAGE = `  export FILE [--client NAME]... [--encrypt [--passphrase-file FILE]]
-      Writes one archive (gzip-compressed JSON lines) of the face persons, collections, external ids and templates
-      (with their model version and the face images re-embedding needs) of every client, or of --client NAME.
-      --encrypt: encrypted with a passphrase (age format) taken from FACEGATE_ARCHIVE_PASSPHRASE or the first line
-      of --passphrase-file. Erased people are never in it. Runs beside the server.`;
 
 /** The passphrase: the first line of --passphrase-file, else FACEGATE_ARCHIVE_PASSPHRASE. Never a command-line argument (ps would show it). */
 export async function passphraseFrom(io: CliIo, file: string | undefined): Promise<string | undefined> {

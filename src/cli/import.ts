@@ -21,20 +21,6 @@ import { createProgress } from './progress.js';
 import { RemoteTarget } from './remoteImport.js';
 import { CliFailure, UsageError, type CommandContext } from './shared.js';
 
-export const IMPORT_USAGE = `  import SOURCE [--client NAME] [--collection NAME]... [--separator SEP] [--folder-ids] [--report FILE]
-         [--dry-run] [--duplicate-min-score 0.8 | --no-duplicate-check] [--workers N] [--url URL --token TOKEN]
-      Enrols people in bulk. SOURCE: a folder with one sub-folder of photos per person (the folder name is the
-      name), or photos named PERSON<SEP>anything with --separator SEP; a .csv (header: name, external_id,
-      collections, images, gender, date_of_birth, nationality, notes; lists separated by | or ;, paths relative to
-      the file) or a .jsonl manifest with the same fields. --folder-ids: the folder name is also the external_id.
-      Every photo is checked as POST /persons checks it; a bad photo is refused alone, a face matching someone
-      already enrolled is refused as a duplicate. Run it again: people already in (same external_id, or a photo
-      already enrolled) are skipped. The report (CSV, default import-report-<time>.csv) lists every refusal and
-      its reason. Locally the server must be stopped (SQLite) or the database is PostgreSQL; --url URL --token T
-      imports through a running server's API instead (honouring Retry-After).
-  import --from-archive FILE [--client NAME]
-      Imports an archive made by "export" (same or other backend). Encrypted archives ask for
-      FACEGATE_ARCHIVE_PASSPHRASE (environment) or --passphrase-file FILE.`;
 
 /** One line of the report: one per person, plus one per refused photo. */
 interface ReportRow {

@@ -2,6 +2,7 @@
 // CSV file or a JSONL manifest. Each yields people with their fields and the paths of their photos; the photos
 // themselves are read only when that person's turn comes (src/cli/import.ts), so a 100 k-photo folder never sits in
 // memory.
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -34,6 +35,14 @@ export function nameFromKey(key: string): string {
 
 const byName = new Intl.Collator('en', { numeric: true }).compare;
 
+// Symbolic links are followed (a photo library is often a tree of links); a dangling one is left out.
+async function isDir(full: string, e: Dirent): Promise<boolean> {
+  return e.isDirectory() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isDirectory(), () => false)));
+}
+async function isFile(full: string, e: Dirent): Promise<boolean> {
+  return e.isFile() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isFile(), () => false)));
+}
+
 export interface FolderOptions {
   /** Files directly in the folder: the person is the part of the file name before the last `separator`. */
   separator?: string;
@@ -58,12 +67,16 @@ export async function readFolder(dir: string, opts: FolderOptions = {}): Promise
   for (const e of entries) {
     const full = path.join(dir, e.name);
     if (e.name.startsWith('.')) continue;
-    if (e.isDirectory()) {
-      const files = (await readdir(full, { withFileTypes: true })).filter((f) => f.isFile() && !f.name.startsWith('.')).map((f) => f.name).sort(byName);
+    if (await isDir(full, e)) {
+      const files: string[] = [];
+      for (const f of await readdir(full, { withFileTypes: true })) {
+        if (!f.name.startsWith('.') && (await isFile(path.join(full, f.name), f))) files.push(f.name);
+      }
+      files.sort(byName);
       for (const f of files.filter((f) => !isPhoto(f))) ignored.push(path.join(full, f));
       const photos = files.filter(isPhoto).map((f) => path.join(full, f));
       if (photos.length) people.push(person(e.name, full, photos));
-    } else if (e.isFile()) {
+    } else if (await isFile(full, e)) {
       if (!isPhoto(e.name)) {
         ignored.push(full);
         continue;
