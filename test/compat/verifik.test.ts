@@ -139,7 +139,8 @@ describe("Verifik's documented requests get answers of the documented shape", ()
 
   it('create a person with liveness answers the page\'s person; the same face again is 409:duplicated_person', async () => {
     const col = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Sign-ups' } })).body.data._id;
-    const image = await faceBase64('s6c');
+    // A photo the passive liveness check passes at the page's 0.6 (s6c scores 0.51: docs/liveness.md).
+    const image = await faceBase64('s1a');
     const body = CREATE_WITH_LIVENESS.body(ctx, col, image);
     const first = await t.request('POST', '/v2/face-recognition/persons/search-live-face', { token, body });
     expectShape(first, CREATE_WITH_LIVENESS);
