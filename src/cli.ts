@@ -14,7 +14,7 @@ import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
 import { openStore } from './store/open.js';
 import { pgSchemaExists } from './store/postgres/schemaExists.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
-import type { Store, TokenRecord } from './store/types.js';
+import type { Store, TokenRecord } from './domain/ports.js';
 import { BACKUP_USAGE, EXPORT_USAGE, IMPORT_USAGE } from './cli/usage.js';
 import { CliFailure, UsageError, type CliIo, type CommandContext } from './cli/shared.js';
 

@@ -14,7 +14,7 @@ import type { InputImage } from '../domain/faces.js';
 import { createFaceEngine } from '../face/index.js';
 import { createFaceIndex } from '../index/index.js';
 import { DataDirLockedError, lockDataDir } from '../store/serverLock.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../domain/ports.js';
 import { importArchiveCommand } from './archiveImport.js';
 import { readSource, SourceError, type SourcePerson } from './importSources.js';
 import { createProgress } from './progress.js';

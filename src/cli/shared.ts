@@ -1,6 +1,6 @@
 // What the CLI's command modules (src/cli/*.ts) share with src/cli.ts: its error classes, its I/O and the
 // store it opens.
-import type { Store } from '../store/types.js';
+import type { Store } from '../domain/ports.js';
 
 /** Bad usage: the message and the usage text are printed; exit status 2. */
 export class UsageError extends Error {}

@@ -6,8 +6,8 @@
 // Records (one JSON object each, in this order): the header, then per client its `client` record, its
 // `collection`s and its `person`s (templates inside), and an `end` record with the counts, whose absence says the
 // archive was cut short. Erased people are not in the store, so never in an archive made after their erasure.
-import { newObjectId } from '../store/ids.js';
-import type { Client, FaceQualityRecord, Repos, Store } from '../store/types.js';
+import { newObjectId } from './ids.js';
+import type { Client, FaceQualityRecord, Repos, Store } from './ports.js';
 import { ConflictError } from './errors.js';
 
 export const ARCHIVE_FORMAT = 'facegate-archive';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { ImageError, type ImageErrorCode } from '../face/errors.js';
 import type { AnalysisResult, AnalyzeOptions, DetectedFace, FaceEngine } from '../face/types.js';
-import type { NewFaceTemplate } from '../store/types.js';
+import type { NewFaceTemplate } from './ports.js';
 import { DifferentPersonError, FaceCountError, ImageInputError, type ImageProblem } from './errors.js';
 import { chooseSubject, SUBJECT_CANDIDATES, type FaceSelector } from './subject.js';
 

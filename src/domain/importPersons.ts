@@ -7,7 +7,7 @@
 import { EngineBusyError } from '../face/errors.js';
 import type { DetectedFace } from '../face/types.js';
 import { normaliseBirthDate } from './dates.js';
-import type { Repos } from '../store/types.js';
+import type { Repos } from './ports.js';
 import type { DomainDeps } from './deps.js';
 import { ConflictError, DifferentPersonError, FaceCountError, ImageInputError, InvalidFieldError, UnknownCollectionError } from './errors.js';
 import { analyseEnrolment, assertOnePerson, imageDigest, type EnrolFace, type InputImage } from './faces.js';

@@ -6,7 +6,7 @@ import type { AnalysisResult, AnalyzedImage, Box, DetectedFace, LivenessResult }
 import { TemplateVersionError } from '../face/errors.js';
 import { NO_EVIDENCE_HINT } from '../face/liveness/evidence.js';
 import type { SearchMode } from '../index/types.js';
-import type { FacePerson } from '../store/types.js';
+import type { FacePerson } from './ports.js';
 import { resolveCollection } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { livenessPasses, roundScore } from './scores.js';

@@ -5,7 +5,7 @@
 // (preflight and response), for the session's `allowed_origin` when it has one, and never with cookies.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateCapture, CAPTURE_TOKEN_PREFIX } from '../domain/livenessSessions.js';
-import type { LivenessSessionRepo } from '../store/livenessSessions.js';
+import type { LivenessSessionRepo } from '../domain/livenessSessionRepo.js';
 import { ApiError } from './errors.js';
 
 export const isCaptureBearer = (bearer: string): boolean => bearer.startsWith(CAPTURE_TOKEN_PREFIX);

@@ -10,7 +10,7 @@ import type { DomainDeps } from '../../src/domain/deps.js';
 import type { FaceEngine } from '../../src/face/types.js';
 import { createFaceIndex } from '../../src/index/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { Repos, Store } from '../../src/store/types.js';
+import type { Repos, Store } from '../../src/domain/ports.js';
 import { newEngine } from '../support/parts.js';
 import { faceJpeg } from '../support/photos.js';
 import { describePostgres, useTestDatabase } from '../support/postgres.js';

@@ -12,7 +12,7 @@ import type {
   SessionEvent,
 } from '../../domain/model.js';
 import { bytesToEmbedding, embeddingToBytes } from '../shared.js';
-import { STAMP_COLUMNS, type LivenessSessionRepo } from '../livenessSessions.js';
+import { STAMP_COLUMNS, type LivenessSessionRepo } from '../../domain/livenessSessionRepo.js';
 import { requireClient } from './clients.js';
 import type { Q, Row, Scope } from './connection.js';
 

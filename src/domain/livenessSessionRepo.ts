@@ -7,7 +7,7 @@ import type {
   NewLivenessFrame,
   NewLivenessSession,
   SessionEvent,
-} from '../domain/model.js';
+} from './model.js';
 
 export interface LivenessSessionRepo {
   create(s: NewLivenessSession): Promise<LivenessSessionRecord>;
