@@ -25,7 +25,7 @@ import { IndexFollower, type FollowedStore } from '../src/domain/indexFollower.j
 import { EMBEDDING_DIM, MODEL_VERSION } from '../src/face/version.js';
 import { createFaceIndex } from '../src/index/index.js';
 import { openStore } from '../src/store/open.js';
-import type { Store } from '../src/store/types.js';
+import type { Store } from '../src/domain/ports.js';
 import { FittedTemplateGenerator, fitTemplateModel, PROFILES } from '../test/index/fitted-templates.js';
 import { samplePhotoPath } from '../test/support/harness.js';
 import { startServer } from '../test/support/server.js';

@@ -24,7 +24,7 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { issueToken } from '../src/domain/tokens.js';
 import { openStore } from '../src/store/open.js';
-import type { Store } from '../src/store/types.js';
+import type { Store } from '../src/domain/ports.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -13,7 +13,7 @@ import { createHttpServer } from './http/server.js';
 import { loadOrCreateSigner, loadSharedSigner, type ResponseSigner } from './http/signing.js';
 import type { TenantedIndex } from './index/index.js';
 import type { FaceIndex, SnapshotInfo } from './index/types.js';
-import type { Store } from './store/types.js';
+import type { Store } from './domain/ports.js';
 
 export interface AppOptions {
   config: Config;

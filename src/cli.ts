@@ -13,7 +13,7 @@ import { issueToken, revokeToken } from './domain/tokens.js';
 import { rotateSharedKey, rotateSigningKey } from './http/signing.js';
 import { openStore } from './store/open.js';
 import { openSqliteStore, resolveDbFile } from './store/sqlite/store.js';
-import type { Store, TokenRecord } from './store/types.js';
+import type { Store, TokenRecord } from './domain/ports.js';
 
 export const USAGE = `Usage: npm run cli -- <command>
 

@@ -1,5 +1,5 @@
 // The audit trail's use cases outside requests: retention, export, and recording operators' token actions.
-import type { AuditEvent, NewAuditEvent, Repos, Store } from '../store/types.js';
+import type { AuditEvent, NewAuditEvent, Repos, Store } from './ports.js';
 
 const DAY_MS = 86_400_000;
 

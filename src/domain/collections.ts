@@ -1,6 +1,6 @@
 // Collections: named groups of face persons that searches can be limited to.
-import { newCollectionCode, newObjectId } from '../store/ids.js';
-import type { Collection, Repos } from '../store/types.js';
+import { newCollectionCode, newObjectId } from './ids.js';
+import type { Collection, Repos } from './ports.js';
 import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError, UnknownCollectionError } from './errors.js';
 

@@ -1,7 +1,7 @@
 // What the use cases need from the outside world, injected by the composition root (src/app.ts).
 import type { FaceEngine } from '../face/types.js';
 import type { FaceIndex } from '../index/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from './ports.js';
 
 /**
  * Score every pair of images in one enrolment must reach. 0.5 means two different people's faces pass together

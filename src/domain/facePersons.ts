@@ -4,8 +4,8 @@
 // person and its templates in ONE store transaction, then update the vector index synchronously right after the
 // commit, so the next search sees exactly what the store holds.
 import { erasePerson } from './erasure.js';
-import { newObjectId } from '../store/ids.js';
-import type { FacePerson, FaceTemplate, Repos } from '../store/types.js';
+import { newObjectId } from './ids.js';
+import type { FacePerson, FaceTemplate, Repos } from './ports.js';
 import type { DetectedFace } from '../face/types.js';
 import type { PersonEntry } from '../index/types.js';
 import { resolveCollections } from './collections.js';

@@ -2,7 +2,7 @@
 // case that enrols a face (face persons, generic persons, and the search-live-face flow).
 import { ImageError, type ImageErrorCode } from '../face/errors.js';
 import type { AnalysisResult, AnalyzeOptions, DetectedFace, FaceEngine } from '../face/types.js';
-import type { NewFaceTemplate } from '../store/types.js';
+import type { NewFaceTemplate } from './ports.js';
 import { DifferentPersonError, FaceCountError, ImageInputError, type ImageProblem } from './errors.js';
 
 /** One decoded image of a request, with the name of the field it came from (`images[2]`). */

@@ -8,7 +8,7 @@
 // dropped connection or a restart loses nothing: the next pass catches up by seq. Wake-ups come from the store's
 // watchChanges (LISTEN/NOTIFY on PostgreSQL) and from a timer, the safety net.
 import type { FaceIndex } from '../index/types.js';
-import type { IndexChange, Store } from '../store/types.js';
+import type { IndexChange, Store } from './ports.js';
 import { refreshIndexEntry } from './reindex.js';
 
 /** What the follower needs from the store. */

@@ -5,8 +5,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { motionEvidence } from '../face/motion3d.js';
 import type { DetectedFace, Point } from '../face/types.js';
-import { newObjectId } from '../store/ids.js';
-import type { LivenessFrameRecord, LivenessSessionRecord, LivenessSessionStatus } from '../store/types.js';
+import { newObjectId } from './ids.js';
+import type { LivenessFrameRecord, LivenessSessionRecord, LivenessSessionStatus } from './ports.js';
 import { CHALLENGE_STEPS, randomSteps, verifyChallenge, type ChallengeStep, type FrameMeasure, type StepOutcome } from './challenge.js';
 import type { DomainDeps } from './deps.js';
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js';

@@ -2,8 +2,8 @@
 // `biometricData.faceImage` enrols one face template (never stored as an image, never echoed back); the liveness
 // flow runs the engine's liveness check and decides `verified` or `failed`.
 import { erasePerson } from './erasure.js';
-import { newPersonRecordId } from '../store/ids.js';
-import type { PersonRecord, Repos, VerificationStatus } from '../store/types.js';
+import { newPersonRecordId } from './ids.js';
+import type { PersonRecord, Repos, VerificationStatus } from './ports.js';
 import { normaliseBirthDate } from './dates.js';
 import type { DomainDeps, Paged, Paging } from './deps.js';
 import { NotFoundError } from './errors.js';

@@ -7,7 +7,7 @@
 // transaction, and a run that stops half-way leaves the rest for the next run.
 import type { FaceEngine } from '../face/types.js';
 import type { FaceIndex } from '../index/types.js';
-import type { FaceTemplate, Store } from '../store/types.js';
+import type { FaceTemplate, Store } from './ports.js';
 
 export interface ReindexProgress {
   /** Templates visited so far in this run (re-embedded or failed). */

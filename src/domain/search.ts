@@ -4,7 +4,7 @@
 import type { AnalysisResult, AnalyzedImage, DetectedFace, LivenessResult } from '../face/types.js';
 import { TemplateVersionError } from '../face/errors.js';
 import type { SearchMode } from '../index/types.js';
-import type { FacePerson } from '../store/types.js';
+import type { FacePerson } from './ports.js';
 import { resolveCollection } from './collections.js';
 import type { DomainDeps } from './deps.js';
 import { normaliseBirthDate } from './dates.js';

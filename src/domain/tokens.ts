@@ -6,7 +6,7 @@
 // equality (no per-token salt to try) on every request. The one human-chosen secret, API_TOKEN, lives in the
 // server's environment anyway; ensureStaticToken() reports when it looks weak.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Client, Repos, Store, TokenRecord } from '../store/types.js';
+import type { Client, Repos, Store, TokenRecord } from './ports.js';
 import { cliEvent } from './audit.js';
 import { ConflictError } from './errors.js';
 

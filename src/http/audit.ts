@@ -2,7 +2,7 @@
 // becomes one append-only row (src/store/<backend>/audit.ts) before its answer leaves, so an acknowledged
 // enrolment or erasure always has its record. Ids, numbers and error codes only: never names, images or templates.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditEvent, Store } from '../store/types.js';
+import type { AuditEvent, Store } from '../domain/ports.js';
 
 /** Action names of the routes that have one; any other non-GET /v2 route is recorded under its route. */
 const ACTIONS: Record<string, string> = {

@@ -3,7 +3,7 @@
 // required" alone does not tell a caller whether the header, the scheme or the token is at fault.
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { authenticate, bearerFromHeader } from '../domain/tokens.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../domain/ports.js';
 import { tokenExpired, unauthorized } from './errors.js';
 
 export const EXPECTED_HEADER = 'Authorization: Bearer <token>';

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FacePersonView } from '../domain/facePersons.js';
 import type { PersonView } from '../domain/persons.js';
 import { roundScore } from '../domain/scores.js';
-import type { Collection } from '../store/types.js';
+import type { Collection } from '../domain/ports.js';
 import { NullableString } from './schemas.js';
 
 export const CollectionSchema = Type.Object({

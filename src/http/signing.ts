@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, compactVerify, CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import type { SigningKeyRecord, SigningKeyRepo } from '../store/types.js';
+import type { SigningKeyRecord, SigningKeyRepo } from '../domain/ports.js';
 import { canonicalJson } from './canonical.js';
 
 export const SIGNING_KEY_FILE = 'signing-key.json';

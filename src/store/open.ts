@@ -2,7 +2,7 @@
 // DATA_DIR (one server per folder, src/store/serverLock.ts).
 import { openPgStore } from './postgres/store.js';
 import { openSqliteStore } from './sqlite/store.js';
-import type { Store } from './types.js';
+import type { Store } from '../domain/ports.js';
 
 export interface StoreConfig {
   dataDir: string;

@@ -12,7 +12,7 @@ import type {
   TokenRecord,
   VerificationStatus,
 } from '../domain/model.js';
-import { newCollectionCode, newObjectId } from './ids.js';
+import { newCollectionCode, newObjectId } from '../domain/ids.js';
 import { isoNow } from './shared.js';
 
 type Row = Record<string, unknown>;

@@ -10,7 +10,7 @@ import { ERASED_COPIES, erasePerson } from '../../src/domain/erasure.js';
 import { NotFoundError } from '../../src/domain/errors.js';
 import { createFaceIndex } from '../../src/index/index.js';
 import { openPgStore } from '../../src/store/postgres/store.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/domain/ports.js';
 import { embedding, openTemp, personInput, recordInput } from '../store/helpers.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres.js';
 

@@ -7,7 +7,7 @@ import { pruneAudit } from '../../src/domain/audit.js';
 import { issueToken, revokeToken } from '../../src/domain/tokens.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { DB_FILE_NAME } from '../../src/store/sqlite/store.js';
-import type { AuditEvent } from '../../src/store/types.js';
+import type { AuditEvent } from '../../src/domain/ports.js';
 import { verifyAnswer } from '../../src/http/signing.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { faceBase64, noFaceJpeg } from '../support/photos.js';

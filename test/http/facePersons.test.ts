@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { DB_FILE_NAME } from '../../src/store/sqlite/store.js';
-import type { Repos, Store } from '../../src/store/types.js';
+import type { Repos, Store } from '../../src/domain/ports.js';
 import { pixelBombPng, notAnImage } from '../support/hostile.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { faceBase64, faceJpeg, groupJpeg, noFaceJpeg } from '../support/photos.js';

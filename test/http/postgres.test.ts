@@ -7,7 +7,7 @@ import { defaultConfig } from '../../src/config.js';
 import { issueToken } from '../../src/domain/tokens.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/domain/ports.js';
 import { tempDir } from '../store/helpers.js';
 import { newEngine, newIndex } from '../support/parts.js';
 import { faceBase64 } from '../support/photos.js';

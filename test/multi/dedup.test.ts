@@ -12,7 +12,7 @@ import { DuplicatedPersonError, enrolUnlessDuplicate } from '../../src/domain/se
 import type { DetectedFace, FaceEngine } from '../../src/face/types.js';
 import { createFaceIndex, type TenantedIndex } from '../../src/index/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/domain/ports.js';
 import { newEngine } from '../support/parts.js';
 import { faceJpeg } from '../support/photos.js';
 import { describePostgres, useTestDatabase } from '../support/postgres.js';

@@ -7,7 +7,7 @@ import { createFaceIndex, type TenantedIndex } from '../../src/index/index.js';
 import os from 'node:os';
 import { openStore } from '../../src/store/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/domain/ports.js';
 import { FaceLikeGenerator } from '../index/synthetic.js';
 import { personInput, tempDir } from '../store/helpers.js';
 import { createTestDatabase, PG_TEST_URL } from '../support/postgres.js';

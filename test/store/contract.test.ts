@@ -1,4 +1,4 @@
-// The store contract (src/store/types.ts), run once per backend from this one suite: SQLite in a temporary folder,
+// The store contract (src/domain/ports.ts), run once per backend from this one suite: SQLite in a temporary folder,
 // PostgreSQL in a fresh database per test (test/support/postgres.ts says how to run it; it skips without one
 // outside CI, fails in CI).
 import Database from 'better-sqlite3';
@@ -9,9 +9,9 @@ import type { NewLivenessSession, SigningKeyRecord } from '../../src/domain/mode
 import { openStore } from '../../src/store/open.js';
 import { pgMigrations } from '../../src/store/postgres/migrations.js';
 import { openPgStore } from '../../src/store/postgres/store.js';
-import { OBJECT_ID_RE } from '../../src/store/ids.js';
+import { OBJECT_ID_RE } from '../../src/domain/ids.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
-import type { Client, Store } from '../../src/store/types.js';
+import type { Client, Store } from '../../src/domain/ports.js';
 import { createTestDatabase, noteSkipped, skipPostgres, type TestDatabase } from '../support/postgres.js';
 import { tcpProxy } from '../support/tcpProxy.js';
 import { embedding, personInput, recordInput, tempDir } from './helpers.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
-import type { FacePerson } from '../../src/store/types.js';
+import type { FacePerson } from '../../src/domain/ports.js';
 
 /** A fresh data dir per test; removed afterwards. */
 export function tempDir(prefix = 'facegate-store-'): { dir: string; cleanup: () => void } {

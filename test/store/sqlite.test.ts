@@ -7,7 +7,7 @@ import { migrations } from '../../src/store/sqlite/migrations.js';
 /** The newest schema version (versions may have gaps, so not migrations.length). */
 const LATEST = migrations[migrations.length - 1].version;
 import { DB_FILE_NAME, openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
-import type { Client } from '../../src/store/types.js';
+import type { Client } from '../../src/domain/ports.js';
 import { embedding, openTemp, personInput, recordInput, tempDir } from './helpers.js';
 
 /** Versions may skip numbers (branches merged out of order), so the newest is the last one's, not the count. */

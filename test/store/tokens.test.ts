@@ -13,7 +13,7 @@ import {
 } from '../../src/domain/tokens.js';
 import { openPgStore } from '../../src/store/postgres/store.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/domain/ports.js';
 import { createTestDatabase, noteSkipped, skipPostgres, type TestDatabase } from '../support/postgres.js';
 import { openTemp } from './helpers.js';
 

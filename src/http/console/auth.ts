@@ -11,7 +11,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { authenticate, hashToken } from '../../domain/tokens.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../domain/ports.js';
 import { ApiError, tokenExpired, unauthorized } from '../errors.js';
 import { errorResponses } from '../schemas.js';
 import { csrfMatches, SessionsFullError, type ConsoleSession, type SessionStore } from './sessions.js';

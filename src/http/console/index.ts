@@ -4,7 +4,7 @@ import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { hashToken } from '../../domain/tokens.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../domain/ports.js';
 import { sessionOrBearer, sessionRoutes, type SignInThrottle } from './auth.js';
 import { SessionStore } from './sessions.js';
 import { consoleStaticRoutes } from './static.js';

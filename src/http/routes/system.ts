@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { FaceEngine } from '../../face/types.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../domain/ports.js';
 import { bearerFromHeader } from '../../domain/tokens.js';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';

@@ -1,7 +1,7 @@
 // The audit trail's repository. The table's triggers (migration 1), not this code, make it append-only; prune() is
 // the one deletion they allow (rows older than a cutoff that only moves forward).
 import type { AuditEvent, NewAuditEvent } from '../../domain/model.js';
-import type { AuditRepo } from '../types.js';
+import type { AuditRepo } from '../../domain/ports.js';
 import type { Row, Scope } from './connection.js';
 
 const toEvent = (r: Row): AuditEvent => ({

@@ -1,7 +1,7 @@
 // The change feed's reads and retention (rows are appended by PgConnection right before each COMMIT), and the
 // cross-instance de-duplication lock.
 import type { IndexChange } from '../../domain/model.js';
-import type { ChangeFeedRepo, LockRepo } from '../types.js';
+import type { ChangeFeedRepo, LockRepo } from '../../domain/ports.js';
 import type { Scope } from './connection.js';
 
 export class PgChanges implements ChangeFeedRepo {

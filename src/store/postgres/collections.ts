@@ -1,7 +1,7 @@
 // Collections: named sets of face persons, looked up by id or by code within their client.
 import type { Collection, NewCollection } from '../../domain/model.js';
 import { checkPage, isoNow, likePattern } from '../shared.js';
-import type { CollectionRepo, Page, PageQuery } from '../types.js';
+import type { CollectionRepo, Page, PageQuery } from '../../domain/ports.js';
 import { requireClient } from './clients.js';
 import type { Q, Row, Scope } from './connection.js';
 import { newCollectionRecord, toCollection } from '../rows.js';

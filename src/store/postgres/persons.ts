@@ -1,8 +1,8 @@
 // Generic `/v2/persons` records. Their templates are not in the vector index (no change-feed rows).
 import type { NewPersonRecord, PersonRecord, VerificationStatus } from '../../domain/model.js';
-import { newPersonRecordId } from '../ids.js';
+import { newPersonRecordId } from '../../domain/ids.js';
 import { checkPage, isoNow, PERSON_RECORD_COLUMNS } from '../shared.js';
-import type { Page, PageQuery, PersonRecordRepo } from '../types.js';
+import type { Page, PageQuery, PersonRecordRepo } from '../../domain/ports.js';
 import { requireClient } from './clients.js';
 import type { Q, Scope } from './connection.js';
 import { toPersonRecord } from '../rows.js';

@@ -1,7 +1,7 @@
 // The networked store: PostgreSQL through `pg` (a Pool) behind the async repository contracts of ../types.ts. Many
 // Facegate instances may share one database: migrations run once under an advisory lock, the change feed keeps
 // their vector indexes coherent (./connection.ts), and LISTEN/NOTIFY wakes them (./listener.ts).
-import type { Repos, Store } from '../types.js';
+import type { Repos, Store } from '../../domain/ports.js';
 import { PgAudit } from './audit.js';
 import { PgChanges, PgLocks } from './changes.js';
 import { PgClients, PgTokens } from './clients.js';

@@ -1,7 +1,7 @@
 // The audit trail's repository (table audit_events, migration 6). The table's triggers, not this code, make it
 // append-only; prune() is the one deletion they allow (rows older than a cutoff that only moves forward).
 import type { AuditEvent, NewAuditEvent } from '../../domain/model.js';
-import type { AuditRepo } from '../types.js';
+import type { AuditRepo } from '../../domain/ports.js';
 import type { Row, Scope } from './connection.js';
 
 const toEvent = (r: Row): AuditEvent => ({

@@ -1,6 +1,6 @@
 // The change feed's reads and retention (rows are appended by SqliteConnection right before each COMMIT).
 import type { IndexChange } from '../../domain/model.js';
-import type { ChangeFeedRepo } from '../types.js';
+import type { ChangeFeedRepo } from '../../domain/ports.js';
 import type { Row, Scope } from './connection.js';
 
 export class SqliteChanges implements ChangeFeedRepo {

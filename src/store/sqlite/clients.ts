@@ -1,9 +1,9 @@
 // Clients (tenants) and their API tokens (only a token's hash is stored).
 import { UnknownReferenceError } from '../../domain/errors.js';
 import type { Client, NewToken, TokenRecord } from '../../domain/model.js';
-import { newObjectId } from '../ids.js';
+import { newObjectId } from '../../domain/ids.js';
 import { isoNow } from '../shared.js';
-import type { ClientRepo, TokenRepo } from '../types.js';
+import type { ClientRepo, TokenRepo } from '../../domain/ports.js';
 import type { Query, Row, Scope } from './connection.js';
 import { newTokenRecord, toClient, toToken } from '../rows.js';
 

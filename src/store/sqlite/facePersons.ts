@@ -2,9 +2,9 @@
 // (create, update, delete) records it in the change feed (WriteContext.touch).
 import { UnknownReferenceError } from '../../domain/errors.js';
 import type { FacePerson, NewFacePerson } from '../../domain/model.js';
-import { newObjectId } from '../ids.js';
+import { newObjectId } from '../../domain/ids.js';
 import { checkPage, isoNow, likePattern } from '../shared.js';
-import type { FacePersonRepo, Page, PageQuery } from '../types.js';
+import type { FacePersonRepo, Page, PageQuery } from '../../domain/ports.js';
 import { requireClient } from './clients.js';
 import { collectionRow } from './collections.js';
 import type { Query, Row, Scope } from './connection.js';

@@ -10,7 +10,7 @@ import type {
   NewLivenessSession,
 } from '../../domain/model.js';
 import { bytesToEmbedding, embeddingToBytes, isoNow } from '../shared.js';
-import type { LivenessSessionRepo } from '../livenessSessions.js';
+import type { LivenessSessionRepo } from '../../domain/livenessSessionRepo.js';
 import { requireClient } from './clients.js';
 import type { Query, Row, Scope } from './connection.js';
 

@@ -1,6 +1,6 @@
 // Response-signing keys shared by every instance on one database (not per tenant).
 import type { SigningKeyRecord } from '../../domain/model.js';
-import type { SigningKeyRepo } from '../types.js';
+import type { SigningKeyRepo } from '../../domain/ports.js';
 import type { Row, Scope } from './connection.js';
 import { toKey } from '../rows.js';
 

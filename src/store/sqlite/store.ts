@@ -1,6 +1,6 @@
 // The embedded store: SQLite through better-sqlite3 behind the async repository contracts of ../types.ts. Design
 // notes and the schema are in docs/storage.md; connections and transactions in ./connection.ts.
-import type { Repos, Store } from '../types.js';
+import type { Repos, Store } from '../../domain/ports.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteChanges, SqliteLocks } from './changes.js';
 import { SqliteClients, SqliteTokens } from './clients.js';

@@ -3,7 +3,7 @@
 import { UnknownReferenceError } from '../../domain/errors.js';
 import type { FaceQualityRecord, FaceTemplate, NewFaceTemplate } from '../../domain/model.js';
 import { bytesToEmbedding, embeddingToBytes, isoNow } from '../shared.js';
-import type { IndexEntry, TemplateRepo } from '../types.js';
+import type { IndexEntry, TemplateRepo } from '../../domain/ports.js';
 import type { Row, Scope } from './connection.js';
 
 const toTemplate = (r: Row): FaceTemplate => ({

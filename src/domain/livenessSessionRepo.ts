@@ -6,7 +6,7 @@ import type {
   LivenessSessionStatus,
   NewLivenessFrame,
   NewLivenessSession,
-} from '../domain/model.js';
+} from './model.js';
 
 export interface LivenessSessionRepo {
   create(s: NewLivenessSession): Promise<LivenessSessionRecord>;

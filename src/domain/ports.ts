@@ -1,4 +1,4 @@
-// Repository contracts, implemented side by side by SQLite (src/store/sqlite/, better-sqlite3) and PostgreSQL
+// The domain's repository ports, implemented side by side by SQLite (src/store/sqlite/, better-sqlite3) and PostgreSQL
 // (src/store/postgres/, pg). Every method is async so that a networked store fits, and all writes of one request go
 // through one `transaction` call. A database that cannot be reached throws StoreUnavailableError (src/domain/errors.ts).
 // Every query is scoped by `client` (the tenant): a row of another client is indistinguishable from a missing one.
@@ -25,12 +25,12 @@ import type {
   SigningKeyRecord,
   TokenRecord,
   VerificationStatus,
-} from '../domain/model.js';
+} from './model.js';
 
-import type { LivenessSessionRepo } from './livenessSessions.js';
+import type { LivenessSessionRepo } from './livenessSessionRepo.js';
 
 // The nouns live in the domain; the stores' callers may keep importing them from here.
-export type * from '../domain/model.js';
+export type * from './model.js';
 
 export interface Page<T> {
   items: T[];
