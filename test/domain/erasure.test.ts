@@ -3,7 +3,7 @@
 // its bytes are in no file of the database: SQLite's database and WAL; PostgreSQL's biometric tables and their TOAST
 // (read from the server's data directory when this machine can read it). The index's own copies (float file,
 // snapshots) are searched by test/index/erasure.test.ts.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERASED_COPIES, erasePerson } from '../../src/domain/erasure.js';
@@ -48,6 +48,14 @@ function count(files: string[], needle: Buffer): number {
   }
   return n;
 }
+
+it('the domain owns the contracts it calls: no file of src/domain imports from src/store or src/http', () => {
+  const dir = new URL('../../src/domain/', import.meta.url);
+  const offenders = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) => [...readFileSync(new URL(f, dir), 'utf8').matchAll(/from '(\.\.\/(?:store|http)\/[^']+)'/g)].map((m) => `${f}: ${m[1]}`));
+  expect(offenders).toEqual([]);
+});
 
 it('names every copy it clears', () => {
   expect(ERASED_COPIES.length).toBeGreaterThanOrEqual(7);
