@@ -11,6 +11,7 @@ import { ensureStaticToken, hashToken } from '../../src/domain/tokens.js';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { newEngine, newIndex } from '../support/parts.js';
+import { faceBase64 } from '../support/photos.js';
 
 let engine: WorkerFaceEngine;
 let t: TestApp;
@@ -260,6 +261,18 @@ describe('operations', () => {
     // Route patterns only: ids in URLs never become label values.
     await t.request('GET', `${COLLECTIONS}/0123456789abcdef01234567`, { token });
     expect((await t.request('GET', '/metrics', { token: METRICS_TOKEN })).text).toContain('route="/v2/face-recognition/collections/:id"');
+  });
+
+  it('/metrics tells where the engine spends its time, stage by stage', async () => {
+    const image = await faceBase64('s1a');
+    expect((await t.request('POST', '/v2/face-recognition/detect', { token, body: { image } })).status).toBe(200);
+    const text = (await t.request('GET', '/metrics')).text;
+    expect(Number(/^facegate_engine_images_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    // A photo with a face went through every stage of the detect route: each took some time.
+    for (const stage of ['decode', 'detect', 'landmarks', 'align', 'embed', 'quality', 'thumbnail']) {
+      const seconds = Number(new RegExp(`^facegate_engine_stage_seconds_total\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(seconds, stage).toBeGreaterThan(0);
+    }
   });
 
   it('/openapi.json is an OpenAPI 3.1 document listing every route with bearer security', async () => {
