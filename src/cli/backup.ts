@@ -52,7 +52,7 @@ export async function backupCommand(args: string[], ctx: CommandContext): Promis
   if (parsed.positionals.length !== 1) throw new UsageError('backup needs one DIR to write the copy into');
   if (ctx.databaseUrl) {
     throw new CliFailure(
-      'DATABASE_URL is set: back PostgreSQL up with its own tools (pg_dump, or base backups with WAL archiving), as docs/deploy.md ("Backups") describes and drills. ' +
+      'DATABASE_URL is set: back PostgreSQL up with its own tools (pg_dump, or base backups with WAL archiving), as docs/deploy.md ("Backup and restore") describes and drills. ' +
         'This command copies a SQLite DATA_DIR.',
     );
   }

@@ -25,4 +25,4 @@ export const EXPORT_USAGE = `  export FILE [--client NAME]... [--encrypt [--pass
 export const BACKUP_USAGE = `  backup DIR
       Copies the SQLite store of DATA_DIR (while the server runs: SQLite's online backup API, a consistent state of
       the database) and its signing key into DIR, a new or empty folder. Restore: start the server with DATA_DIR=DIR
-      (or copy both files into an empty DATA_DIR). With DATABASE_URL: see docs/deploy.md, "Backups".`;
+      (or copy both files into an empty DATA_DIR). With DATABASE_URL: see docs/deploy.md, "Backup and restore".`;

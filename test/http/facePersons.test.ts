@@ -68,7 +68,7 @@ describe('create', () => {
     expect(r.status).toBe(200);
     const p = r.body.data;
     expect(Object.keys(p).sort()).toEqual(
-      ['_id', 'client', 'collections', 'createdAt', 'date_of_birth', 'gender', 'name', 'nationality', 'notes', 'thumbnails', 'updatedAt'].sort(),
+      ['_id', 'client', 'collections', 'createdAt', 'date_of_birth', 'external_id', 'gender', 'name', 'nationality', 'notes', 'thumbnails', 'updatedAt'].sort(),
     );
     expect(p).toMatchObject({
       name: 'Jane Doe',
@@ -286,7 +286,7 @@ describe('update', () => {
     expect(t.index.search(acme.clientId, q, { mode: 'ACCURATE', k: 3, collection: visitors._id })[0]?.person).toBe(created._id);
     const bad = await t.request('PUT', `${PERSONS}/${created._id}`, { token: acme.token, body: { name: 'x', _id: 'mine' } });
     expect(bad.body).toMatchObject({ message: '"_id" is not allowed', code: 'MissingParameter', field: '_id' });
-    expect(bad.body.hint).toBe('fields allowed in the body: name, images, subject_faces, gender, date_of_birth, nationality, collections, notes');
+    expect(bad.body.hint).toBe('fields allowed in the body: name, images, subject_faces, gender, date_of_birth, nationality, collections, notes, external_id');
   });
 
   it('re-enrols from new images: old templates and thumbnails are replaced, the index follows', async () => {
