@@ -16,11 +16,11 @@ import { selectorField } from './subjectFields.js';
 export type FaceSelector = { index: number } | { box: Box };
 
 /**
- * A runner-up at least this prominent relative to the subject makes the choice ambiguous. People posing together
- * (groups/ and face-api's demo photos: 2 to 8 faces) score 0.76–0.99; on lfw-dev's portraits with a second face
- * (68 of fold 3's 737 photos, the half this was set on) the runner-up scores at most 0.71, and 1 photo reaches 0.7.
+ * A runner-up at least this prominent relative to the subject makes the choice ambiguous: midway between people
+ * posing together (groups/ and face-api's demo photos, 2 to 8 faces: 0.76–0.99) and lfw-dev's portraits with a
+ * second face (68 of fold 3's 737 photos: at most 0.71).
  */
-export const AMBIGUOUS_PROMINENCE = 0.7;
+export const AMBIGUOUS_PROMINENCE = 0.73;
 
 /**
  * Faces the engine analyses per image to choose from (its largest ones). A photo with more faces than this is a
