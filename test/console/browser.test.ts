@@ -320,7 +320,8 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
     await del.getByText('It holds no persons.').waitFor();
     await del.getByRole('button', { name: 'Delete collection' }).click();
     await page.getByRole('link', { name: 'Visitors' }).waitFor({ state: 'detached' });
-    expect(await page.locator('.collection h2').allTextContents()).toEqual(['Front desk']);
+    // The list reloads after the deletion: poll it rather than read it mid-reload (read empty twice under load).
+    await expect.poll(() => page.locator('.collection h2').allTextContents(), { timeout: 10_000 }).toEqual(['Front desk']);
   }, 60_000);
 
   it('signs out: the cookie is gone and the API refuses the old session', async () => {
