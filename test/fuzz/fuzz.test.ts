@@ -46,7 +46,7 @@ describe('every route, fuzzed from the OpenAPI document', () => {
       const report = await runFuzz(routes, fuzzContext(token, seeded, face, plain, t.config.maxImageBytes), { seed: 20261207, perRoute: 30, send, stored: counter.read });
       const rssAfter = process.memoryUsage().rss;
       expect(report.failures, JSON.stringify(report.failures, null, 1)).toEqual([]);
-      expect(report.requests).toBeGreaterThan(900);
+      expect(report.requests).toBeGreaterThan(800);
       expect(Object.keys(report.byStatus).filter((s) => Number(s) >= 500)).toEqual([]);
       // Bounded: no request's body, image or answer is kept (a leak of 1 MB strings would show in hundreds of MB).
       expect(rssAfter - rssBefore).toBeLessThan(400 * 1024 * 1024);
