@@ -63,8 +63,11 @@ export async function searchLiveFace(deps: DomainDeps, client: string, input: Se
   let result: AnalysisResult;
   if (input.liveness_session_id !== undefined) {
     // The session's challenge was the liveness check; its score is its frames' passive liveness together.
+    // Its verdict is the liveness check: claimSession admits only a SUCCEEDED session whose score reached its own
+    // floor (never below LIVENESS_SESSION_MIN_SCORE). `liveness_min_score` is the single-capture threshold: a
+    // session's score averages a moving head's frames on the same passive scale and sits far lower
+    // (docs/liveness-sessions.md), so comparing it with a photo threshold would refuse every live session.
     const session = await claimSession(deps, client, input.liveness_session_id);
-    if (!livenessPasses(session.score, input.liveness_min_score)) throw new LivenessFailedError({ score: session.score, signals: {} }, input.liveness_min_score);
     images = [session.reference];
     result = await analyseImages(deps.engine, images, { maxFaces: SUBJECT_CANDIDATES, thumbnails: true, tenant: client });
     // Used up once the engine has read the frame (a busy engine leaves the session usable).

@@ -55,9 +55,11 @@ export const REFERENCE_MIN_SCORE = 0.3;
  * Default passive floor of a session (`min_score`): fitted by scripts/eval-sessions.ts on the FIT part of the live
  * capture and its phone replay (docs/liveness-sessions.md, "Evaluation"). Lower than LIVENESS_MIN_SCORE for single
  * photos because a session's score averages every frame of a moving head (turned and blurred frames score lower)
- * and the challenge itself carries much of the evidence. Refit when the passive model changes.
+ * and the challenge itself carries much of the evidence. Refit when the passive model changes: with the
+ * network-led passive score of docs/liveness.md the live webcam capture's frames score 0.02-0.15 and its phone
+ * replay's about 0.0005 (refitted to 0.02, best range 0.02-0.02, on one recording of each: a weak fit).
  */
-export const SESSION_MIN_SCORE = 0.29;
+export const SESSION_MIN_SCORE = 0.02;
 
 /**
  * The server's floors when the operator sets none: no session below SESSION_MIN_SCORE, and at least two steps of

@@ -114,7 +114,9 @@ export async function createPersonWithLiveness(
   if (!raw) throw new Error('face engine returned no liveness result');
   // Rounded as /face-recognition/liveness rounds it, before the comparison, so the stored score decides.
   const result = { score: roundScore(raw.score), signals: Object.fromEntries(Object.entries(raw.signals).map(([k, v]) => [k, roundScore(v)])) };
-  const passed = livenessPasses(result.score, minScore);
+  // A session's verdict is its own (claimSession admits only one that SUCCEEDED at its floor, see liveEnrolment.ts);
+  // `minScore` is the threshold of a single photo.
+  const passed = 'livenessSessionId' in input ? true : livenessPasses(result.score, minScore);
   const id = newPersonRecordId();
   const created = await deps.store.transaction(async (tx) => {
     const record = await tx.persons.create({

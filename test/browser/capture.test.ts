@@ -64,7 +64,7 @@ describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped:
 
   /** Runs the page on `video` until it shows a verdict; returns it and the session the server holds. */
   async function runPage(video: string | undefined, name: string, steps = ['turn_right', 'smile']) {
-    const created = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps, max_attempts: 1, min_score: 0.5 } });
+    const created = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps, max_attempts: 1, min_score: 0.02 } });
     expect(created.status, created.body.message).toBe(200);
     const { session_id: id, capture_token: credential } = created.body.data;
     const browser = await launch(video);

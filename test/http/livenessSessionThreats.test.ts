@@ -122,14 +122,14 @@ describe('liveness sessions an end user cannot weaken', () => {
   });
 
   it('a succeeded session whose score is under the floor enrols nobody', async () => {
-    const id = await succeededSession(0.05);
+    const id = await succeededSession(0.01);
     const r = await t.request('POST', '/v2/face-recognition/persons', { token, body: { name: 'Replay', liveness_session_id: id } });
     expect(r.status, r.body.message).toBe(409);
     expect(r.body.message).toMatch(/^liveness_session_failed/);
     const col = (await t.request('POST', '/v2/face-recognition/collections', { token, body: { name: 'Floor' } })).body.data;
     const live = await t.request('POST', '/v2/face-recognition/persons/search-live-face', {
       token,
-      body: { name: 'Replay', gender: 'M', date_of_birth: '1990-01-01', collection_id: col._id, liveness_min_score: 0, min_score: 0.8, search_mode: 'FAST', liveness_session_id: await succeededSession(0.05) },
+      body: { name: 'Replay', gender: 'M', date_of_birth: '1990-01-01', collection_id: col._id, liveness_min_score: 0, min_score: 0.8, search_mode: 'FAST', liveness_session_id: await succeededSession(0.01) },
     });
     expect(live.status, live.body.message).toBe(409);
     expect((await t.request('GET', '/v2/face-recognition/persons', { token })).body.data).toHaveLength(0);

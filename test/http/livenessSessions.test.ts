@@ -132,7 +132,7 @@ describe('liveness sessions', () => {
 
   describe.skipIf(!haveVideo)('with the webcam captures of ../shared/faces/video (skipped: ../shared/faces/video is missing)', () => {
     it('a live capture passes the steps it performs, in two calls; the signed verdict carries a reference image', async () => {
-      const id = (await create({ steps: ['turn_right', 'smile'], min_score: 0.5 })).body.data.session_id;
+      const id = (await create({ steps: ['turn_right', 'smile'], min_score: 0.02 })).body.data.session_id;
       const all = await frames('real', LIVE_TURN_RIGHT_SMILE);
       clock += 6_000; // the capture took as long as its timestamps say (frames may not span more than the session's age)
       const first = await post(id, { frames: all.slice(0, 4) });
@@ -168,7 +168,7 @@ describe('liveness sessions', () => {
     });
 
     it('the same live frames fail a challenge asking for the moves in another order', async () => {
-      const id = (await create({ steps: ['smile', 'turn_right'], max_attempts: 1, min_score: 0.5 })).body.data.session_id;
+      const id = (await create({ steps: ['smile', 'turn_right'], max_attempts: 1, min_score: 0.02 })).body.data.session_id;
       const r = await post(id, { frames: await frames('real', LIVE_TURN_RIGHT_SMILE.slice(0, 5)) });
       expect(r.body.data).toMatchObject({ status: 'FAILED', failure: { reason: 'wrong_order' } });
     });
@@ -181,7 +181,7 @@ describe('liveness sessions', () => {
     });
 
     it('a phone replay of the same person performing the moves fails', async () => {
-      const id = (await create({ steps: ['turn_right'], max_attempts: 1, min_score: 0.5 })).body.data.session_id;
+      const id = (await create({ steps: ['turn_right'], max_attempts: 1, min_score: 0.02 })).body.data.session_id;
       clock += 10_000;
       // neutral, turn to the right, back: the challenge is performed, the frames are those of a screen
       const r = await post(id, { frames: await frames('fake', [1, 5, 9, 25, 29, 43]) });
