@@ -2548,7 +2548,7 @@ export interface paths {
                          * @default 3
                          */
                         max_attempts?: number;
-                        /** @description Passive liveness floor; default 0.29 (fitted, docs/liveness-sessions.md). Below the server's floor (LIVENESS_SESSION_MIN_SCORE): 409. */
+                        /** @description Passive liveness floor; default 0.02 (fitted, docs/liveness-sessions.md). Below the server's floor (LIVENESS_SESSION_MIN_SCORE): 409. */
                         min_score?: number;
                         /** @description The challenge; default: 2-4 distinct random steps. */
                         steps?: ("turn_left" | "turn_right" | "look_up" | "look_down" | "smile" | "blink")[];

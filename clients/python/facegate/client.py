@@ -15,7 +15,7 @@ ROUTES = {
     "update_collection": ("PUT", "/v2/face-recognition/collections/{id}", ()),
     "delete_collection": ("DELETE", "/v2/face-recognition/collections/{id}", ()),
     "create_person": ("POST", "/v2/face-recognition/persons", ()),
-    "list_persons": ("GET", "/v2/face-recognition/persons", ("page", "limit", "collection", "name", "after")),
+    "list_persons": ("GET", "/v2/face-recognition/persons", ("page", "limit", "collection", "name", "external_id", "photo_sha256", "after")),
     "get_person": ("GET", "/v2/face-recognition/persons/{id}", ()),
     "update_person": ("PUT", "/v2/face-recognition/persons/{id}", ()),
     "delete_person": ("DELETE", "/v2/face-recognition/persons/{id}", ("collection",)),
@@ -111,11 +111,11 @@ class FacegateClient:
         """Delete a collection."""
         return self._route("delete_collection", locals())
 
-    def create_person(self, name, *, images=None, liveness_session_id=None, gender=None, date_of_birth=None, nationality=None, collections=None, notes=None):
+    def create_person(self, name, *, images=None, subject_faces=None, liveness_session_id=None, gender=None, date_of_birth=None, nationality=None, collections=None, notes=None, external_id=None):
         """Create a person."""
         return self._route("create_person", locals())
 
-    def list_persons(self, *, page=None, limit=None, collection=None, name=None, after=None):
+    def list_persons(self, *, page=None, limit=None, collection=None, name=None, external_id=None, photo_sha256=None, after=None):
         """List persons."""
         return self._route("list_persons", locals())
 
@@ -123,7 +123,7 @@ class FacegateClient:
         """Retrieve a person."""
         return self._route("get_person", locals())
 
-    def update_person(self, id, *, name=None, images=None, gender=None, date_of_birth=None, nationality=None, collections=None, notes=None):
+    def update_person(self, id, *, name=None, images=None, subject_faces=None, gender=None, date_of_birth=None, nationality=None, collections=None, notes=None, external_id=None):
         """Update a person."""
         return self._route("update_person", locals())
 
@@ -131,11 +131,11 @@ class FacegateClient:
         """Delete a person."""
         return self._route("delete_person", locals())
 
-    def search_active_user(self, image, os, min_score, search_mode, *, collection_id=None):
+    def search_active_user(self, image, os, min_score, search_mode, *, subject_face=None, collection_id=None):
         """Face search 1:N (active user)."""
         return self._route("search_active_user", locals())
 
-    def search_live_face(self, name, gender, date_of_birth, collection_id, liveness_min_score, min_score, search_mode, *, images=None, liveness_session_id=None, nationality=None):
+    def search_live_face(self, name, gender, date_of_birth, collection_id, liveness_min_score, min_score, search_mode, *, images=None, subject_faces=None, liveness_session_id=None, nationality=None):
         """Create a person with liveness."""
         return self._route("search_live_face", locals())
 
@@ -143,7 +143,7 @@ class FacegateClient:
         """Face search 1:N with liveness."""
         return self._route("search_live_face_only", locals())
 
-    def search(self, images, *, min_score=None, search_mode=None, collection_id=None, max_results=None):
+    def search(self, images, *, subject_faces=None, min_score=None, search_mode=None, collection_id=None, max_results=None):
         """Face search 1:N."""
         return self._route("search", locals())
 
@@ -151,11 +151,11 @@ class FacegateClient:
         """Face search 1:N on face crops."""
         return self._route("search_crops", locals())
 
-    def verify(self, id, images, *, min_score=None, search_mode=None, collection_id=None):
+    def verify(self, id, images, *, subject_faces=None, min_score=None, search_mode=None, collection_id=None):
         """Verify 1:1 against an enrolled person."""
         return self._route("verify", locals())
 
-    def compare(self, probe, gallery, *, search_mode=None, compare_min_score=None, cropFace=None):
+    def compare(self, probe, gallery, *, probe_faces=None, gallery_faces=None, search_mode=None, compare_min_score=None, cropFace=None):
         """Compare photos 1:1."""
         return self._route("compare", locals())
 
@@ -175,7 +175,7 @@ class FacegateClient:
         """Detect faces."""
         return self._route("detect", locals())
 
-    def create_liveness_session(self, *, steps=None, expires_in=None, max_attempts=None, min_score=None):
+    def create_liveness_session(self, *, steps=None, expires_in=None, max_attempts=None, min_score=None, valid_for=None, allowed_origin=None):
         """Create a liveness session."""
         return self._route("create_liveness_session", locals())
 
@@ -210,4 +210,3 @@ class FacegateClient:
     def delete_record(self, id):
         """Delete a person."""
         return self._route("delete_record", locals())
-
