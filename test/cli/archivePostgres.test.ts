@@ -51,10 +51,12 @@ describePostgres('export from SQLite, import into PostgreSQL', () => {
 
     const pg = { DATABASE_URL: db.url(), DATA_DIR: path.join(dir, 'pg-data') };
     await mkdir(pg.DATA_DIR);
+    // A new PostgreSQL database gets its tables from the first server start or from `tokens create --create` (the
+    // CLI never creates them unasked); the token is for the search below.
+    const token = (await cli(pg, ['tokens', 'create', '--client', 'acme', '--create'])).out.trim();
     const r = await cli(pg, ['import', '--from-archive', archive]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/imported 4 persons \(4 templates\), 1 collections/);
-    const token = (await cli(pg, ['tokens', 'create', '--client', 'acme'])).out.trim();
 
     server = await startServer({ dataDir: pg.DATA_DIR, env: { DATABASE_URL: db.url() } });
     const search = async (face: FaceName) => {

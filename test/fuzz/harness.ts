@@ -59,7 +59,7 @@ export async function seed(send: (r: FuzzRequest) => Promise<{ status: number; t
   const collection = (await post('/v2/face-recognition/collections', { name: 'Fuzz' }))._id;
   const facePerson = (await post('/v2/face-recognition/persons', { name: 'Fuzz Person', images: [face], collections: [collection] }))._id;
   const record = (await post('/v2/persons', { firstName: 'Fuzz', lastName: 'Record', biometricData: { faceImage: face } }))._id;
-  const session = (await post('/v2/face-recognition/liveness/sessions', { steps: ['turn_left'] })).session_id;
+  const session = (await post('/v2/face-recognition/liveness/sessions', { steps: ['turn_left', 'smile'] })).session_id;
   return { collection, facePerson, record, session };
 }
 

@@ -64,7 +64,7 @@ describe('loadConfig', () => {
   });
 
   it('reads the liveness-session floors: the server\'s and stricter ones per tenant; a malformed one names the variable', () => {
-    expect(loadConfig({})).toMatchObject({ livenessSessionMinScore: 0.29, livenessSessionMinSteps: 2, livenessSessionTenantFloors: {} });
+    expect(loadConfig({})).toMatchObject({ livenessSessionMinScore: 0.02, livenessSessionMinSteps: 2, livenessSessionTenantFloors: {} });
     const c = loadConfig({
       LIVENESS_SESSION_MIN_SCORE: '0.4',
       LIVENESS_SESSION_MIN_STEPS: '3',

@@ -266,7 +266,7 @@ describe('operations', () => {
   it('/metrics tells where the engine spends its time, stage by stage', async () => {
     const image = await faceBase64('s1a');
     expect((await t.request('POST', '/v2/face-recognition/detect', { token, body: { image } })).status).toBe(200);
-    const text = (await t.request('GET', '/metrics')).text;
+    const text = (await t.request('GET', '/metrics', { token: METRICS_TOKEN })).text;
     expect(Number(/^facegate_engine_images_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
     // A photo with a face went through every stage of the detect route: each took some time.
     for (const stage of ['decode', 'detect', 'landmarks', 'align', 'embed', 'quality', 'thumbnail']) {
