@@ -38,7 +38,7 @@ el.addEventListener('succeeded', async (e) => {
     const input = raw ? JSON.parse(raw) : {};
     const json = (r, pick) => send(r.ok ? 200 : 409, 'application/json', JSON.stringify(r.ok ? pick(r.body.data) : { error: r.body.message }));
     if (req.method === 'POST' && req.url === '/session') {
-      const policy = { steps, max_attempts: maxAttempts, min_score: 0.02, valid_for: 120, allowed_origin: origin() };
+      const policy = { steps, max_attempts: maxAttempts, valid_for: 120, allowed_origin: origin() };
       const r = await api('/liveness/sessions', JSON.parse(JSON.stringify(policy))); // unset options: Facegate's defaults
       return json(r, (d) => ({ session_id: d.session_id, capture_token: d.capture_token }));
     }
