@@ -7,41 +7,21 @@
 // origin, with a relying party's backend, is test/browser/component.test.ts.
 // Skipped when /usr/bin/chromium is missing (except in CI, which installs it); the two captures need
 // ../shared/faces/video. `CAPTURE_SCREENSHOTS=docs/img` saves the screenshots shown in the docs.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
-import { sharedFaces, startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { chromiumMissing, haveVideos, launchWithFakeCamera } from '../support/fakeCamera.js';
 import { newEngine, newIndex } from '../support/parts.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const VIDEO = path.join(sharedFaces, 'video');
-const missing = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is missing (apt-get install -y chromium)`;
+const missing = chromiumMissing;
 // CI installs chromium (.ci/run): there the browser tests must run, not skip.
 if (missing && process.env.CI) throw new Error(`browser tests cannot run in CI: ${missing}`);
-const noVideo = existsSync(path.join(VIDEO, 'real-camera.mjpeg')) && existsSync(path.join(VIDEO, 'replay-camera.mjpeg')) ? '' : '../shared/faces/video is missing';
+const noVideo = haveVideos ? '' : '../shared/faces/video is missing';
 const screenshots = process.env.CAPTURE_SCREENSHOTS;
 
-/** Chromium with its fake webcam: a file, or (none) its built-in test pattern. */
-async function launch(video?: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      ...(video ? [`--use-file-for-fake-video-capture=${path.join(VIDEO, video)}`] : []),
-    ],
-  });
-}
 
 describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let engine: WorkerFaceEngine;
@@ -67,7 +47,7 @@ describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped:
     const created = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps, max_attempts: 1, min_score: 0.02 } });
     expect(created.status, created.body.message).toBe(200);
     const { session_id: id, capture_token: credential } = created.body.data;
-    const browser = await launch(video);
+    const browser = await launchWithFakeCamera(video);
     try {
       const page: Page = await browser.newPage({ viewport: { width: 720, height: 820 } });
       const errors: string[] = [];
@@ -110,7 +90,7 @@ describe.skipIf(missing !== '')(`capture page in chromium${missing ? ` (skipped:
   it('after a failed attempt with attempts left, "Try again" (focused, from the keyboard) restarts the challenge; the last failure is final', async () => {
     const created = await t.request('POST', '/v2/face-recognition/liveness/sessions', { token, body: { steps: ['turn_left', 'smile'], max_attempts: 2 } });
     const { session_id: id, capture_token: credential } = created.body.data;
-    const browser = await launch();
+    const browser = await launchWithFakeCamera();
     try {
       const page = await browser.newPage();
       await page.goto(`${base}/capture#session=${id}&credential=${credential}`);

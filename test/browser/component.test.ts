@@ -5,44 +5,24 @@
 // capture (../shared/faces/video/real-camera.mjpeg) must end enrolled; its phone replay must not. Every page is
 // audited with axe-core; no request URL ever holds the credential.
 // Skipped when /usr/bin/chromium is missing (except in CI, which installs it); the captures need ../shared/faces/video.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 // @ts-expect-error: a plain ES module example, no types
 import { startRelyingParty } from '../../examples/relying-party/server.mjs';
 import type { WorkerFaceEngine } from '../../src/face/index.js';
-import { sharedFaces, startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { chromiumMissing, haveVideos, launchWithFakeCamera, VIDEO } from '../support/fakeCamera.js';
 import { newEngine, newIndex } from '../support/parts.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const VIDEO = path.join(sharedFaces, 'video');
-const missing = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is missing (apt-get install -y chromium)`;
+const missing = chromiumMissing;
 if (missing && process.env.CI) throw new Error(`browser tests cannot run in CI: ${missing}`);
-const haveVideo = existsSync(path.join(VIDEO, 'real-camera.mjpeg')) && existsSync(path.join(VIDEO, 'replay-camera.mjpeg'));
+const haveVideo = haveVideos;
 if (!haveVideo && process.env.CI) throw new Error(`the component's end-to-end test needs ${VIDEO} in CI`);
 const noVideo = haveVideo ? '' : `${VIDEO} is missing`;
 
-async function launch(video?: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      ...(video ? [`--use-file-for-fake-video-capture=${path.join(VIDEO, video)}`] : []),
-    ],
-  });
-}
 
 describe.skipIf(missing !== '')(`<facegate-liveness> on a relying party's page${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let engine: WorkerFaceEngine;
@@ -81,7 +61,7 @@ describe.skipIf(missing !== '')(`<facegate-liveness> on a relying party's page${
 
   /** Runs the relying party's page on `video` until it shows its result; started with the keyboard. */
   async function signUp(video: string) {
-    const browser = await launch(video);
+    const browser = await launchWithFakeCamera(video);
     try {
       const page = await browser.newPage({ viewport: { width: 720, height: 900 } });
       const errors: string[] = [];
